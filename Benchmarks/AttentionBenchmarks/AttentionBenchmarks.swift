@@ -1,0 +1,71 @@
+import AttentionKernels
+import Benchmark
+
+// One benchmark per kernel at fixed shapes. Names are stable ("<variant> <shape>"); the
+// parameters are also tags. Setup (tensor allocation, random fill) happens outside the measured
+// region; the output tensor is passed to blackHole. Thresholds sit beside each benchmark:
+// loose for wall clock (a shared 2-core machine is noisy), strict for malloc counts (a kernel
+// that starts allocating in its hot loop is a real regression).
+
+struct Shape {
+    let name: String
+    let batch: Int, heads: Int, queryLength: Int, keyLength: Int, headDimension: Int
+    let causal: Bool
+    let blocks: (query: Int, key: Int)
+    let threads: Int
+}
+
+let shapes: [AttentionVariant: [Shape]] = {
+    let prefill = [
+        Shape(name: "B1-H8-N1024-d64", batch: 1, heads: 8, queryLength: 1024, keyLength: 1024, headDimension: 64,
+              causal: false, blocks: (64, 256), threads: 1),
+        Shape(name: "B1-H8-N1024-d64-causal", batch: 1, heads: 8, queryLength: 1024, keyLength: 1024, headDimension: 64,
+              causal: true, blocks: (64, 256), threads: 1),
+    ]
+    let decode = [
+        Shape(name: "B1-H8-Q1-N16k-d128", batch: 1, heads: 8, queryLength: 1, keyLength: 16384, headDimension: 128,
+              causal: false, blocks: (1, 512), threads: 1),
+    ]
+    return [.naive: prefill, .chunked: prefill, .flash1: prefill, .flash2: prefill + decode, .decode: decode]
+}()
+
+let benchmarks: @Sendable () -> Void = {
+    let thresholds: [BenchmarkMetric: BenchmarkThresholds] = [
+        .wallClock: .init(relative: [.p50: 25.0]),
+        .mallocCountTotal: .init(absolute: [.p50: 2]),
+    ]
+    for variant in AttentionVariant.allCases {
+        for shape in shapes[variant] ?? [] {
+            let problem = try! AttentionProblem(
+                batch: shape.batch, heads: shape.heads, queryLength: shape.queryLength, keyLength: shape.keyLength,
+                headDimension: shape.headDimension, causal: shape.causal)
+            let kernel = variant.makeKernel(blockSizes: try! BlockSizes(query: shape.blocks.query, key: shape.blocks.key))
+            let q = AttentionTensor(batch: shape.batch, heads: shape.heads, sequenceLength: shape.queryLength, headDimension: shape.headDimension)
+            let k = AttentionTensor(batch: shape.batch, heads: shape.heads, sequenceLength: shape.keyLength, headDimension: shape.headDimension)
+            let v = AttentionTensor(batch: shape.batch, heads: shape.heads, sequenceLength: shape.keyLength, headDimension: shape.headDimension)
+            let o = AttentionTensor(batch: shape.batch, heads: shape.heads, sequenceLength: shape.queryLength, headDimension: shape.headDimension)
+            q.fillRandom(seed: 1); k.fillRandom(seed: 2); v.fillRandom(seed: 3)
+            Benchmark(
+                "\(variant.rawValue) \(shape.name)",
+                configuration: .init(
+                    metrics: [.wallClock, .throughput, .mallocCountTotal, .peakMemoryResident],
+                    tags: [
+                        "variant": variant.rawValue, "batch": "\(shape.batch)", "heads": "\(shape.heads)",
+                        "seq_len_q": "\(shape.queryLength)", "seq_len_kv": "\(shape.keyLength)",
+                        "head_dim": "\(shape.headDimension)", "causal": "\(shape.causal)",
+                        "block_q": "\(shape.blocks.query)", "block_kv": "\(shape.blocks.key)", "threads": "\(shape.threads)",
+                    ],
+                    warmupIterations: 2,
+                    maxDuration: .seconds(2),
+                    maxIterations: 50,
+                    thresholds: thresholds
+                )
+            ) { benchmark in
+                for _ in benchmark.scaledIterations {
+                    kernel.run(problem, query: q, key: k, value: v, output: o, threadCount: shape.threads)
+                    blackHole(o)
+                }
+            }
+        }
+    }
+}

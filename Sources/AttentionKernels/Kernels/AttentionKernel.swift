@@ -1,0 +1,106 @@
+/// The attention algorithms attnbench compares. Raw values are the names used on the command
+/// line and in the CSV `variant` column.
+public enum AttentionVariant: String, CaseIterable, Sendable, Codable {
+    /// S = scale·QKᵀ materialised for the whole problem, softmax, O = PV.
+    case naive
+    /// Rabe & Staats (arXiv 2112.05682): per key chunk summaries, combined by log-sum-exp.
+    case chunked
+    /// FlashAttention-1 loop order (arXiv 2205.14135): key blocks outer, query blocks inner.
+    case flash1
+    /// FlashAttention-2 loop order (arXiv 2307.08691): query blocks outer, deferred normalisation.
+    case flash2
+    /// Flash-Decoding: split-KV partial outputs merged by log-sum-exp.
+    case decode
+
+    /// Whether the variant takes block sizes.
+    public var isBlocked: Bool { self != .naive }
+}
+
+/// Query-block and key/value-block sizes, in rows. A block larger than the sequence is clipped
+/// to the sequence at run time.
+public struct BlockSizes: Sendable, Hashable, Codable {
+    public let query: Int
+    public let key: Int
+
+    public init(query: Int, key: Int) throws(KernelConfigurationError) {
+        if query < 1 { throw .blockSize(axis: "query", value: query) }
+        if key < 1 { throw .blockSize(axis: "key/value", value: key) }
+        self.query = query
+        self.key = key
+    }
+}
+
+public enum KernelConfigurationError: Error, Equatable, CustomStringConvertible {
+    case blockSize(axis: String, value: Int)
+    case shapeMismatch(tensor: String, expected: [Int], actual: [Int])
+
+    public var description: String {
+        switch self {
+        case let .blockSize(axis, value):
+            return "\(axis) block size must be at least 1, got \(value)"
+        case let .shapeMismatch(tensor, expected, actual):
+            return "\(tensor) has shape \(actual), expected \(expected)"
+        }
+    }
+}
+
+/// One attention algorithm with its block sizes fixed at init. `run` computes
+/// O = softmax(scale·QKᵀ + mask)·V for `problem` into `output`, using `threadCount` workers.
+public protocol AttentionKernel: Sendable {
+    var variant: AttentionVariant { get }
+    /// Block sizes, or nil for a kernel that does not block (naive).
+    var blockSizes: BlockSizes? { get }
+    func run(_ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
+             output: AttentionTensor, threadCount: Int)
+    /// Bytes the algorithm needs beyond its inputs and output, from its own formula.
+    func workspaceBytes(_ problem: AttentionProblem, threadCount: Int) -> Int
+}
+
+extension AttentionVariant {
+    /// Builds the kernel for this variant. `blockSizes` is ignored by naive.
+    public func makeKernel(blockSizes: BlockSizes) -> any AttentionKernel {
+        switch self {
+        case .naive: return NaiveAttention()
+        case .chunked: return ChunkedAttention(blockSizes: blockSizes)
+        case .flash1: return Flash1Attention(blockSizes: blockSizes)
+        case .flash2: return Flash2Attention(blockSizes: blockSizes)
+        case .decode: return FlashDecoding(blockSizes: blockSizes)
+        }
+    }
+}
+
+extension AttentionProblem {
+    /// Checks that the tensors have the shapes this problem needs.
+    public func checkShapes(query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
+                            output: AttentionTensor) throws(KernelConfigurationError) {
+        let q = [batch, heads, queryLength, headDimension]
+        let kv = [batch, heads, keyLength, headDimension]
+        if query.shape != q { throw .shapeMismatch(tensor: "query", expected: q, actual: query.shape) }
+        if key.shape != kv { throw .shapeMismatch(tensor: "key", expected: kv, actual: key.shape) }
+        if value.shape != kv { throw .shapeMismatch(tensor: "value", expected: kv, actual: value.shape) }
+        if output.shape != q { throw .shapeMismatch(tensor: "output", expected: q, actual: output.shape) }
+    }
+
+    @inline(__always)
+    func preconditionShapes(query: AttentionTensor, key: AttentionTensor, value: AttentionTensor, output: AttentionTensor) {
+        do { try checkShapes(query: query, key: key, value: value, output: output) } catch {
+            preconditionFailure("attention kernel called with mismatched tensors: \(error)")
+        }
+    }
+
+    /// Writes −∞ into the masked entries of a score block. The block holds query rows
+    /// rowStart..<rowStart+rows and keys keyStart..<keyStart+columns, leading dimension ld.
+    /// Rows are checked from the first: visibleKeyEnd is non-decreasing in the row.
+    @inline(__always)
+    func maskScores(_ scores: UnsafeMutablePointer<Float>, leadingDimension ld: Int, batch b: Int,
+                    rowStart: Int, rows: Int, keyStart: Int, columns: Int) {
+        let keyEnd = keyStart + columns
+        if visibleKeyEnd(batch: b, row: rowStart) >= keyEnd { return }
+        for r in 0..<rows {
+            let end = visibleKeyEnd(batch: b, row: rowStart + r)
+            if end >= keyEnd { break }
+            let firstMasked = max(end, keyStart) - keyStart
+            (scores + r * ld + firstMasked).update(repeating: -.infinity, count: columns - firstMasked)
+        }
+    }
+}

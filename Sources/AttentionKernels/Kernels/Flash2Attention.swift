@@ -1,0 +1,107 @@
+/// FlashAttention-2 loop order (Dao, arXiv 2307.08691), on CPU.
+///
+/// For each (batch, head, query block of Bq rows) — the parallel tasks — the key/value blocks
+/// of Bk rows are visited in order with an online softmax:
+///   S = scale·Q_i·K_jᵀ,  m' = max(m, rowmax S),  P = exp(S − m'),
+///   l ← l·e^{m−m'} + rowsum P,  O_i ← O_i·e^{m−m'} + P·V_j,
+/// and O_i is divided by l once, after the last block (deferred normalisation). The rescale is
+/// skipped when a row's maximum does not change. Key blocks wholly masked (causal or padding)
+/// are never computed; only blocks that straddle the mask boundary are masked element-wise.
+///
+/// Workspace per worker: one Bq×Bk score block plus 2·Bq row statistics (m, l); O_i lives in
+/// the output. Memory is O(threads · Bq · Bk), independent of the sequence length.
+public struct Flash2Attention: AttentionKernel {
+    public let blockSizes: BlockSizes?
+    public var variant: AttentionVariant { .flash2 }
+    let queryBlockSize: Int
+    let keyBlockSize: Int
+
+    public init(blockSizes: BlockSizes) {
+        self.blockSizes = blockSizes
+        queryBlockSize = blockSizes.query
+        keyBlockSize = blockSizes.key
+    }
+
+    func effectiveBlocks(_ p: AttentionProblem) -> (query: Int, key: Int) {
+        (min(queryBlockSize, p.queryLength), min(keyBlockSize, p.keyLength))
+    }
+
+    public func workspaceBytes(_ problem: AttentionProblem, threadCount: Int) -> Int {
+        let (bq, bk) = effectiveBlocks(problem)
+        let workers = max(1, min(threadCount, problem.batch * problem.heads * ((problem.queryLength + bq - 1) / bq)))
+        return 4 * workers * (bq * bk + 2 * bq)
+    }
+
+    public func run(_ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
+                    output: AttentionTensor, threadCount: Int) {
+        problem.preconditionShapes(query: query, key: key, value: value, output: output)
+        // Names: Bq/Bk = query/key block rows, d = headDimension, S = scores, m/l = row max/sum.
+        let (Bq, Bk) = effectiveBlocks(problem)
+        let d = problem.headDimension
+        let queryBlocks = (problem.queryLength + Bq - 1) / Bq
+        let taskCount = problem.batch * problem.heads * queryBlocks
+        let workers = max(1, min(threadCount, taskCount))
+        let scratch = WorkerScratch(workers: workers, floatsPerWorker: Bq * Bk + 2 * Bq)
+        let Q = query.baseAddress, K = key.baseAddress, V = value.baseAddress, O = output.baseAddress
+        let Nq = problem.queryLength, Nk = problem.keyLength
+        let scale = problem.scale
+
+        BLAS.withThreadCount(1) {
+            ParallelFor.run(taskCount: taskCount, threadCount: workers) { task, worker in
+                let slice = task / queryBlocks
+                let b = slice / problem.heads
+                let rowStart = (task % queryBlocks) * Bq
+                let rows = min(Bq, Nq - rowStart)
+                let q = Q + (slice * Nq + rowStart) * d
+                let o = O + (slice * Nq + rowStart) * d
+                let k = K + slice * Nk * d
+                let v = V + slice * Nk * d
+                let S = scratch.buffer(worker: worker)
+                let m = S + Bq * Bk
+                let l = m + Bq
+                o.update(repeating: 0, count: rows * d)
+                m.update(repeating: -.infinity, count: rows)
+                l.update(repeating: 0, count: rows)
+
+                // Keys beyond the last row's visible end are masked for every row: skip them.
+                let keyEnd = problem.visibleKeyEnd(batch: b, row: rowStart + rows - 1)
+                var keyStart = 0
+                while keyStart < keyEnd {
+                    let columns = min(Bk, keyEnd - keyStart)
+                    BLAS.sgemm(.none, .transpose, m: rows, n: columns, k: d, alpha: scale,
+                               a: q, lda: d, b: k + keyStart * d, ldb: d, beta: 0, c: S, ldc: columns)
+                    problem.maskScores(S, leadingDimension: columns, batch: b, rowStart: rowStart, rows: rows,
+                                       keyStart: keyStart, columns: columns)
+                    for r in 0..<rows {
+                        let row = S + r * columns
+                        let blockMax = RowOperations.maximum(row, count: columns)
+                        let mOld = m[r]
+                        let mNew = max(mOld, blockMax)
+                        if mNew == -.infinity {
+                            RowOperations.fill(row, count: columns, with: 0)
+                            continue
+                        }
+                        let rowSum = RowOperations.exponentiateAndSum(row, count: columns, rowMaximum: mNew)
+                        if mNew != mOld && mOld != -.infinity {
+                            let alpha = scalarExp(mOld - mNew)
+                            RowOperations.scale(o + r * d, count: d, by: alpha)
+                            l[r] *= alpha
+                        }
+                        l[r] += rowSum
+                        m[r] = mNew
+                    }
+                    BLAS.sgemm(.none, .none, m: rows, n: d, k: columns, alpha: 1,
+                               a: S, lda: columns, b: v + keyStart * d, ldb: d, beta: 1, c: o, ldc: d)
+                    keyStart += columns
+                }
+                for r in 0..<rows {
+                    if l[r] > 0 {
+                        RowOperations.scale(o + r * d, count: d, by: 1 / l[r])
+                    } else {
+                        RowOperations.fill(o + r * d, count: d, with: 0)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import AttentionKernels
+import XCTest
+
+/// Tolerances, named and documented once.
+enum Tolerance {
+    /// Unit-scale inputs (uniform in [-1, 1)): fp32 accumulation over ≤ 257 keys and d ≤ 128
+    /// stays near 1e-6; 1e-5 absolute is the bound the `eval` acceptance uses against NumPy.
+    static let unitScale = 1e-5
+    /// Scores of magnitude ~1e4: fp32 rounding of the score itself (ulp ≈ 1e-3 at 1e4) moves the
+    /// near-one-hot softmax weights, so outputs in [-1, 1] may differ by ~1e-3 from float64.
+    static let largeMagnitude = 1e-2
+}
+
+/// One kernel test case: a problem, block sizes and how inputs are generated.
+struct KernelCase: CustomStringConvertible {
+    var batch = 1
+    var heads = 1
+    var queryLength: Int
+    var keyLength: Int
+    var headDimension: Int
+    var causal = false
+    var validKeyLengths: [Int]? = nil
+    var blocks: (query: Int, key: Int) = (32, 32)
+    var amplitude: Float = 1
+    var scale: Float? = nil
+    var threads = 1
+    var seed: UInt64 = 42
+
+    var description: String {
+        "B=\(batch) H=\(heads) Sq=\(queryLength) Skv=\(keyLength) d=\(headDimension) causal=\(causal) "
+            + "keyLengths=\(validKeyLengths.map { "\($0)" } ?? "none") blocks=\(blocks.query)x\(blocks.key) "
+            + "amplitude=\(amplitude) threads=\(threads) seed=\(seed)"
+    }
+
+    func problem() throws -> AttentionProblem {
+        try AttentionProblem(batch: batch, heads: heads, queryLength: queryLength, keyLength: keyLength,
+                             headDimension: headDimension, causal: causal, validKeyLengths: validKeyLengths,
+                             scale: scale)
+    }
+
+    func inputs() -> (AttentionTensor, AttentionTensor, AttentionTensor) {
+        let q = AttentionTensor(batch: batch, heads: heads, sequenceLength: queryLength, headDimension: headDimension)
+        let k = AttentionTensor(batch: batch, heads: heads, sequenceLength: keyLength, headDimension: headDimension)
+        let v = AttentionTensor(batch: batch, heads: heads, sequenceLength: keyLength, headDimension: headDimension)
+        q.fillRandom(seed: seed, amplitude: amplitude)
+        k.fillRandom(seed: seed &+ 1, amplitude: amplitude)
+        v.fillRandom(seed: seed &+ 2, amplitude: 1)
+        return (q, k, v)
+    }
+}
+
+/// Runs `variant` on `testCase` and asserts every output element is finite and within
+/// `tolerance` of the float64 reference; a failure names the case, index, expected and actual.
+func assertMatchesReference(_ variant: AttentionVariant, _ testCase: KernelCase, tolerance: Double,
+                            file: StaticString = #filePath, line: UInt = #line) throws {
+    let problem = try testCase.problem()
+    let (q, k, v) = testCase.inputs()
+    let o = AttentionTensor(batch: testCase.batch, heads: testCase.heads, sequenceLength: testCase.queryLength,
+                            headDimension: testCase.headDimension)
+    o.fill(.nan) // every element must be written by the kernel
+    let kernel = variant.makeKernel(blockSizes: try BlockSizes(query: testCase.blocks.query, key: testCase.blocks.key))
+    kernel.run(problem, query: q, key: k, value: v, output: o, threadCount: testCase.threads)
+    let report = ReferenceAttention.compare(problem, query: q, key: k, value: v, output: o,
+                                            rows: ReferenceAttention.rowsToCheck(problem, budgetMultiplyAdds: .max))
+    XCTAssertEqual(report.rowsChecked, testCase.batch * testCase.heads * testCase.queryLength, file: file, line: line)
+    if let worst = report.worst, report.nonFinite || report.maxAbsError > tolerance {
+        XCTFail("""
+            \(variant.rawValue) on \(testCase): max |error| \(report.maxAbsError) > \(tolerance) \
+            (non-finite: \(report.nonFinite)) at [b=\(worst.batch), h=\(worst.head), i=\(worst.row), c=\(worst.column)] \
+            expected \(worst.expected) actual \(worst.actual)
+            """, file: file, line: line)
+    }
+}
