@@ -30,9 +30,10 @@ let package = Package(
             dependencies: ["COpenBLAS"],
             swiftSettings: hostTuned
         ),
+        .target(name: "CSystemShims"),
         .target(
             name: "AttnBenchCore",
-            dependencies: ["AttentionKernels"],
+            dependencies: ["AttentionKernels", "CSystemShims"],
             swiftSettings: hostTuned
         ),
         .target(

@@ -32,9 +32,8 @@ public struct NaiveAttention: AttentionKernel {
         let Nq = problem.queryLength, Nk = problem.keyLength, d = problem.headDimension
         let slices = problem.batch * problem.heads
         let scoreCount = slices * Nq * Nk
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: scoreCount * 4, alignment: 64)
-        let S = raw.bindMemory(to: Float.self, capacity: scoreCount)
-        defer { raw.deallocate() }
+        let S = AlignedMemory.allocateFloats(scoreCount)
+        defer { AlignedMemory.free(S) }
         let Q = query.baseAddress, K = key.baseAddress, V = value.baseAddress, O = output.baseAddress
         let scale = problem.scale
 

@@ -13,9 +13,15 @@ public func vectorExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
     let log2e: Float = 1.442_695_040_888_963_4
     let ln2High: Float = 0.693_359_375
     let ln2Low: Float = -2.121_944_40e-4
+    // Adding 1.5·2²³ rounds to the nearest integer in the float unit and leaves that integer
+    // in the low mantissa bits: no scalar rounding or float→int conversion calls (which the
+    // generic SIMD `rounded` and `SIMD16<Int32>(_:rounding:)` lower to, one lane at a time).
+    let roundingMagic: Float = 12_582_912
     let underflow = x .< -87.3
-    let clamped = x.clamped(lowerBound: SIMD16(repeating: -87.3), upperBound: SIMD16(repeating: 88.3))
-    let n = (clamped * log2e).rounded(.toNearestOrEven)
+    var clamped = x.replacing(with: -87.3, where: underflow)
+    clamped = clamped.replacing(with: 88.3, where: clamped .> 88.3)
+    let t = (clamped * log2e) + roundingMagic
+    let n = t - roundingMagic
     var r = clamped.addingProduct(n, SIMD16(repeating: -ln2High))
     r = r.addingProduct(n, SIMD16(repeating: -ln2Low))
     var p = SIMD16<Float>(repeating: 1.398_199_950_7e-3).addingProduct(SIMD16(repeating: 1.987_569_150_0e-4), r)
@@ -25,9 +31,7 @@ public func vectorExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
     p = SIMD16<Float>(repeating: 5.000_000_120_1e-1).addingProduct(p, r)
     let r2 = r * r
     let expR = (r + 1).addingProduct(p, r2)
-    let exponentBits = (SIMD16<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
-    let twoToN = unsafeBitCast(exponentBits, to: SIMD16<Float>.self)
-    var result = expR * twoToN
-    result.replace(with: 0, where: underflow)
-    return result
+    let integerBits = unsafeBitCast(t, to: SIMD16<Int32>.self) &- SIMD16<Int32>(repeating: 0x4B40_0000)
+    let twoToN = unsafeBitCast((integerBits &+ 127) &<< 23, to: SIMD16<Float>.self)
+    return (expR * twoToN).replacing(with: 0, where: underflow)
 }

@@ -36,12 +36,11 @@ public final class WorkerScratch: @unchecked Sendable {
         // Round each slice up to a cache line so workers never share one.
         self.floatsPerWorker = (max(1, floatsPerWorker) + 15) / 16 * 16
         let total = self.workers * self.floatsPerWorker
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: total * 4, alignment: 64)
-        base = raw.bindMemory(to: Float.self, capacity: total)
+        base = AlignedMemory.allocateFloats(total)
         base.initialize(repeating: 0, count: total)
     }
 
-    deinit { UnsafeMutableRawPointer(base).deallocate() }
+    deinit { AlignedMemory.free(base) }
 
     @inline(__always)
     public func buffer(worker: Int) -> UnsafeMutablePointer<Float> {

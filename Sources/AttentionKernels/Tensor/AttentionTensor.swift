@@ -21,8 +21,7 @@ public final class AttentionTensor: @unchecked Sendable {
         self.sequenceLength = sequenceLength
         self.headDimension = headDimension
         let count = batch * heads * sequenceLength * headDimension
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64)
-        let typed = raw.bindMemory(to: Float.self, capacity: count)
+        let typed = AlignedMemory.allocateFloats(count)
         typed.initialize(repeating: 0, count: count)
         storage = UnsafeMutableBufferPointer(start: typed, count: count)
     }
@@ -35,7 +34,7 @@ public final class AttentionTensor: @unchecked Sendable {
     }
 
     deinit {
-        UnsafeMutableRawPointer(storage.baseAddress!).deallocate()
+        AlignedMemory.free(storage.baseAddress!)
     }
 
     public var baseAddress: UnsafeMutablePointer<Float> { storage.baseAddress! }

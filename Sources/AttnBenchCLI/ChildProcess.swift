@@ -1,0 +1,75 @@
+import Foundation
+import AttnBenchCore
+
+/// Runs `attnbench _worker` in a child process: one configuration per process, so a crash, an
+/// allocation failure or a timeout costs one row, never the sweep, and peak memory is the
+/// child's own.
+struct ChildProcess {
+    enum Outcome {
+        case response(WorkerResponse)
+        case outOfMemory
+        case timedOut
+        case crashed(String)
+    }
+
+    /// The attnbench executable itself.
+    static var executablePath: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    static func run(_ request: WorkerRequest, timeoutSeconds: Double?) -> Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executablePath)
+        let json = String(decoding: try! JSONEncoder().encode(request), as: UTF8.self)
+        process.arguments = ["_worker", json]
+        var environment = ProcessInfo.processInfo.environment
+        if request.configuration.blasCore != "env" {
+            environment["OPENBLAS_CORETYPE"] = request.configuration.blasCore
+        }
+        process.environment = environment
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        var outData = Data()
+        var errData = Data()
+        let group = DispatchGroup()
+        group.enter(); group.enter()
+        DispatchQueue.global().async { outData = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async { errData = errors.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        do { try process.run() } catch {
+            return .crashed("could not start \(executablePath): \(error)")
+        }
+        let start = Date()
+        var timedOut = false
+        while process.isRunning {
+            if let limit = timeoutSeconds, Date().timeIntervalSince(start) > limit {
+                timedOut = true
+                kill(process.processIdentifier, SIGKILL)
+                break
+            }
+            usleep(5_000)
+        }
+        process.waitUntilExit()
+        group.wait()
+        if timedOut { return .timedOut }
+        let stderrText = String(decoding: errData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if process.terminationReason == .exit && process.terminationStatus == WorkerResponse.outOfMemoryExitCode {
+            return .outOfMemory
+        }
+        if process.terminationReason == .uncaughtSignal {
+            if request.memoryLimitBytes != nil { return .outOfMemory } // an allocation inside the runtime hit the cap
+            return .crashed("killed by signal \(process.terminationStatus)\(stderrText.isEmpty ? "" : ": " + lastLine(stderrText))")
+        }
+        let lines = String(decoding: outData, as: UTF8.self).split(separator: "\n")
+        guard let last = lines.last, let response = try? JSONDecoder().decode(WorkerResponse.self, from: Data(last.utf8)) else {
+            return .crashed("exit status \(process.terminationStatus)\(stderrText.isEmpty ? "" : ": " + lastLine(stderrText))")
+        }
+        return .response(response)
+    }
+
+    static func lastLine(_ text: String) -> String {
+        String(text.split(separator: "\n").last ?? "").replacingOccurrences(of: ",", with: ";")
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import AttentionKernels
+import AttnBenchCore
+import Foundation
+
+struct MaxLenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "maxlen",
+        abstract: "Find the longest sequence each variant runs to completion under a memory budget.",
+        discussion: """
+            For each variant and shape, lengths are doubled from --start-len until an attempt fails, then \
+            bisected. Every attempt is a child process whose address space is capped (RLIMIT_AS, set after \
+            OpenBLAS has initialised) at its start-up size plus --memory-budget, and which is killed after \
+            --time-budget seconds. max_seq_len_bound says whether memory or time stopped the search.
+            """)
+
+    @OptionGroup var shape: ShapeOptions
+    @OptionGroup var budget: BudgetOptions
+
+    @Option(name: .customLong("query-len"), help: "'seq' (queries as long as the keys) or a fixed query length such as 1 (decode).")
+    var queryLength: String = "seq"
+
+    @Option(help: "Seed of the random inputs.")
+    var seed: UInt64 = 0x5EED
+
+    @Option(name: .shortAndLong, help: "CSV output file (default: stdout).")
+    var output: String?
+
+    func run() throws {
+        let resolved = try ResolvedShape(shape, defaults: Preset(heads: "1"))
+        let queryChoice = try SweepCommand.parseQueryLengths(queryLength)
+        guard queryChoice.count == 1 else { throw UserError("--query-len: invalid value '\(queryLength)'; expected one value ('seq' or an integer)") }
+        let settings = try budget.resolve(fixedQueryLength: queryChoice[0])
+        var configurations: [SweepConfiguration] = []
+        let nominal = 4096
+        for core in resolved.blasCores {
+            for threads in resolved.threads {
+                for d in resolved.headDimensions {
+                    for b in resolved.batches {
+                        for h in resolved.heads {
+                            for causal in resolved.causal {
+                                let nq = queryChoice[0] ?? nominal
+                                let variants = resolved.variants ?? AttentionVariant.allCases.filter { $0 != .decode || nq <= 16 }
+                                for variant in variants {
+                                    for (bq, bk, auto) in resolved.blockPairs(variant: variant, queryLength: nq, keyLength: nominal, headDimension: d) {
+                                        configurations.append(SweepConfiguration(
+                                            variant: variant, batch: b, heads: h, queryLength: 0, keyLength: 0, headDimension: d,
+                                            queryBlockSize: bq, keyBlockSize: bk, blocksAutomatic: auto, causal: causal,
+                                            threads: threads, blasCore: core))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let writer = try CSVFileWriter(path: output, append: false)
+        defer { writer.close() }
+        let runner = SweepRunner(policy: RepetitionPolicy(), seed: seed, context: ContextProbe.make(seed: seed),
+                                 writer: writer, configurationTimeoutSeconds: nil)
+        printError("attnbench maxlen: \(configurations.count) searches, memory budget \(settings.memoryBudgetBytes) bytes, time budget \(settings.timeBudgetSeconds) s per attempt")
+        try runner.maximumLengths(configurations, settings: settings, skip: [], progress: Progress(total: configurations.count))
+    }
+}

@@ -1,0 +1,191 @@
+import ArgumentParser
+import AttentionKernels
+import AttnBenchCore
+import Foundation
+
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Run a grid of variants and shapes; write one CSV row per (variant, configuration).",
+        discussion: """
+            Every list flag takes comma-separated values with k suffixes (512,1k,4k). Each configuration \
+            runs in its own child process; its row is written and flushed as soon as it finishes. \
+            Progress goes to stderr, CSV to --output or stdout.
+            """)
+
+    @Option(help: "Preset grid: default, quick (< 1 min), ci (a few minutes) or full (README figures). Explicit flags override it.")
+    var preset: PresetName = .default
+
+    @OptionGroup var shape: ShapeOptions
+
+    @Option(name: .customLong("seq-len"), help: "Key/value sequence lengths, e.g. 512,1k,4k.")
+    var sequenceLength: String?
+
+    @Option(name: .customLong("query-len"), help: "Query lengths: integers, or 'seq' for equal to the sequence length. 1 gives decode shapes.")
+    var queryLength: String?
+
+    @Option(help: "Untimed warm-up calls per configuration.")
+    var warmup: Int?
+
+    @Option(help: "Minimum timed repetitions per configuration.")
+    var repetitions: Int?
+
+    @Option(name: .customLong("min-time"), help: "Minimum seconds of timed repetitions per configuration.")
+    var minimumTime: Double?
+
+    @Option(name: .customLong("max-repetitions"), help: "Upper bound on timed repetitions.")
+    var maximumRepetitions: Int = 1000
+
+    @Option(help: "Seed of the random inputs (recorded in every row).")
+    var seed: UInt64 = 0x5EED
+
+    @Option(name: .customLong("config-timeout"), help: "Seconds after which one configuration is stopped and recorded as 'timeout'.")
+    var configurationTimeout: Double = 900
+
+    @Option(name: .shortAndLong, help: "CSV output file (default: stdout).")
+    var output: String?
+
+    @Flag(help: "Continue a sweep into an existing --output CSV, skipping configurations already measured with the same settings.")
+    var resume = false
+
+    @Flag(name: .customLong("max-seq-len"), help: "Also find each variant's maximum sequence length under --memory-budget (adds rows of kind 'maxlen').")
+    var maximumSequenceLength = false
+
+    @OptionGroup var budget: BudgetOptions
+
+    func run() throws {
+        let presetValues = Preset.named(preset)
+        let resolved = try ResolvedShape(shape, defaults: presetValues)
+        let lengths = try parsingInput { try ListParsing.integers(sequenceLength ?? presetValues.seqLen, flag: "--seq-len") }
+        let queryChoices = try Self.parseQueryLengths(queryLength ?? presetValues.queryLen)
+        let policy = try resolvePolicy(presetValues)
+        if resume && output == nil { throw UserError("--resume: needs --output FILE (the CSV to continue)") }
+
+        var configurations: [SweepConfiguration] = []
+        for core in resolved.blasCores {
+            for threads in resolved.threads {
+                for d in resolved.headDimensions {
+                    for b in resolved.batches {
+                        for h in resolved.heads {
+                            for causal in resolved.causal {
+                                for n in lengths {
+                                    for queryChoice in queryChoices {
+                                        let nq = queryChoice ?? n
+                                        let variants = resolved.variants ?? AttentionVariant.allCases.filter { $0 != .decode || nq <= 16 }
+                                        for variant in variants {
+                                            for (bq, bk, auto) in resolved.blockPairs(variant: variant, queryLength: nq, keyLength: n, headDimension: d) {
+                                                let c = SweepConfiguration(
+                                                    variant: variant, batch: b, heads: h, queryLength: nq, keyLength: n,
+                                                    headDimension: d, queryBlockSize: bq, keyBlockSize: bk, blocksAutomatic: auto,
+                                                    causal: causal, threads: threads, blasCore: core)
+                                                if !configurations.contains(c) { configurations.append(c) }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        var skip = Set<String>()
+        var append = false
+        if resume, let output, FileManager.default.fileExists(atPath: output) {
+            guard let text = try? String(contentsOfFile: output, encoding: .utf8) else {
+                throw UserError("--resume: cannot read '\(output)'")
+            }
+            if !text.isEmpty {
+                let rows = try parsingInput { try CSVCodec.parse(text, source: output) }
+                skip = Set(rows.filter { $0[.status] == "ok" }.map(SweepRunner.resumeKey))
+                append = true
+                if !text.hasSuffix("\n") {
+                    throw UserError("--resume: '\(output)' ends in a partial line; remove it and run again")
+                }
+            }
+        }
+        let maxlenSettings = maximumSequenceLength ? try budget.resolve(fixedQueryLength: nil) : nil
+
+        let writer = try CSVFileWriter(path: output, append: append)
+        defer { writer.close() }
+        let context = ContextProbe.make(seed: seed)
+        let runner = SweepRunner(policy: policy, seed: seed, context: context, writer: writer,
+                                 configurationTimeoutSeconds: configurationTimeout)
+        var maxlenConfigurations: [SweepConfiguration] = []
+        if maximumSequenceLength {
+            for c in configurations where c.queryLength == c.keyLength {
+                var m = c
+                m.queryLength = 0; m.keyLength = 0
+                if !maxlenConfigurations.contains(m) { maxlenConfigurations.append(m) }
+            }
+        }
+        printError("attnbench sweep: \(configurations.count) configurations\(maxlenConfigurations.isEmpty ? "" : " + \(maxlenConfigurations.count) maximum-length searches"), \(output.map { "writing \($0)" } ?? "CSV on stdout")")
+        let progress = Progress(total: configurations.count + maxlenConfigurations.count)
+        try runner.measure(configurations, skip: skip, progress: progress)
+        if let maxlenSettings {
+            try runner.maximumLengths(maxlenConfigurations, settings: maxlenSettings, skip: skip, progress: progress)
+        }
+        if runner.failures > 0 {
+            printError("attnbench sweep: \(runner.failures) configuration(s) did not finish with status ok; see the status and message columns")
+        }
+    }
+
+    func resolvePolicy(_ preset: Preset) throws -> RepetitionPolicy {
+        let warm = warmup ?? preset.warmup
+        let reps = repetitions ?? preset.minimumRepetitions
+        let time = minimumTime ?? preset.minimumSeconds
+        if warm < 0 { throw UserError("--warmup: invalid value '\(warm)'; expected 0 or more warm-up calls") }
+        if reps < 1 { throw UserError("--repetitions: invalid value '\(reps)'; expected at least 1 timed repetition") }
+        if !(time >= 0) || !time.isFinite { throw UserError("--min-time: invalid value '\(time)'; expected seconds ≥ 0") }
+        if maximumRepetitions < reps {
+            throw UserError("--max-repetitions: invalid value '\(maximumRepetitions)'; expected at least --repetitions (\(reps))")
+        }
+        if !(configurationTimeout > 0) { throw UserError("--config-timeout: invalid value '\(configurationTimeout)'; expected seconds > 0") }
+        return RepetitionPolicy(warmupRepetitions: warm, minimumRepetitions: reps, minimumSeconds: time,
+                                maximumRepetitions: maximumRepetitions)
+    }
+
+    /// "seq,1" → [nil, 1]; nil means equal to the sequence length.
+    static func parseQueryLengths(_ text: String) throws -> [Int?] {
+        var result: [Int?] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let item = part.trimmingCharacters(in: .whitespaces)
+            if item == "seq" || item == "same" { result.append(nil); continue }
+            let values = try parsingInput { try ListParsing.integers(item, flag: "--query-len") }
+            result.append(values[0])
+        }
+        return result
+    }
+}
+
+/// Memory and time budgets of the maximum-length search.
+struct BudgetOptions: ParsableArguments {
+    @Option(name: .customLong("memory-budget"), help: "Memory the inputs, output and workspace may use, e.g. 512MiB, 2GiB.")
+    var memoryBudget: String = "512MiB"
+
+    @Option(name: .customLong("time-budget"), help: "Seconds one attempt may take (child start-up included); longer counts as not fitting.")
+    var timeBudget: Double = 5
+
+    @Option(name: .customLong("resolution"), help: "Bisection stops when the bracket is within this fraction of the length found (and at most 16 tokens finer).")
+    var resolution: Double = 1.0 / 32
+
+    @Option(name: .customLong("start-len"), help: "First length tried; doubled until an attempt fails.")
+    var startLength: Int = 256
+
+    func resolve(fixedQueryLength: Int?) throws -> MaxLengthSettings {
+        let bytes = try parsingInput { try ListParsing.byteCount(memoryBudget, flag: "--memory-budget") }
+        if bytes < 1 << 20 { throw UserError("--memory-budget: invalid value '\(memoryBudget)'; expected at least 1MiB") }
+        if !(timeBudget > 0) || !timeBudget.isFinite { throw UserError("--time-budget: invalid value '\(timeBudget)'; expected seconds > 0") }
+        if !(resolution > 0 && resolution < 1) { throw UserError("--resolution: invalid value '\(resolution)'; expected a fraction between 0 and 1, e.g. 0.03") }
+        if startLength < 1 { throw UserError("--start-len: invalid value '\(startLength)'; expected a length ≥ 1") }
+        return MaxLengthSettings(memoryBudgetBytes: bytes, timeBudgetSeconds: timeBudget,
+                                 search: MaxLengthSearch(start: startLength, relativeResolution: resolution),
+                                 fixedQueryLength: fixedQueryLength)
+    }
+}
+
+/// Runs a parsing closure, turning InputError into a UserError.
+func parsingInput<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as InputError { throw UserError(error.description) }
+}

@@ -1,0 +1,111 @@
+import ArgumentParser
+import AttentionKernels
+import AttnBenchCore
+
+/// On/off/both for `--causal`.
+enum CausalChoice: String, ExpressibleByArgument, CaseIterable {
+    case on, off, both
+    var values: [Bool] {
+        switch self { case .on: return [true]; case .off: return [false]; case .both: return [false, true] }
+    }
+}
+
+/// The shape flags shared by `sweep` and `maxlen`. Lists are comma-separated with k suffixes.
+struct ShapeOptions: ParsableArguments {
+    @Option(help: "Variants, comma-separated: \(AttentionVariant.allCases.map(\.rawValue).joined(separator: ", ")). Default: all that apply (decode only for query lengths ≤ 16).")
+    var variants: String?
+
+    @Option(help: "Batch sizes, e.g. 1,2.")
+    var batch: String?
+
+    @Option(help: "Head counts, e.g. 8,16.")
+    var heads: String?
+
+    @Option(name: .customLong("head-dim"), help: "Head dimensions, e.g. 64,128.")
+    var headDimension: String?
+
+    @Option(help: "Causal masking: on, off or both.")
+    var causal: CausalChoice?
+
+    @Option(help: "Worker thread counts, e.g. 1,2. Default: the number of cores.")
+    var threads: String?
+
+    @Option(name: .customLong("block-size"), help: "Block size for both axes (query and key/value), a list, or 'auto' (chosen from the L2 size; recorded in block_auto).")
+    var blockSize: String?
+
+    @Option(name: .customLong("block-q"), help: "Query block sizes (overrides --block-size for that axis).")
+    var blockQuery: String?
+
+    @Option(name: .customLong("block-kv"), help: "Key/value block sizes (overrides --block-size for that axis).")
+    var blockKey: String?
+
+    @Option(name: .customLong("blas-core"), help: "OpenBLAS cores to run, comma-separated: 'env' (what the environment selects) or core names (Haswell, SkylakeX, Cooperlake, Zen, ...). Each runs in child processes with OPENBLAS_CORETYPE set for them alone.")
+    var blasCore: String?
+}
+
+/// Parsed, validated values of ShapeOptions with defaults applied.
+struct ResolvedShape {
+    var variants: [AttentionVariant]?
+    var batches: [Int]
+    var heads: [Int]
+    var headDimensions: [Int]
+    var causal: [Bool]
+    var threads: [Int]
+    /// nil = auto.
+    var queryBlocks: [Int]?
+    var keyBlocks: [Int]?
+    var blasCores: [String]
+
+    init(_ o: ShapeOptions, defaults: Preset) throws {
+        do {
+            variants = try o.variants.map {
+                try ListParsing.names($0, flag: "--variants", allowed: AttentionVariant.allCases.map(\.rawValue))
+                    .map { AttentionVariant(rawValue: $0)! }
+            } ?? defaults.variants
+            batches = try ListParsing.integers(o.batch ?? defaults.batch, flag: "--batch")
+            heads = try ListParsing.integers(o.heads ?? defaults.heads, flag: "--heads")
+            headDimensions = try ListParsing.integers(o.headDimension ?? defaults.headDimension, flag: "--head-dim")
+            causal = (o.causal ?? defaults.causal).values
+            threads = try o.threads.map { try ListParsing.integers($0, flag: "--threads") } ?? [Self.coreCount]
+            let blockText = o.blockSize ?? defaults.blockSize
+            let both: [Int]? = blockText.lowercased() == "auto" ? nil : try ListParsing.integers(blockText, flag: "--block-size")
+            queryBlocks = try o.blockQuery.map { try ListParsing.integers($0, flag: "--block-q") } ?? both
+            keyBlocks = try o.blockKey.map { try ListParsing.integers($0, flag: "--block-kv") } ?? both
+            blasCores = try o.blasCore.map { try Self.parseCores($0) } ?? ["env"]
+        } catch let error as InputError {
+            throw UserError(error.description)
+        }
+        if (queryBlocks == nil) != (keyBlocks == nil) {
+            // One axis given explicitly and the other auto: auto fills in the other per shape.
+        }
+        for t in threads where t > 256 {
+            throw UserError("--threads: invalid value '\(t)'; expected a thread count between 1 and 256")
+        }
+    }
+
+    static var coreCount: Int { BLAS.processorCount > 0 ? BLAS.processorCount : 1 }
+
+    static func parseCores(_ text: String) throws -> [String] {
+        let parts = text.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        for p in parts where p.isEmpty || !p.allSatisfy({ $0.isLetter || $0.isNumber }) {
+            throw UserError("--blas-core: invalid value '\(p)'; expected 'env' or OpenBLAS core names such as Haswell, SkylakeX, Cooperlake")
+        }
+        if parts.isEmpty { throw UserError("--blas-core: invalid value '\(text)'; expected 'env' or OpenBLAS core names") }
+        return parts
+    }
+
+    /// Block pairs for a variant at a shape.
+    func blockPairs(variant: AttentionVariant, queryLength: Int, keyLength: Int, headDimension: Int) -> [(Int?, Int?, Bool)] {
+        if !variant.isBlocked { return [(nil, nil, false)] }
+        let auto = AutomaticBlockSizes.choose(variant: variant, queryLength: queryLength, keyLength: keyLength,
+                                              headDimension: headDimension)
+        let qs = queryBlocks ?? [auto.query]
+        let ks = keyBlocks ?? [auto.key]
+        let isAuto = queryBlocks == nil || keyBlocks == nil
+        var pairs: [(Int?, Int?, Bool)] = []
+        for q in qs { for k in ks { pairs.append((q, k, isAuto)) } }
+        return pairs
+    }
+}
+
+import Foundation

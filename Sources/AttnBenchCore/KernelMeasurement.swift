@@ -1,0 +1,139 @@
+import AttentionKernels
+import Dispatch
+
+/// What one measured configuration produced.
+public struct KernelMeasurementResult: Sendable, Codable, Equatable {
+    public var wallTimesSeconds: [Double]
+    public var peakMemoryBytes: Int?
+    public var workspaceBytes: Int
+    public var maxAbsError: Double
+    public var errorRowsChecked: Int
+    public var outputsFinite: Bool
+    /// Resident bytes before the kernel's first call (inputs and output allocated).
+    public var residentBeforeBytes: Int?
+}
+
+/// Measures one kernel on one problem, honestly:
+/// 1. inputs and output are allocated and filled (seeded) before anything is timed;
+/// 2. the resident high-water mark is reset, the kernel runs once, and its own peak is the
+///    high-water mark minus the resident size just before (inputs already counted out);
+/// 3. the output of that first call is checked against the float64 reference;
+/// 4. warm-up calls, then timed repetitions under `policy`; the output is kept alive.
+public enum KernelMeasurement {
+    public static func measure(kernel: any AttentionKernel, problem: AttentionProblem, threadCount: Int,
+                               policy: RepetitionPolicy, seed: UInt64,
+                               errorCheckBudget: Int = 50_000_000) -> KernelMeasurementResult {
+        let q = AttentionTensor(batch: problem.batch, heads: problem.heads, sequenceLength: problem.queryLength,
+                                headDimension: problem.headDimension)
+        let k = AttentionTensor(batch: problem.batch, heads: problem.heads, sequenceLength: problem.keyLength,
+                                headDimension: problem.headDimension)
+        let v = AttentionTensor(batch: problem.batch, heads: problem.heads, sequenceLength: problem.keyLength,
+                                headDimension: problem.headDimension)
+        let o = AttentionTensor(batch: problem.batch, heads: problem.heads, sequenceLength: problem.queryLength,
+                                headDimension: problem.headDimension)
+        q.fillRandom(seed: seed)
+        k.fillRandom(seed: seed &+ 1)
+        v.fillRandom(seed: seed &+ 2)
+        o.fill(.nan)
+
+        let before = ProcessMemory.snapshot()
+        let canReset = ProcessMemory.resetPeak()
+        kernel.run(problem, query: q, key: k, value: v, output: o, threadCount: threadCount)
+        let after = ProcessMemory.snapshot()
+        var peak: Int? = nil
+        if canReset, let before, let after {
+            peak = max(0, after.peakResidentBytes - before.residentBytes)
+        }
+
+        let report = ReferenceAttention.compare(problem, query: q, key: k, value: v, output: o,
+                                                rows: ReferenceAttention.rowsToCheck(problem, budgetMultiplyAdds: errorCheckBudget,
+                                                                                     seed: seed))
+        var finite = true
+        for x in o.storage where !x.isFinite { finite = false; break }
+
+        for _ in 0..<policy.warmupRepetitions {
+            kernel.run(problem, query: q, key: k, value: v, output: o, threadCount: threadCount)
+        }
+        var times: [Double] = []
+        var elapsed = 0.0
+        while policy.shouldContinue(completed: times.count, elapsedSeconds: elapsed) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            kernel.run(problem, query: q, key: k, value: v, output: o, threadCount: threadCount)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            times.append(seconds)
+            elapsed += seconds
+        }
+        keepAlive(o)
+        return KernelMeasurementResult(
+            wallTimesSeconds: times, peakMemoryBytes: peak,
+            workspaceBytes: kernel.workspaceBytes(problem, threadCount: threadCount),
+            maxAbsError: report.maxAbsError, errorRowsChecked: report.rowsChecked, outputsFinite: finite,
+            residentBeforeBytes: before?.residentBytes)
+    }
+
+    /// Runs the kernel once on a fresh problem and reports whether it completed. Used by the
+    /// maximum-length search inside a memory-capped child process.
+    public static func attemptOnce(kernel: any AttentionKernel, problem: AttentionProblem, threadCount: Int,
+                                   seed: UInt64) -> Double {
+        let q = AttentionTensor(batch: problem.batch, heads: problem.heads, sequenceLength: problem.queryLength,
+                                headDimension: problem.headDimension)
+        let k = AttentionTensor(batch: problem.batch, heads: problem.heads, sequenceLength: problem.keyLength,
+                                headDimension: problem.headDimension)
+        let v = AttentionTensor(batch: problem.batch, heads: problem.heads, sequenceLength: problem.keyLength,
+                                headDimension: problem.headDimension)
+        let o = AttentionTensor(batch: problem.batch, heads: problem.heads, sequenceLength: problem.queryLength,
+                                headDimension: problem.headDimension)
+        q.fillRandom(seed: seed, amplitude: 1)
+        k.fillRandom(seed: seed &+ 1)
+        v.fillRandom(seed: seed &+ 2)
+        let start = DispatchTime.now().uptimeNanoseconds
+        kernel.run(problem, query: q, key: k, value: v, output: o, threadCount: threadCount)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        keepAlive(o)
+        return seconds
+    }
+
+    /// GFLOP/s of cblas_sgemm at attention's own shapes: the two whole-slice products of a
+    /// non-causal problem (S = Q·Kᵀ, then O = P·V), `slices` slices of length `sequenceLength`,
+    /// run with the same threading as the kernels (slice-parallel, one OpenBLAS thread each,
+    /// when there are enough slices; otherwise multi-threaded OpenBLAS). The median of
+    /// `repetitions` after one warm-up. This is the roofline every row's `efficiency` uses.
+    public static func sgemmCeiling(headDimension d: Int, sequenceLength n: Int, slices: Int, threadCount: Int,
+                                    repetitions: Int = 5) -> Double {
+        let q = AlignedMemory.allocateFloats(slices * n * d)
+        let k = AlignedMemory.allocateFloats(slices * n * d)
+        let s = AlignedMemory.allocateFloats(slices * n * n)
+        let o = AlignedMemory.allocateFloats(slices * n * d)
+        defer { AlignedMemory.free(q); AlignedMemory.free(k); AlignedMemory.free(s); AlignedMemory.free(o) }
+        var generator = SplitMix64(seed: 7)
+        for i in 0..<(slices * n * d) { q[i] = Float(generator.nextUnitDouble()) - 0.5; k[i] = Float(generator.nextUnitDouble()) - 0.5 }
+        for i in 0..<(slices * n * n) { s[i] = Float(generator.nextUnitDouble()) }
+        func slice(_ i: Int) {
+            BLAS.sgemm(.none, .transpose, m: n, n: n, k: d, alpha: 1, a: q + i * n * d, lda: d, b: k + i * n * d, ldb: d,
+                       beta: 0, c: s + i * n * n, ldc: n)
+            BLAS.sgemm(.none, .none, m: n, n: d, k: n, alpha: 1, a: s + i * n * n, lda: n, b: k + i * n * d, ldb: d,
+                       beta: 0, c: o + i * n * d, ldc: d)
+        }
+        func once() {
+            if slices >= threadCount {
+                BLAS.withThreadCount(1) { ParallelFor.run(taskCount: slices, threadCount: threadCount) { i, _ in slice(i) } }
+            } else {
+                BLAS.withThreadCount(threadCount) { for i in 0..<slices { slice(i) } }
+            }
+        }
+        once()
+        var times: [Double] = []
+        for _ in 0..<max(1, repetitions) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            once()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        let median = TimingStatistics(samplesSeconds: times)!.medianSeconds
+        return 4 * Double(slices) * Double(n) * Double(n) * Double(d) / median / 1e9
+    }
+
+    @inline(never)
+    static func keepAlive(_ tensor: AttentionTensor) {
+        withExtendedLifetime(tensor) {}
+    }
+}
