@@ -32,12 +32,11 @@ struct ChildProcess {
         process.standardOutput = output
         process.standardError = errors
         process.standardInput = FileHandle.nullDevice
-        var outData = Data()
-        var errData = Data()
+        let captured = CapturedOutput()
         let group = DispatchGroup()
         group.enter(); group.enter()
-        DispatchQueue.global().async { outData = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        DispatchQueue.global().async { errData = errors.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async { captured.standardOutput = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async { captured.standardError = errors.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         do { try process.run() } catch {
             return .crashed("could not start \(executablePath): \(error)")
         }
@@ -53,6 +52,7 @@ struct ChildProcess {
         }
         process.waitUntilExit()
         group.wait()
+        let outData = captured.standardOutput, errData = captured.standardError
         if timedOut { return .timedOut }
         let stderrText = String(decoding: errData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if process.terminationReason == .exit && process.terminationStatus == WorkerResponse.outOfMemoryExitCode {
@@ -67,6 +67,12 @@ struct ChildProcess {
             return .crashed("exit status \(process.terminationStatus)\(stderrText.isEmpty ? "" : ": " + lastLine(stderrText))")
         }
         return .response(response)
+    }
+
+    /// Filled by the two reader threads; read only after both have finished (group.wait()).
+    final class CapturedOutput: @unchecked Sendable {
+        var standardOutput = Data()
+        var standardError = Data()
     }
 
     static func lastLine(_ text: String) -> String {

@@ -44,9 +44,14 @@ struct WorkerCommand: ParsableCommand {
             let kernel = configuration.kernel()
             if request.mode == .attempt {
                 if let limit = request.memoryLimitBytes {
+                    // The budget is enforced where attnbench allocates: inputs, output and every
+                    // kernel workspace together may not exceed it. RLIMIT_AS backs it up for the
+                    // whole process, with slack for OpenBLAS, which reserves 128 MiB buffers per
+                    // calling thread and spins instead of failing when it cannot.
                     AlignedMemory.allocationFailureHandler = { _ in Glibc._exit(WorkerResponse.outOfMemoryExitCode) }
+                    AlignedMemory.limitBytes = AlignedMemory.outstandingBytes + limit
                     let baseline = ProcessMemory.snapshot()?.virtualBytes ?? 0
-                    if !ProcessMemory.limitAddressSpace(bytes: baseline + limit) {
+                    if !ProcessMemory.limitAddressSpace(bytes: baseline + limit + Self.addressSpaceSlackBytes) {
                         return WorkerResponse(blas: blas, error: "setrlimit(RLIMIT_AS) refused")
                     }
                 }
@@ -60,6 +65,9 @@ struct WorkerCommand: ParsableCommand {
             return WorkerResponse(measurement: result, blas: blas)
         }
     }
+
+    /// Address space above the budget left for OpenBLAS buffers and thread stacks.
+    static let addressSpaceSlackBytes = 1 << 30
 
     /// Brings OpenBLAS's buffers and the worker threads into existence before anything is
     /// measured or capped: a multi-threaded sgemm, then one single-threaded sgemm on every

@@ -48,7 +48,9 @@ public struct SweepConfiguration: Sendable, Codable, Hashable {
 
     /// A short human label for progress lines.
     public var label: String {
-        var s = "\(variant.rawValue) B=\(batch) H=\(heads) Sq=\(queryLength) Skv=\(keyLength) d=\(headDimension)"
+        var s = "\(variant.rawValue) B=\(batch) H=\(heads)"
+        if keyLength > 0 { s += " Sq=\(queryLength) Skv=\(keyLength)" }
+        s += " d=\(headDimension)"
         if let bq = queryBlockSize, let bk = keyBlockSize { s += " blocks=\(bq)x\(bk)\(blocksAutomatic ? "(auto)" : "")" }
         s += " causal=\(causal ? "on" : "off") threads=\(threads)"
         if blasCore != "env" { s += " core=\(blasCore)" }

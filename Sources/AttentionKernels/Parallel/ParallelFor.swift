@@ -1,10 +1,14 @@
-import Dispatch
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs `taskCount` independent tasks on `threadCount` workers that pull task indices from a
 /// shared atomic counter (dynamic scheduling, so causal blocks of unequal cost balance out).
 /// `body(task, worker)` receives the worker index in 0..<threadCount for per-worker scratch.
-/// With one worker, or one task, everything runs on the calling thread.
+/// The calling thread is worker 0; the others are persistent threads of `WorkerPool`, the same
+/// threads on every call, so OpenBLAS's per-thread buffers and thread stacks are created once
+/// (which also keeps a memory-capped process from needing new threads mid-measurement).
 public enum ParallelFor {
     public static func run(taskCount: Int, threadCount: Int, _ body: (_ task: Int, _ worker: Int) -> Void) {
         if taskCount <= 0 { return }
@@ -14,38 +18,105 @@ public enum ParallelFor {
             return
         }
         let next = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            while true {
-                let task = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                if task >= taskCount { break }
-                body(task, worker)
+        withoutActuallyEscaping(body) { escapable in
+            WorkerPool.shared.run(participants: workers) { worker in
+                while true {
+                    let task = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    if task >= taskCount { break }
+                    escapable(task, worker)
+                }
             }
         }
     }
 }
 
-/// Per-worker scratch: one aligned float buffer per worker, allocated once per kernel call and
-/// handed out by worker index, so the hot loop never allocates.
-public final class WorkerScratch: @unchecked Sendable {
-    public let floatsPerWorker: Int
-    private let base: UnsafeMutablePointer<Float>
-    private let workers: Int
+/// A fixed set of persistent worker threads. `run` hands one job to the first
+/// `participants − 1` pool threads plus the caller and returns when all have finished it.
+/// Jobs are serialised (one parallel region at a time, as kernels never nest them).
+public final class WorkerPool: @unchecked Sendable {
+    public static let shared = WorkerPool()
 
-    public init(workers: Int, floatsPerWorker: Int) {
-        self.workers = max(1, workers)
-        // Round each slice up to a cache line so workers never share one.
-        self.floatsPerWorker = (max(1, floatsPerWorker) + 15) / 16 * 16
-        let total = self.workers * self.floatsPerWorker
-        base = AlignedMemory.allocateFloats(total)
-        base.initialize(repeating: 0, count: total)
+    private var mutex = pthread_mutex_t()
+    private var wake = pthread_cond_t()
+    private var finished = pthread_cond_t()
+    private var threads: [pthread_t] = []
+    private var generation = 0
+    private var job: ((Int) -> Void)? = nil
+    private var activeHelpers = 0
+    private var pending = 0
+    private let regionLock = NSLockLike()
+
+    init() {
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&wake, nil)
+        pthread_cond_init(&finished, nil)
     }
 
-    deinit { AlignedMemory.free(base) }
-
-    @inline(__always)
-    public func buffer(worker: Int) -> UnsafeMutablePointer<Float> {
-        base + worker * floatsPerWorker
+    /// Creates pool threads until there are at least `count` helpers.
+    public func reserve(helpers count: Int) {
+        pthread_mutex_lock(&mutex)
+        while threads.count < count {
+            let index = threads.count + 1
+            let context = Unmanaged.passRetained(HelperContext(pool: self, worker: index)).toOpaque()
+            var thread = pthread_t()
+            let status = pthread_create(&thread, nil, { raw in
+                let context = Unmanaged<HelperContext>.fromOpaque(raw!).takeRetainedValue()
+                context.pool.helperLoop(worker: context.worker)
+                return nil
+            }, context)
+            precondition(status == 0, "could not create worker thread \(index): error \(status)")
+            threads.append(thread)
+        }
+        pthread_mutex_unlock(&mutex)
     }
 
-    public var byteCount: Int { workers * floatsPerWorker * 4 }
+    func run(participants: Int, _ body: @escaping (Int) -> Void) {
+        regionLock.lock()
+        defer { regionLock.unlock() }
+        let helpers = participants - 1
+        reserve(helpers: helpers)
+        pthread_mutex_lock(&mutex)
+        job = body
+        activeHelpers = helpers
+        pending = helpers
+        generation += 1
+        pthread_cond_broadcast(&wake)
+        pthread_mutex_unlock(&mutex)
+
+        body(0)
+
+        pthread_mutex_lock(&mutex)
+        while pending > 0 { pthread_cond_wait(&finished, &mutex) }
+        job = nil
+        pthread_mutex_unlock(&mutex)
+    }
+
+    private func helperLoop(worker: Int) {
+        var seen = 0
+        pthread_mutex_lock(&mutex)
+        while true {
+            while generation == seen { pthread_cond_wait(&wake, &mutex) }
+            seen = generation
+            guard worker <= activeHelpers, let body = job else { continue }
+            pthread_mutex_unlock(&mutex)
+            body(worker)
+            pthread_mutex_lock(&mutex)
+            pending -= 1
+            if pending == 0 { pthread_cond_signal(&finished) }
+        }
+    }
+
+    private final class HelperContext {
+        let pool: WorkerPool
+        let worker: Int
+        init(pool: WorkerPool, worker: Int) { self.pool = pool; self.worker = worker }
+    }
+}
+
+/// A minimal mutex (Foundation-free).
+final class NSLockLike: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    func lock() { pthread_mutex_lock(&mutex) }
+    func unlock() { pthread_mutex_unlock(&mutex) }
 }

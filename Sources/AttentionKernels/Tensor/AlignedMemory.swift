@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -5,25 +6,58 @@ import Darwin
 #endif
 
 /// Every large buffer attnbench allocates (tensors, score matrices, per-worker scratch) goes
-/// through here: 64-byte aligned, and an allocation failure is reported, not a bare trap.
+/// through here: 64-byte aligned, counted, and optionally limited.
 ///
-/// A process measuring the maximum sequence length under a memory cap installs
-/// `allocationFailureHandler` to exit with a recognisable status; otherwise a failure stops
-/// the process with a message that names the size.
+/// `limitBytes` caps the bytes outstanding at once — the enforced memory budget of the
+/// maximum-length search. An allocation that would exceed it, or that the system refuses,
+/// calls `allocationFailureHandler` (a capped child process exits with a recognisable status);
+/// without a handler it stops the process with a message naming the size.
 public enum AlignedMemory {
     nonisolated(unsafe) public static var allocationFailureHandler: (@Sendable (_ bytes: Int) -> Never)?
+    nonisolated(unsafe) public static var limitBytes: Int? = nil
+    static let outstanding = Atomic<Int>(0)
+    static let highWater = Atomic<Int>(0)
+
+    /// Bytes currently allocated through AlignedMemory.
+    public static var outstandingBytes: Int { outstanding.load(ordering: .relaxed) }
+    /// The largest `outstandingBytes` since start or the last `resetHighWater`.
+    public static var highWaterBytes: Int { highWater.load(ordering: .relaxed) }
+    public static func resetHighWater() { highWater.store(outstandingBytes, ordering: .relaxed) }
+
+    /// A 64-byte header in front of each block records its size, keeping the data aligned.
+    static let header = 64
 
     public static func allocateFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
         let bytes = max(1, count) * MemoryLayout<Float>.stride
-        var raw: UnsafeMutableRawPointer?
-        if posix_memalign(&raw, 64, bytes) != 0 || raw == nil {
-            if let handler = allocationFailureHandler { handler(bytes) }
-            preconditionFailure("out of memory allocating \(bytes) bytes")
+        let now = outstanding.wrappingAdd(bytes, ordering: .relaxed).newValue
+        if let limit = limitBytes, now > limit {
+            outstanding.wrappingSubtract(bytes, ordering: .relaxed)
+            fail(bytes)
         }
-        return raw!.bindMemory(to: Float.self, capacity: max(1, count))
+        var peak = highWater.load(ordering: .relaxed)
+        while now > peak {
+            let (exchanged, original) = highWater.compareExchange(expected: peak, desired: now, ordering: .relaxed)
+            if exchanged { break }
+            peak = original
+        }
+        var raw: UnsafeMutableRawPointer?
+        if posix_memalign(&raw, 64, bytes + header) != 0 || raw == nil {
+            outstanding.wrappingSubtract(bytes, ordering: .relaxed)
+            fail(bytes)
+        }
+        raw!.storeBytes(of: bytes, as: Int.self)
+        return (raw! + header).bindMemory(to: Float.self, capacity: max(1, count))
     }
 
     public static func free(_ pointer: UnsafeMutablePointer<Float>) {
-        Glibc.free(UnsafeMutableRawPointer(pointer))
+        let raw = UnsafeMutableRawPointer(pointer) - header
+        let bytes = raw.load(as: Int.self)
+        outstanding.wrappingSubtract(bytes, ordering: .relaxed)
+        Glibc.free(raw)
+    }
+
+    static func fail(_ bytes: Int) -> Never {
+        if let handler = allocationFailureHandler { handler(bytes) }
+        preconditionFailure("out of memory allocating \(bytes) bytes (limit \(limitBytes.map(String.init) ?? "none"))")
     }
 }
