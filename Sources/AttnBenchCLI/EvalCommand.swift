@@ -59,14 +59,14 @@ struct EvalCommand: ParsableCommand {
         let q = try load(query, flag: "--query")
         let k = try load(key, flag: "--key")
         let v = try load(value, flag: "--value")
-        if k.shape != v.shape {
-            throw UserError("--value: '\(value)' has shape \(v.shape); expected the key's shape \(k.shape)")
-        }
         if q.shape[0] != k.shape[0] || q.shape[1] != k.shape[1] {
             throw UserError("--key: '\(key)' has batch and heads \(Array(k.shape[0..<2])); expected the query's \(Array(q.shape[0..<2]))")
         }
         if q.shape[3] != k.shape[3] {
             throw UserError("--key: '\(key)' has head_dim \(k.shape[3]); expected the query's head_dim \(q.shape[3])")
+        }
+        if k.shape != v.shape {
+            throw UserError("--value: '\(value)' has shape \(v.shape); expected the key's shape \(k.shape)")
         }
         let lengths = try keyLengths.map { text -> [Int] in
             try parsingInput { try ListParsing.integers(text, flag: "--key-lengths", minimum: 0) }

@@ -1,4 +1,4 @@
-@testable import AttentionKernels
+import AttentionKernels
 import Foundation
 import XCTest
 

@@ -1,0 +1,100 @@
+import AttnBenchCore
+import Foundation
+import XCTest
+
+/// Bad input: a non-zero exit, one message naming the flag or file, the value and what is
+/// accepted; no crash, no stack trace, no output file left behind.
+final class BadInputTests: XCTestCase {
+    var directory: URL!
+
+    override func setUpWithError() throws { directory = try CommandRunner.temporaryDirectory() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    func assertRejected(_ arguments: [String], mentions fragments: [String], output: String? = "r.csv",
+                        file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try CommandRunner.run(arguments, in: directory)
+        XCTAssertNotEqual(result.status, 0, "accepted \(arguments)", file: file, line: line)
+        XCTAssertFalse(result.signalled, "crashed on \(arguments): \(result.standardError)", file: file, line: line)
+        for forbidden in ["Fatal error", "Stack dump", "Current stack trace", "Illegal instruction"] {
+            XCTAssertFalse(result.standardError.contains(forbidden), "\(arguments): \(result.standardError)", file: file, line: line)
+        }
+        let lines = result.standardError.split(separator: "\n").filter { !$0.isEmpty }
+        XCTAssertEqual(lines.count, 1, "expected one message, got: \(result.standardError)", file: file, line: line)
+        for fragment in fragments {
+            XCTAssertTrue(result.standardError.contains(fragment), "'\(fragment)' missing from: \(result.standardError)", file: file, line: line)
+        }
+        XCTAssertEqual(result.standardOutput, "", file: file, line: line)
+        if let output {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent(output).path),
+                           "left \(output) behind", file: file, line: line)
+        }
+    }
+
+    func testSweepFlags() throws {
+        try assertRejected(["sweep", "--seq-len", "256,abc", "--output", "r.csv"], mentions: ["--seq-len", "'abc'", "e.g. 512,1k,4k"])
+        try assertRejected(["sweep", "--seq-len", "0", "--output", "r.csv"], mentions: ["--seq-len", "'0'", "≥ 1"])
+        try assertRejected(["sweep", "--variants", "naive,flash3", "--output", "r.csv"], mentions: ["--variants", "'flash3'", "naive, chunked, flash1, flash2, decode"])
+        try assertRejected(["sweep", "--block-size", "0", "--output", "r.csv"], mentions: ["--block-size", "'0'"])
+        try assertRejected(["sweep", "--block-kv", "64,-1", "--output", "r.csv"], mentions: ["--block-kv", "'-1'"])
+        try assertRejected(["sweep", "--batch", "two", "--output", "r.csv"], mentions: ["--batch", "'two'"])
+        try assertRejected(["sweep", "--repetitions", "0", "--output", "r.csv"], mentions: ["--repetitions", "'0'"])
+        try assertRejected(["sweep", "--resume"], mentions: ["--resume", "--output"], output: nil)
+        try assertRejected(["sweep", "--max-seq-len", "--memory-budget", "lots", "--output", "r.csv"], mentions: ["--memory-budget", "'lots'", "512MiB"])
+        try assertRejected(["maxlen", "--time-budget", "0"], mentions: ["--time-budget", "'0.0'"], output: nil)
+        try assertRejected(["sweep", "--seq-len", "16", "--blas-core", "Has well", "--output", "r.csv"], mentions: ["--blas-core", "'Has well'"])
+    }
+
+    func testUnwritableOutput() throws {
+        try assertRejected(["sweep", "--seq-len", "16", "--output", "/nonexistent-dir/r.csv"],
+                           mentions: ["--output", "/nonexistent-dir/r.csv", "writable"], output: nil)
+        try assertRejected(["sweep", "--seq-len", "16", "--output", directory.path], mentions: ["--output", "is a directory"], output: nil)
+    }
+
+    func writeNpy(_ name: String, shape: [Int], seed: UInt64 = 1) throws {
+        var generator = SplitMix64Like(seed: seed)
+        let values = (0..<shape.reduce(1, *)).map { _ in generator.nextFloat() }
+        let bytes = NumpyArray(shape: shape, values: values).encode()
+        try Data(bytes).write(to: directory.appendingPathComponent(name))
+    }
+
+    func testEvalInputs() throws {
+        try writeNpy("q.npy", shape: [1, 2, 5, 8])
+        try writeNpy("k.npy", shape: [1, 2, 7, 8])
+        try writeNpy("v.npy", shape: [1, 2, 7, 8])
+        try writeNpy("k16.npy", shape: [1, 2, 7, 16])
+        try writeNpy("q3.npy", shape: [2, 5, 8])
+        // float64 file, as np.save(np.zeros((1,2,7,8))) writes it
+        var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2, 7, 8), }"
+        header += String(repeating: " ", count: 128 - 10 - header.count - 1) + "\n"
+        let f64 = [UInt8]([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(header.count), 0]) + Array(header.utf8) + [UInt8](repeating: 0, count: 112 * 8)
+        try Data(f64).write(to: directory.appendingPathComponent("k64.npy"))
+
+        let base = ["eval", "--variant", "flash2", "--query", "q.npy", "--value", "v.npy", "--output", "o.npy"]
+        try assertRejected(base + ["--key", "k16.npy"], mentions: ["--key", "k16.npy", "head_dim 16", "head_dim 8"], output: "o.npy")
+        try assertRejected(base + ["--key", "k64.npy"], mentions: ["--key", "k64.npy", "<f8", "astype(np.float32)"], output: "o.npy")
+        try assertRejected(["eval", "--variant", "flash2", "--query", "q3.npy", "--key", "k.npy", "--value", "v.npy", "--output", "o.npy"],
+                           mentions: ["--query", "q3.npy", "[2, 5, 8]", "4 dimensions"], output: "o.npy")
+        try assertRejected(base + ["--key", "missing.npy"], mentions: ["--key", "missing.npy"], output: "o.npy")
+        try assertRejected(["eval", "--variant", "flash9", "--query", "q.npy", "--key", "k.npy", "--value", "v.npy", "--output", "o.npy"],
+                           mentions: ["--variant", "'flash9'", "naive"], output: "o.npy")
+        try assertRejected(base + ["--key", "k.npy", "--block-q", "0"], mentions: ["--block-q", "'0'"], output: "o.npy")
+        try assertRejected(base + ["--key", "k.npy", "--key-lengths", "9"], mentions: ["--key-lengths", "9"], output: "o.npy")
+        try assertRejected(base + ["--key", "k.npy", "--key-lengths", "3,3"], mentions: ["--key-lengths", "2 values"], output: "o.npy")
+        try assertRejected(["eval", "--variant", "flash2", "--query", "q.npy", "--key", "k.npy", "--value", "v.npy",
+                            "--output", "/nonexistent-dir/o.npy"], mentions: ["--output", "/nonexistent-dir/o.npy"], output: nil)
+    }
+}
+
+/// Seeded floats in [-1, 1) for test tensors.
+struct SplitMix64Like {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func nextFloat() -> Float { Float(Double(next() >> 11) * 0x1.0p-53 * 2 - 1) }
+}

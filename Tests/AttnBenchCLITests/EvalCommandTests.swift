@@ -1,0 +1,38 @@
+import AttentionKernels
+import AttnBenchCore
+import Foundation
+import XCTest
+
+final class EvalCommandTests: XCTestCase {
+    func testEveryVariantMatchesTheFloat64Reference() throws {
+        let directory = try CommandRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (b, h, nq, nk, d) = (2, 3, 37, 53, 24)
+        var generator = SplitMix64Like(seed: 9)
+        func tensor(_ n: Int) -> NumpyArray {
+            NumpyArray(shape: [b, h, n, d], values: (0..<(b * h * n * d)).map { _ in generator.nextFloat() })
+        }
+        let q = tensor(nq), k = tensor(nk), v = tensor(nk)
+        for (name, array) in [("q", q), ("k", k), ("v", v)] {
+            try Data(array.encode()).write(to: directory.appendingPathComponent("\(name).npy"))
+        }
+        let problem = try AttentionProblem(batch: b, heads: h, queryLength: nq, keyLength: nk, headDimension: d,
+                                           causal: true, validKeyLengths: [53, 20])
+        let tq = AttentionTensor(batch: b, heads: h, sequenceLength: nq, headDimension: d, values: q.values)
+        let tk = AttentionTensor(batch: b, heads: h, sequenceLength: nk, headDimension: d, values: k.values)
+        let tv = AttentionTensor(batch: b, heads: h, sequenceLength: nk, headDimension: d, values: v.values)
+        for variant in AttentionVariant.allCases {
+            let result = try CommandRunner.run(["eval", "--variant", variant.rawValue, "--query", "q.npy", "--key", "k.npy",
+                                                "--value", "v.npy", "--output", "o.npy", "--causal", "--key-lengths", "53,20",
+                                                "--block-q", "16", "--block-kv", "10"], in: directory)
+            XCTAssertEqual(result.status, 0, result.standardError)
+            let bytes = try [UInt8](Data(contentsOf: directory.appendingPathComponent("o.npy")))
+            let o = try NumpyArray.decode(bytes, name: "o.npy")
+            XCTAssertEqual(o.shape, [b, h, nq, d])
+            let to = AttentionTensor(batch: b, heads: h, sequenceLength: nq, headDimension: d, values: o.values)
+            let report = ReferenceAttention.compare(problem, query: tq, key: tk, value: tv, output: to,
+                                                    rows: ReferenceAttention.rowsToCheck(problem))
+            XCTAssertLessThan(report.maxAbsError, 1e-5, "\(variant): \(String(describing: report.worst))")
+        }
+    }
+}

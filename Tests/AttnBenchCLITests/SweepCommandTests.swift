@@ -1,0 +1,136 @@
+import AttnBenchCore
+import Foundation
+import XCTest
+
+final class SweepCommandTests: XCTestCase {
+    var directory: URL!
+
+    override func setUpWithError() throws { directory = try CommandRunner.temporaryDirectory() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    func rows(_ name: String) throws -> [ResultRow] {
+        let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+        return try CSVCodec.parse(text, source: name)
+    }
+
+    static let fast = ["--repetitions", "2", "--min-time", "0", "--warmup", "0"]
+
+    /// The acceptance sweep: 4 variants × 2 lengths × 2 batches = 16 rows, all ok.
+    func testAcceptanceSweepWritesSixteenOkRows() throws {
+        let result = try CommandRunner.run(["sweep", "--variants", "naive,chunked,flash1,flash2", "--seq-len", "256,300",
+                                            "--block-size", "64", "--batch", "1,2", "--output", "r.csv"] + Self.fast, in: directory)
+        XCTAssertEqual(result.status, 0, result.standardError)
+        XCTAssertEqual(result.standardOutput, "", "CSV goes to the file, messages to stderr")
+        let rows = try rows("r.csv")
+        XCTAssertEqual(rows.count, 16)
+        var seen = Set<String>()
+        for row in rows {
+            XCTAssertEqual(row[.status], "ok", row[.message])
+            XCTAssertEqual(row[.kind], "time")
+            XCTAssertGreaterThan(row.double(.wallTimeMedian) ?? 0, 0)
+            XCTAssertGreaterThanOrEqual(row.double(.wallTimeMedian)!, row.double(.wallTimeMin)!)
+            XCTAssertGreaterThan(row.double(.gflops) ?? 0, 0)
+            XCTAssertGreaterThan(row.integer(.peakMemory) ?? -1, 0)
+            XCTAssertLessThan(row.double(.maxAbsError)!, 1e-5)
+            XCTAssertEqual(row.rawWallTimesSeconds.count, row.integer(.repetitions))
+            XCTAssertFalse(row[.openblasCore].isEmpty)
+            XCTAssertFalse(row[.cpuModel].isEmpty)
+            XCTAssertEqual(row[.maxSeqLen], "")
+            if row[.variant] == "naive" { XCTAssertEqual(row[.blockQ], "") } else { XCTAssertEqual(row[.blockQ], "64") }
+            seen.insert("\(row[.variant])/\(row[.seqLenKV])/\(row[.batch])")
+        }
+        XCTAssertEqual(seen.count, 16)
+    }
+
+    func testStdoutCSVAndDecodeShapes() throws {
+        let result = try CommandRunner.run(["sweep", "--seq-len", "100", "--query-len", "1", "--heads", "2", "--threads", "1",
+                                            "--causal", "both"] + Self.fast, in: directory)
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let rows = try CSVCodec.parse(result.standardOutput, source: "stdout")
+        // Default variants at a decode shape include decode: 5 variants × 2 causal settings.
+        XCTAssertEqual(Set(rows.map { $0[.variant] }), ["naive", "chunked", "flash1", "flash2", "decode"])
+        XCTAssertEqual(rows.count, 10)
+        XCTAssertTrue(rows.allSatisfy { $0[.status] == "ok" && $0[.seqLenQ] == "1" && $0[.seqLenKV] == "100" })
+    }
+
+    func testResumeSkipsMeasuredConfigurations() throws {
+        let first = try CommandRunner.run(["sweep", "--variants", "naive,flash2", "--seq-len", "64", "--heads", "1",
+                                           "--output", "r.csv"] + Self.fast, in: directory)
+        XCTAssertEqual(first.status, 0, first.standardError)
+        let before = try rows("r.csv")
+        XCTAssertEqual(before.count, 2)
+        let second = try CommandRunner.run(["sweep", "--variants", "naive,flash2,chunked", "--seq-len", "64", "--heads", "1",
+                                            "--output", "r.csv", "--resume"] + Self.fast, in: directory)
+        XCTAssertEqual(second.status, 0, second.standardError)
+        let after = try rows("r.csv")
+        XCTAssertEqual(after.count, 3)
+        XCTAssertEqual(Array(after.prefix(2)), before, "measured rows are kept as they were")
+        XCTAssertEqual(after[2][.variant], "chunked")
+        XCTAssertTrue(second.standardError.contains("skipped"))
+    }
+
+    /// Killing a sweep mid-way leaves a valid CSV of the finished rows; --resume completes it.
+    func testInterruptedSweepLeavesValidCSVAndResumes() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandRunner.binary)
+        process.currentDirectoryURL = directory
+        let arguments = ["sweep", "--variants", "naive,flash2", "--seq-len", "32,48,64,80,96,112,128,144", "--heads", "1",
+                         "--output", "r.csv", "--repetitions", "3", "--min-time", "0.05"]
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let path = directory.appendingPathComponent("r.csv").path
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if let text = try? String(contentsOfFile: path, encoding: .utf8), text.split(separator: "\n").count >= 3 { break }
+            usleep(20_000)
+        }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        let partial = try rows("r.csv")
+        XCTAssertGreaterThanOrEqual(partial.count, 2)
+        XCTAssertLessThan(partial.count, 16, "the sweep should have been interrupted")
+        XCTAssertTrue(partial.allSatisfy { $0[.status] == "ok" })
+        let resumed = try CommandRunner.run(arguments + ["--resume"], in: directory)
+        XCTAssertEqual(resumed.status, 0, resumed.standardError)
+        let complete = try rows("r.csv")
+        XCTAssertEqual(complete.count, 16)
+        XCTAssertEqual(Set(complete.map(\.configurationKey)).count, 16)
+    }
+
+    /// Each configuration is measured in its own process: a small one after a large one
+    /// reports its own peak.
+    func testPeakMemoryIsPerConfiguration() throws {
+        let result = try CommandRunner.run(["sweep", "--variants", "naive", "--seq-len", "2k,128", "--heads", "4",
+                                            "--output", "r.csv"] + Self.fast, in: directory)
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let rows = try rows("r.csv")
+        XCTAssertEqual(rows.map { $0[.seqLenKV] }, ["2048", "128"])
+        let large = rows[0].integer(.peakMemory)!, small = rows[1].integer(.peakMemory)!
+        XCTAssertGreaterThan(large, 60 << 20)
+        XCTAssertLessThan(small, rows[1].integer(.workspace)! + (3 << 20))
+    }
+
+    func testMaxLenUsesRealCapsAndMatchesTheQuadraticLimit() throws {
+        let result = try CommandRunner.run(["maxlen", "--variants", "naive,flash2", "--heads", "1", "--head-dim", "64",
+                                            "--memory-budget", "64MiB", "--time-budget", "5", "--threads", "1", "--output", "m.csv"],
+                                           in: directory)
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let rows = try rows("m.csv")
+        XCTAssertEqual(rows.count, 2)
+        let naive = rows.first { $0[.variant] == "naive" }!
+        XCTAssertEqual(naive[.kind], "maxlen")
+        XCTAssertEqual(naive[.maxSeqLenBound], "memory")
+        XCTAssertEqual(naive.integer(.memoryBudget), 64 << 20)
+        // Inputs and output (4·N·d floats) plus scores (N² floats) must fit the budget.
+        let budget = Double(64 << 20) / 4
+        let limit = Int((-256.0 + (256.0 * 256 + 4 * budget).squareRoot()) / 2)
+        let found = naive.integer(.maxSeqLen)!, step = naive.integer(.maxSeqLenResolution)!
+        XCTAssertLessThanOrEqual(found, limit)
+        XCTAssertLessThanOrEqual(limit - found, step, "naive found \(found), quadratic limit \(limit), step \(step)")
+        let flash = rows.first { $0[.variant] == "flash2" }!
+        let flashLength = flash.integer(.maxSeqLen)!
+        XCTAssertTrue(flashLength >= 8 * found || flash[.maxSeqLenBound] == "time",
+                      "flash2 reached \(flashLength) (\(flash[.maxSeqLenBound])) vs naive \(found)")
+    }
+}

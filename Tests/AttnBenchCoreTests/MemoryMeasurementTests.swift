@@ -1,0 +1,63 @@
+import AttentionKernels
+import AttnBenchCore
+import XCTest
+
+/// Peak memory is the kernel's own, per configuration, and tracks the workspace formula.
+final class MemoryMeasurementTests: XCTestCase {
+    static let policy = RepetitionPolicy(warmupRepetitions: 0, minimumRepetitions: 1, minimumSeconds: 0, maximumRepetitions: 1)
+    /// Allowance for allocator rounding, page granularity and thread stacks touched by a call.
+    static let slackBytes = 3 << 20
+
+    override func setUp() {
+        ProcessMemory.configureAllocatorForMeasurement()
+    }
+
+    func measure(_ variant: AttentionVariant, heads: Int, length: Int) throws -> KernelMeasurementResult {
+        let problem = try AttentionProblem(batch: 1, heads: heads, queryLength: length, keyLength: length, headDimension: 64)
+        let kernel = variant.makeKernel(blockSizes: try BlockSizes(query: 64, key: 128))
+        return KernelMeasurement.measure(kernel: kernel, problem: problem, threadCount: 1, policy: Self.policy, seed: 1,
+                                         errorCheckBudget: 1_000_000)
+    }
+
+    func testLargeThenSmallReportsTheSmallOnesOwnPeak() throws {
+        guard ProcessMemory.resetPeak() else { throw XCTSkip("no /proc/self/clear_refs on this system") }
+        let large = try measure(.naive, heads: 4, length: 2048)   // 64 MiB of scores
+        let small = try measure(.naive, heads: 1, length: 256)    // 256 KiB of scores
+        XCTAssertGreaterThan(large.peakMemoryBytes!, 60 << 20)
+        XCTAssertLessThan(small.peakMemoryBytes!, small.workspaceBytes + Self.slackBytes,
+                          "small configuration reported \(small.peakMemoryBytes!) bytes after a large one")
+    }
+
+    func testNaivePeakTracksQuadraticFormulaAndFlashStaysFlat() throws {
+        guard ProcessMemory.resetPeak() else { throw XCTSkip("no /proc/self/clear_refs on this system") }
+        for length in [1024, 2048] {
+            let naive = try measure(.naive, heads: 4, length: length)
+            XCTAssertEqual(naive.workspaceBytes, 4 * 4 * length * length)
+            let measured = Double(naive.peakMemoryBytes!)
+            XCTAssertEqual(measured, Double(naive.workspaceBytes), accuracy: 0.05 * Double(naive.workspaceBytes) + Double(Self.slackBytes),
+                           "naive at N=\(length): measured \(measured) vs formula \(naive.workspaceBytes)")
+        }
+        let flashShort = try measure(.flash2, heads: 4, length: 1024)
+        let flashLong = try measure(.flash2, heads: 4, length: 4096)
+        XCTAssertEqual(flashShort.workspaceBytes, flashLong.workspaceBytes, "flash2 workspace is independent of N")
+        XCTAssertLessThan(flashLong.peakMemoryBytes!, flashLong.workspaceBytes + Self.slackBytes)
+        // Naive at 4096 would need 256 MiB; flash2 stays within a few MiB.
+        XCTAssertLessThan(flashLong.peakMemoryBytes!, 8 << 20)
+    }
+
+    func testChunkedWorkspaceGrowsLinearlyWithKeys() throws {
+        let short = try measure(.chunked, heads: 1, length: 1024)
+        let long = try measure(.chunked, heads: 1, length: 4096)
+        // Stored summaries: ⌈N/Bk⌉ · Bq · (d + 2) floats per worker, plus one score block.
+        XCTAssertEqual(short.workspaceBytes, 4 * (64 * 128 + 8 * 64 * 66))
+        XCTAssertEqual(long.workspaceBytes, 4 * (64 * 128 + 32 * 64 * 66))
+    }
+
+    func testAllocationBudgetIsEnforcedAndCounted() {
+        let before = AlignedMemory.outstandingBytes
+        let p = AlignedMemory.allocateFloats(1000)
+        XCTAssertEqual(AlignedMemory.outstandingBytes - before, 4000)
+        AlignedMemory.free(p)
+        XCTAssertEqual(AlignedMemory.outstandingBytes, before)
+    }
+}
