@@ -1,0 +1,224 @@
+import Foundation
+
+/// Compares a baseline sweep with a current one, configuration by configuration.
+///
+/// Time: a regression needs both a relative change of the median beyond `timeThreshold` and,
+/// when both rows carry raw repetition times, a Mann–Whitney U p-value below `alpha`; a change
+/// beyond the threshold without statistical support is `noisy`. Without raw samples the
+/// threshold alone decides, and the note says so. Peak memory and maximum sequence length are
+/// nearly deterministic: their thresholds are separate and tight.
+public struct ResultComparison {
+    public enum Verdict: String, Sendable, CaseIterable {
+        case regression, improvement, unchanged, noisy, new, missing, refused
+    }
+
+    public struct Options: Sendable {
+        public var timeThreshold = 0.10
+        public var alpha = 0.05
+        /// Relative change in peak memory that counts, when also above `memoryAbsoluteBytes`.
+        public var memoryThreshold = 0.05
+        public var memoryAbsoluteBytes = 256 * 1024
+        /// Relative change in max_seq_len that counts, when also beyond the search resolution.
+        public var lengthThreshold = 0.05
+        public var allowDifferentMachine = false
+        public init() {}
+    }
+
+    public struct Entry: Sendable {
+        public var key: String
+        public var label: String
+        public var verdict: Verdict
+        public var baselineMedianSeconds: Double?
+        public var currentMedianSeconds: Double?
+        /// current / baseline median.
+        public var timeRatio: Double?
+        public var pValue: Double?
+        public var peakMemoryChangeBytes: Int?
+        public var maxSeqLenChange: Int?
+        public var notes: [String]
+    }
+
+    public var entries: [Entry] = []
+
+    public var regressions: Int { entries.filter { $0.verdict == .regression }.count }
+    public var comparableCount: Int { entries.filter { ![.new, .missing, .refused].contains($0.verdict) }.count }
+
+    public init(baseline: [ResultRow], current: [ResultRow], options: Options = Options()) {
+        var baselineByKey: [String: ResultRow] = [:]
+        var order: [String] = []
+        for row in baseline {
+            let key = row.configurationKey
+            if baselineByKey[key] == nil { order.append(key) }
+            baselineByKey[key] = row // a later (resumed) row wins
+        }
+        var currentByKey: [String: ResultRow] = [:]
+        for row in current {
+            let key = row.configurationKey
+            if currentByKey[key] == nil && baselineByKey[key] == nil { order.append(key) }
+            currentByKey[key] = row
+        }
+        for key in order {
+            let base = baselineByKey[key], now = currentByKey[key]
+            let label = Self.label(now ?? base!)
+            guard let base else {
+                entries.append(Entry(key: key, label: label, verdict: .new, notes: ["only in the current CSV"]))
+                continue
+            }
+            guard let now else {
+                entries.append(Entry(key: key, label: label, verdict: .missing, notes: ["only in the baseline CSV"]))
+                continue
+            }
+            let differences = ResultColumn.machineKey.filter { base[$0] != now[$0] }
+                .map { "\($0.rawValue) '\(base[$0])' → '\(now[$0])'" }
+            if !differences.isEmpty && !options.allowDifferentMachine {
+                entries.append(Entry(key: key, label: label, verdict: .refused,
+                                     notes: ["measured on a different machine or BLAS core: " + differences.joined(separator: ", ")
+                                             + " (pass --allow-different-machine to compare anyway)"]))
+                continue
+            }
+            entries.append(Self.compare(base, now, key: key, label: label, options: options,
+                                        machineNote: differences.isEmpty ? nil : "different machine: " + differences.joined(separator: ", ")))
+        }
+    }
+
+    static func compare(_ base: ResultRow, _ now: ResultRow, key: String, label: String, options: Options,
+                        machineNote: String?) -> Entry {
+        var entry = Entry(key: key, label: label, verdict: .unchanged, notes: [])
+        if let machineNote { entry.notes.append(machineNote) }
+        var findings: [Verdict] = []
+        if base[.status] != "ok" || now[.status] != "ok" {
+            if base[.status] == "ok" {
+                entry.notes.append("status \(base[.status]) → \(now[.status]) \(now[.message])")
+                entry.verdict = .regression
+                return entry
+            }
+            if now[.status] == "ok" {
+                entry.notes.append("status \(base[.status]) → ok")
+                entry.verdict = .improvement
+                return entry
+            }
+            entry.notes.append("status \(base[.status]) in both")
+            return entry
+        }
+        // Time.
+        if let b = base.double(.wallTimeMedian), let c = now.double(.wallTimeMedian), b > 0 {
+            entry.baselineMedianSeconds = b
+            entry.currentMedianSeconds = c
+            let ratio = c / b
+            entry.timeRatio = ratio
+            let p = MannWhitneyU.pValue(base.rawWallTimesSeconds, now.rawWallTimesSeconds)
+            entry.pValue = p
+            if abs(ratio - 1) > options.timeThreshold {
+                let direction: Verdict = ratio > 1 ? .regression : .improvement
+                if let p {
+                    if p < options.alpha { findings.append(direction) } else {
+                        findings.append(.noisy)
+                        entry.notes.append(String(format: "median %+.1f%% but p = %.3g ≥ α = %.3g", (ratio - 1) * 100, p, options.alpha))
+                    }
+                } else {
+                    findings.append(direction)
+                    entry.notes.append("no raw samples (or < \(MannWhitneyU.minimumSamples) per side): threshold only")
+                }
+            }
+        }
+        // Peak memory.
+        if let b = base.integer(.peakMemory), let c = now.integer(.peakMemory) {
+            let change = c - b
+            entry.peakMemoryChangeBytes = change
+            if abs(change) > options.memoryAbsoluteBytes && Double(abs(change)) > options.memoryThreshold * Double(max(b, 1)) {
+                findings.append(change > 0 ? .regression : .improvement)
+                entry.notes.append("peak memory \(b) → \(c) bytes")
+            }
+        }
+        // Maximum sequence length.
+        if let b = base.integer(.maxSeqLen), let c = now.integer(.maxSeqLen) {
+            let change = c - b
+            entry.maxSeqLenChange = change
+            let resolution = max(base.integer(.maxSeqLenResolution) ?? 0, now.integer(.maxSeqLenResolution) ?? 0)
+            if abs(change) > resolution && Double(abs(change)) > options.lengthThreshold * Double(max(b, 1)) {
+                findings.append(change < 0 ? .regression : .improvement)
+                entry.notes.append("max_seq_len \(b) → \(c) (\(now[.maxSeqLenBound])-bound)")
+            }
+        }
+        if findings.contains(.regression) { entry.verdict = .regression }
+        else if findings.contains(.improvement) { entry.verdict = .improvement }
+        else if findings.contains(.noisy) { entry.verdict = .noisy }
+        return entry
+    }
+
+    static func label(_ row: ResultRow) -> String {
+        var parts = [row[.variant]]
+        if row[.kind] == "maxlen" { parts.append("maxlen budget=\(row[.memoryBudget])") }
+        parts.append("B\(row[.batch]) H\(row[.heads]) d\(row[.headDim])")
+        if !row[.seqLenKV].isEmpty { parts.append("q\(row[.seqLenQ]) kv\(row[.seqLenKV])") }
+        if !row[.blockQ].isEmpty { parts.append("blk \(row[.blockQ])x\(row[.blockKV])") }
+        if row[.causal] == "true" { parts.append("causal") }
+        parts.append("t\(row[.threads])")
+        if row[.blasCoreRequested] != "env" && !row[.blasCoreRequested].isEmpty { parts.append(row[.blasCoreRequested]) }
+        return parts.joined(separator: " ")
+    }
+}
+
+/// Renders a comparison as text, GitHub markdown or CSV.
+public enum ComparisonReport {
+    public enum Format: String, CaseIterable, Sendable { case text, markdown, csv }
+
+    public static func render(_ comparison: ResultComparison, format: Format, options: ResultComparison.Options) -> String {
+        let counts = ResultComparison.Verdict.allCases.map { verdict in
+            (verdict, comparison.entries.filter { $0.verdict == verdict }.count)
+        }.filter { $0.1 > 0 }
+        let summary = counts.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", ")
+        let rule = String(format: "time: median change > %.0f%% and Mann–Whitney U p < %.3g; memory: > %.0f%% and > %d KiB; max_seq_len: > %.0f%% and beyond the search resolution",
+                          options.timeThreshold * 100, options.alpha, options.memoryThreshold * 100,
+                          options.memoryAbsoluteBytes / 1024, options.lengthThreshold * 100)
+        func seconds(_ x: Double?) -> String { x.map { String(format: "%.4g", $0) } ?? "" }
+        func ratio(_ x: Double?) -> String { x.map { String(format: "%.3f", $0) } ?? "" }
+        func p(_ x: Double?) -> String { x.map { String(format: "%.3g", $0) } ?? "" }
+        func int(_ x: Int?) -> String { x.map { $0 > 0 ? "+\($0)" : "\($0)" } ?? "" }
+        switch format {
+        case .csv:
+            var lines = ["configuration,verdict,baseline_median_s,current_median_s,time_ratio,p_value,peak_memory_change_bytes,max_seq_len_change,notes"]
+            for e in comparison.entries {
+                lines.append([e.label, e.verdict.rawValue, seconds(e.baselineMedianSeconds), seconds(e.currentMedianSeconds),
+                              ratio(e.timeRatio), p(e.pValue), int(e.peakMemoryChangeBytes), int(e.maxSeqLenChange),
+                              e.notes.joined(separator: "; ")].map(CSVCodec.escape).joined(separator: ","))
+            }
+            return lines.joined(separator: "\n") + "\n"
+        case .markdown:
+            let icon: [ResultComparison.Verdict: String] = [.regression: "🔴", .improvement: "🟢", .unchanged: "⚪", .noisy: "🟡",
+                                                            .new: "🆕", .missing: "❔", .refused: "⛔"]
+            var lines = ["### attnbench compare", "", "**\(comparison.regressions > 0 ? "Regression" : "No regression")** — \(summary).", "",
+                         "_\(rule)._", "",
+                         "| configuration | verdict | baseline median (s) | current median (s) | ratio | p | Δ peak memory (B) | Δ max_seq_len | notes |",
+                         "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+            let sorted = comparison.entries.sorted { rank($0.verdict) < rank($1.verdict) }
+            for e in sorted {
+                let cells = [e.label, "\(icon[e.verdict] ?? "") \(e.verdict.rawValue)", seconds(e.baselineMedianSeconds),
+                             seconds(e.currentMedianSeconds), ratio(e.timeRatio), p(e.pValue), int(e.peakMemoryChangeBytes),
+                             int(e.maxSeqLenChange), e.notes.joined(separator: "; ")]
+                lines.append("| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |")
+            }
+            return lines.joined(separator: "\n") + "\n"
+        case .text:
+            var rows = [["configuration", "verdict", "base_s", "cur_s", "ratio", "p", "Δmem_B", "Δmaxlen", "notes"]]
+            for e in comparison.entries {
+                rows.append([e.label, e.verdict.rawValue, seconds(e.baselineMedianSeconds), seconds(e.currentMedianSeconds),
+                             ratio(e.timeRatio), p(e.pValue), int(e.peakMemoryChangeBytes), int(e.maxSeqLenChange),
+                             e.notes.joined(separator: "; ")])
+            }
+            var widths = [Int](repeating: 0, count: 8)
+            for row in rows { for i in 0..<8 { widths[i] = max(widths[i], row[i].count) } }
+            var lines = rows.map { row in
+                (0..<8).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + row[8]
+            }
+            lines.append("")
+            lines.append("\(comparison.regressions > 0 ? "REGRESSION" : "no regression"): \(summary)")
+            lines.append("(\(rule))")
+            return lines.joined(separator: "\n") + "\n"
+        }
+    }
+
+    static func rank(_ v: ResultComparison.Verdict) -> Int {
+        [.regression, .refused, .noisy, .improvement, .missing, .new, .unchanged].firstIndex(of: v) ?? 9
+    }
+}

@@ -1,0 +1,62 @@
+import AttnBenchCore
+import Foundation
+import XCTest
+
+final class CompareCommandTests: XCTestCase {
+    var directory: URL!
+    override func setUpWithError() throws { directory = try CommandRunner.temporaryDirectory() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    func write(_ name: String, _ rows: [ResultRow]) throws {
+        let text = ([CSVCodec.headerLine()] + rows.map { CSVCodec.line($0) }).joined(separator: "\n") + "\n"
+        try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+    }
+
+    func row(samples: [Double], peak: Int = 1 << 20) -> ResultRow {
+        var r = ResultRow()
+        r[.kind] = "time"; r[.variant] = "naive"; r[.batch] = "1"; r[.heads] = "8"; r[.seqLenQ] = "512"; r[.seqLenKV] = "512"
+        r[.headDim] = "64"; r[.causal] = "false"; r[.threads] = "2"; r[.blasCoreRequested] = "env"; r[.status] = "ok"
+        r[.cpuModel] = "cpu"; r[.cpuCores] = "2"; r[.openblasCore] = "Haswell"; r[.peakMemory] = "\(peak)"
+        r[.wallTimes] = samples.map { "\($0)" }.joined(separator: " ")
+        r[.wallTimeMedian] = "\(TimingStatistics(samplesSeconds: samples)!.medianSeconds)"
+        return r
+    }
+
+    func testExitCodesAndFormats() throws {
+        let base = [0.0100, 0.0101, 0.0099, 0.0102, 0.0100, 0.0098, 0.0101]
+        try write("base.csv", [row(samples: base)])
+        try write("same.csv", [row(samples: base.map { $0 * 1.01 })])
+        try write("slow.csv", [row(samples: base.map { $0 * 1.2 })])
+        let ok = try CommandRunner.run(["compare", "base.csv", "same.csv"], in: directory)
+        XCTAssertEqual(ok.status, 0, ok.standardError)
+        XCTAssertTrue(ok.standardOutput.contains("unchanged"))
+        let slow = try CommandRunner.run(["compare", "base.csv", "slow.csv", "--format", "markdown"], in: directory)
+        XCTAssertEqual(slow.status, 1)
+        XCTAssertTrue(slow.standardOutput.contains("| configuration | verdict |"))
+        XCTAssertTrue(slow.standardOutput.contains("regression"))
+        let csv = try CommandRunner.run(["compare", "base.csv", "slow.csv", "--format", "csv"], in: directory)
+        XCTAssertEqual(csv.status, 1)
+        XCTAssertTrue(csv.standardOutput.hasPrefix("configuration,verdict,"))
+        let loose = try CommandRunner.run(["compare", "base.csv", "slow.csv", "--threshold", "0.5"], in: directory)
+        XCTAssertEqual(loose.status, 0)
+    }
+
+    func testUnusableInputExitsTwo() throws {
+        try write("base.csv", [row(samples: [0.01, 0.01, 0.01])])
+        var old = row(samples: [0.01, 0.01, 0.01])
+        old[.schemaVersion] = "0"
+        try write("old.csv", [old])
+        var other = row(samples: [0.01, 0.01, 0.01])
+        other[.seqLenKV] = "4096"
+        try write("other.csv", [other])
+        let schema = try CommandRunner.run(["compare", "base.csv", "old.csv"], in: directory)
+        XCTAssertEqual(schema.status, 2)
+        XCTAssertTrue(schema.standardError.contains("schema_version 0"), schema.standardError)
+        let missing = try CommandRunner.run(["compare", "base.csv", "nope.csv"], in: directory)
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.standardError.contains("nope.csv"))
+        let nothing = try CommandRunner.run(["compare", "base.csv", "other.csv"], in: directory)
+        XCTAssertEqual(nothing.status, 2)
+        XCTAssertTrue(nothing.standardError.contains("nothing to match"))
+    }
+}

@@ -1,0 +1,105 @@
+import AttnBenchCore
+import XCTest
+
+/// Hand-made rows: known medians, raw samples and memory, so every verdict is predictable.
+final class ResultComparisonTests: XCTestCase {
+    static func row(variant: String = "flash2", seq: Int = 1024, samples: [Double]?, median: Double? = nil,
+                    peak: Int = 1 << 20, cpu: String = "AMD EPYC", core: String = "Haswell") -> ResultRow {
+        var r = ResultRow()
+        r[.kind] = "time"; r[.variant] = variant; r[.batch] = "1"; r[.heads] = "8"; r[.seqLenQ] = "\(seq)"
+        r[.seqLenKV] = "\(seq)"; r[.headDim] = "64"; r[.blockQ] = "64"; r[.blockKV] = "256"; r[.causal] = "false"
+        r[.threads] = "2"; r[.blasCoreRequested] = "env"; r[.status] = "ok"; r[.cpuModel] = cpu; r[.cpuCores] = "2"
+        r[.openblasCore] = core; r[.peakMemory] = "\(peak)"
+        if let samples {
+            r[.wallTimes] = samples.map { "\($0)" }.joined(separator: " ")
+            r[.wallTimeMedian] = "\(TimingStatistics(samplesSeconds: samples)!.medianSeconds)"
+        } else if let median {
+            r[.wallTimeMedian] = "\(median)"
+        }
+        return r
+    }
+
+    /// Seeded jitter of ±2% around `center`.
+    static func samples(_ center: Double, count: Int = 9, seed: UInt64) -> [Double] {
+        var state = seed
+        return (0..<count).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let u = Double(state >> 11) * 0x1.0p-53
+            return center * (0.98 + 0.04 * u)
+        }
+    }
+
+    func testTwentyPercentSlowdownWithSamplesIsARegression() {
+        let c = ResultComparison(baseline: [Self.row(samples: Self.samples(0.010, seed: 1))],
+                                 current: [Self.row(samples: Self.samples(0.012, seed: 2))])
+        XCTAssertEqual(c.entries.map(\.verdict), [.regression])
+        XCTAssertEqual(c.entries[0].timeRatio!, 1.2, accuracy: 0.03)
+        XCTAssertLessThan(c.entries[0].pValue!, 0.01)
+        XCTAssertEqual(c.regressions, 1)
+    }
+
+    func testPureNoiseIsNotARegression() {
+        let c = ResultComparison(baseline: [Self.row(samples: Self.samples(0.010, seed: 3))],
+                                 current: [Self.row(samples: Self.samples(0.010, seed: 4))])
+        XCTAssertEqual(c.entries.map(\.verdict), [.unchanged])
+        // A big median change with overlapping, widely spread samples is 'noisy', not a regression.
+        let wideBase = [0.010, 0.030, 0.011, 0.029, 0.012]
+        let wideNow = [0.031, 0.010, 0.028, 0.013, 0.030]
+        let noisy = ResultComparison(baseline: [Self.row(samples: wideBase)], current: [Self.row(samples: wideNow)])
+        XCTAssertEqual(noisy.entries.map(\.verdict), [.noisy])
+        XCTAssertGreaterThan(noisy.entries[0].pValue!, 0.05)
+    }
+
+    func testWithoutSamplesTheThresholdDecidesAndSaysSo() {
+        let c = ResultComparison(baseline: [Self.row(samples: nil, median: 0.010)], current: [Self.row(samples: nil, median: 0.0125)])
+        XCTAssertEqual(c.entries[0].verdict, .regression)
+        XCTAssertTrue(c.entries[0].notes.joined().contains("threshold only"))
+        let faster = ResultComparison(baseline: [Self.row(samples: nil, median: 0.010)], current: [Self.row(samples: nil, median: 0.008)])
+        XCTAssertEqual(faster.entries[0].verdict, .improvement)
+    }
+
+    func testMemoryRegressionWithUnchangedTime() {
+        let same = Self.samples(0.010, seed: 5)
+        let c = ResultComparison(baseline: [Self.row(samples: same, peak: 4 << 20)], current: [Self.row(samples: same, peak: 5 << 20)])
+        XCTAssertEqual(c.entries[0].verdict, .regression)
+        XCTAssertEqual(c.entries[0].peakMemoryChangeBytes, 1 << 20)
+        // A few pages of jitter is not a regression.
+        let jitter = ResultComparison(baseline: [Self.row(samples: same, peak: 4 << 20)], current: [Self.row(samples: same, peak: (4 << 20) + 8192)])
+        XCTAssertEqual(jitter.entries[0].verdict, .unchanged)
+    }
+
+    func testMaxSeqLenRegressionBeyondResolution() {
+        func maxlen(_ n: Int) -> ResultRow {
+            var r = Self.row(samples: nil)
+            r[.kind] = "maxlen"; r[.seqLenQ] = ""; r[.seqLenKV] = ""; r[.wallTimeMedian] = ""; r[.peakMemory] = ""
+            r[.memoryBudget] = "536870912"; r[.maxSeqLen] = "\(n)"; r[.maxSeqLenResolution] = "256"; r[.maxSeqLenBound] = "memory"
+            return r
+        }
+        XCTAssertEqual(ResultComparison(baseline: [maxlen(11264)], current: [maxlen(8192)]).entries[0].verdict, .regression)
+        XCTAssertEqual(ResultComparison(baseline: [maxlen(11264)], current: [maxlen(11008)]).entries[0].verdict, .unchanged)
+    }
+
+    func testMatchingNewMissingAndOtherMachines() {
+        let base = [Self.row(seq: 512, samples: Self.samples(0.01, seed: 6)), Self.row(seq: 1024, samples: Self.samples(0.02, seed: 7))]
+        let now = [Self.row(seq: 1024, samples: Self.samples(0.02, seed: 8)), Self.row(seq: 2048, samples: Self.samples(0.04, seed: 9))]
+        let c = ResultComparison(baseline: base, current: now)
+        XCTAssertEqual(c.entries.map(\.verdict), [.missing, .unchanged, .new])
+        let other = ResultComparison(baseline: [Self.row(samples: Self.samples(0.01, seed: 1), core: "Haswell")],
+                                     current: [Self.row(samples: Self.samples(0.01, seed: 2), core: "Zen")])
+        XCTAssertEqual(other.entries[0].verdict, .refused)
+        XCTAssertTrue(other.entries[0].notes.joined().contains("openblas_core 'Haswell' → 'Zen'"))
+        XCTAssertEqual(other.comparableCount, 0)
+        var allow = ResultComparison.Options()
+        allow.allowDifferentMachine = true
+        let allowed = ResultComparison(baseline: [Self.row(samples: Self.samples(0.01, seed: 1), core: "Haswell")],
+                                       current: [Self.row(samples: Self.samples(0.01, seed: 2), core: "Zen")], options: allow)
+        XCTAssertEqual(allowed.entries[0].verdict, .unchanged)
+    }
+
+    func testMannWhitneyAgainstKnownValue() {
+        // scipy.stats.mannwhitneyu([1,2,3,4,5], [6,7,8,9,10], method="asymptotic").pvalue = 0.012185780355344813
+        XCTAssertEqual(MannWhitneyU.pValue([1, 2, 3, 4, 5], [6, 7, 8, 9, 10])!, 0.012185780355344813, accuracy: 1e-12)
+        XCTAssertNil(MannWhitneyU.pValue([1, 2], [3, 4, 5]))
+        XCTAssertEqual(MannWhitneyU.pValue([1, 1, 1], [1, 1, 1]), 1)
+    }
+}
