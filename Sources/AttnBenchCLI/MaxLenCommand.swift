@@ -42,7 +42,7 @@ struct MaxLenCommand: ParsableCommand {
                                 let nq = queryChoice[0] ?? nominal
                                 let variants = resolved.variants ?? AttentionVariant.allCases.filter { $0 != .decode || nq <= 16 }
                                 for variant in variants {
-                                    for (bq, bk, auto) in resolved.blockPairs(variant: variant, queryLength: nq, keyLength: nominal, headDimension: d) {
+                                    for (bq, bk, auto) in resolved.blockPairs(variant: variant, queryLength: nq, keyLength: nominal, headDimension: d, causal: causal) {
                                         configurations.append(SweepConfiguration(
                                             variant: variant, batch: b, heads: h, queryLength: 0, keyLength: 0, headDimension: d,
                                             queryBlockSize: bq, keyBlockSize: bk, blocksAutomatic: auto, causal: causal,

@@ -32,8 +32,8 @@ struct Preset {
             return Preset(seqLen: "512,1k,2k", queryLen: "seq,1", causal: .both, warmup: 1, minimumRepetitions: 9,
                           minimumSeconds: 0.1)
         case .full:
-            return Preset(seqLen: "256,512,1k,2k,4k,8k", queryLen: "seq,1", headDimension: "64,128", causal: .both,
-                          threads: "1,2", warmup: 1, minimumRepetitions: 7, minimumSeconds: 0.2)
+            return Preset(seqLen: "512,1k,2k,4k,8k", queryLen: "seq,1", causal: .both,
+                          threads: "1,2", warmup: 1, minimumRepetitions: 5, minimumSeconds: 0.1)
         }
     }
 }

@@ -73,7 +73,7 @@ struct SweepCommand: ParsableCommand {
                                         let nq = queryChoice ?? n
                                         let variants = resolved.variants ?? AttentionVariant.allCases.filter { $0 != .decode || nq <= 16 }
                                         for variant in variants {
-                                            for (bq, bk, auto) in resolved.blockPairs(variant: variant, queryLength: nq, keyLength: n, headDimension: d) {
+                                            for (bq, bk, auto) in resolved.blockPairs(variant: variant, queryLength: nq, keyLength: n, headDimension: d, causal: causal) {
                                                 let c = SweepConfiguration(
                                                     variant: variant, batch: b, heads: h, queryLength: nq, keyLength: n,
                                                     headDimension: d, queryBlockSize: bq, keyBlockSize: bk, blocksAutomatic: auto,

@@ -95,10 +95,11 @@ struct ResolvedShape {
     }
 
     /// Block pairs for a variant at a shape.
-    func blockPairs(variant: AttentionVariant, queryLength: Int, keyLength: Int, headDimension: Int) -> [(Int?, Int?, Bool)] {
+    func blockPairs(variant: AttentionVariant, queryLength: Int, keyLength: Int, headDimension: Int,
+                    causal: Bool) -> [(Int?, Int?, Bool)] {
         if !variant.isBlocked { return [(nil, nil, false)] }
         let auto = AutomaticBlockSizes.choose(variant: variant, queryLength: queryLength, keyLength: keyLength,
-                                              headDimension: headDimension)
+                                              headDimension: headDimension, causal: causal)
         let qs = queryBlocks ?? [auto.query]
         let ks = keyBlocks ?? [auto.key]
         let isAuto = queryBlocks == nil || keyBlocks == nil

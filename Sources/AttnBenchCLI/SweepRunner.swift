@@ -23,7 +23,7 @@ final class SweepRunner {
     let context: RunContext
     let writer: CSVFileWriter
     let configurationTimeoutSeconds: Double?
-    var sgemmCeilings: [String: Double] = [:]
+    var ceilings: [String: (sgemmGigaflops: Double?, memoryReadGigabytesPerSecond: Double?)] = [:]
     var failures = 0
 
     init(policy: RepetitionPolicy, seed: UInt64, context: RunContext, writer: CSVFileWriter, configurationTimeoutSeconds: Double?) {
@@ -43,7 +43,7 @@ final class SweepRunner {
                 continue
             }
             progress.starting(configuration.label)
-            let ceiling = sgemmCeiling(for: configuration)
+            let ceiling = ceilings(for: configuration)
             let request = WorkerRequest(mode: .measure, configuration: configuration, policy: policy, seed: seed)
             let outcome = ChildProcess.run(request, timeoutSeconds: configurationTimeoutSeconds)
             fill(&row, configuration: configuration, outcome: outcome, ceiling: ceiling)
@@ -132,7 +132,8 @@ final class SweepRunner {
         row.configurationKey + ";warmup=\(row[.warmup]);seed=\(row[.seed]);budget=\(row[.memoryBudget])"
     }
 
-    func fill(_ row: inout ResultRow, configuration: SweepConfiguration, outcome: ChildProcess.Outcome, ceiling: Double?) {
+    func fill(_ row: inout ResultRow, configuration: SweepConfiguration, outcome: ChildProcess.Outcome,
+              ceiling: (sgemmGigaflops: Double?, memoryReadGigabytesPerSecond: Double?)) {
         var blas: BLASIdentity? = nil
         switch outcome {
         case .response(let response):
@@ -154,9 +155,17 @@ final class SweepRunner {
                 row[.wallTimes] = m.wallTimesSeconds.map(CSVNumber.seconds).joined(separator: " ")
                 let gflops = AttentionFLOPs.gigaflopsPerSecond(problem, seconds: stats.medianSeconds)
                 row[.gflops] = CSVNumber.ratio(gflops)
-                if let ceiling, ceiling > 0 {
-                    row[.sgemmGflops] = CSVNumber.ratio(ceiling)
-                    row[.efficiency] = CSVNumber.ratio(gflops / ceiling)
+                if let sgemm = ceiling.sgemmGigaflops, sgemm > 0 {
+                    row[.sgemmGflops] = CSVNumber.ratio(sgemm)
+                    row[.efficiency] = CSVNumber.ratio(gflops / sgemm)
+                }
+                let bytes = AttentionTraffic.keyValueBytes(problem)
+                let rate = bytes / stats.medianSeconds / 1e9
+                row[.keyValueBytes] = String(Int(bytes))
+                row[.keyValueReadRate] = CSVNumber.ratio(rate)
+                if let bandwidth = ceiling.memoryReadGigabytesPerSecond, bandwidth > 0 {
+                    row[.memoryReadRate] = CSVNumber.ratio(bandwidth)
+                    row[.bandwidthEfficiency] = CSVNumber.ratio(rate / bandwidth)
                 }
                 row[.peakMemory] = m.peakMemoryBytes.map(String.init) ?? ""
                 row[.workspace] = String(m.workspaceBytes)
@@ -191,19 +200,20 @@ final class SweepRunner {
         return "median \(row[.wallTimeMedian]) s, \(row[.gflops]) GFLOP/s, peak \(row[.peakMemory]) B, error \(row[.maxAbsError])"
     }
 
-    /// The sgemm ceiling for this thread count, head dimension and BLAS core, measured once
-    /// per run in a child process (same core selection as the rows it serves).
-    func sgemmCeiling(for c: SweepConfiguration) -> Double? {
+    /// The sgemm ceiling (per thread count, head dimension and BLAS core) and the memory-read
+    /// bandwidth (per thread count), measured once per run in a child process with the same
+    /// core selection as the rows they serve.
+    func ceilings(for c: SweepConfiguration) -> (sgemmGigaflops: Double?, memoryReadGigabytesPerSecond: Double?) {
         let key = "\(c.threads)/\(c.headDimension)/\(c.blasCore)"
-        if let known = sgemmCeilings[key] { return known }
+        if let known = ceilings[key] { return known }
         let probe = SweepConfiguration(variant: .naive, batch: 1, heads: 8, queryLength: 1024, keyLength: 1024,
                                        headDimension: c.headDimension, queryBlockSize: nil, keyBlockSize: nil,
                                        causal: false, threads: c.threads, blasCore: c.blasCore)
-        var value: Double? = nil
-        if case .response(let response) = ChildProcess.run(WorkerRequest(mode: .sgemmCeiling, configuration: probe), timeoutSeconds: 120) {
-            value = response.sgemmGigaflops
+        var value: (sgemmGigaflops: Double?, memoryReadGigabytesPerSecond: Double?) = (nil, nil)
+        if case .response(let response) = ChildProcess.run(WorkerRequest(mode: .ceilings, configuration: probe), timeoutSeconds: 120) {
+            value = (response.sgemmGigaflops, response.memoryReadGigabytesPerSecond)
         }
-        sgemmCeilings[key] = value ?? 0
+        ceilings[key] = value
         return value
     }
 }

@@ -31,11 +31,12 @@ struct WorkerCommand: ParsableCommand {
         let blas = BLASIdentity.current()
 
         switch request.mode {
-        case .sgemmCeiling:
+        case .ceilings:
             let gflops = KernelMeasurement.sgemmCeiling(
                 headDimension: configuration.headDimension, sequenceLength: configuration.keyLength,
                 slices: configuration.batch * configuration.heads, threadCount: threads)
-            return WorkerResponse(sgemmGigaflops: gflops, blas: blas)
+            let bandwidth = KernelMeasurement.memoryReadBandwidth(threadCount: threads)
+            return WorkerResponse(sgemmGigaflops: gflops, memoryReadGigabytesPerSecond: bandwidth, blas: blas)
         case .measure, .attempt:
             let problem: AttentionProblem
             do { problem = try configuration.problem() } catch {

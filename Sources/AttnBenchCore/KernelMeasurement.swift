@@ -132,6 +132,44 @@ public enum KernelMeasurement {
         return 4 * Double(slices) * Double(n) * Double(n) * Double(d) / median / 1e9
     }
 
+    /// Memory-read bandwidth in GB/s (10⁹ bytes per second): `threadCount` workers each sum
+    /// their share of a `bytes` buffer (far larger than the caches) with SIMD loads; the best of
+    /// `repetitions` passes after one warm-up pass. This is the roofline of the decode shapes,
+    /// which must stream K and V once.
+    public static func memoryReadBandwidth(bytes: Int = 512 << 20, threadCount: Int, repetitions: Int = 5) -> Double {
+        let count = bytes / 4
+        let buffer = AlignedMemory.allocateFloats(count)
+        defer { AlignedMemory.free(buffer) }
+        buffer.initialize(repeating: 1, count: count)
+        let chunks = max(1, threadCount) * 8
+        let perChunk = (count / chunks) / 64 * 64
+        let sums = AlignedMemory.allocateFloats(chunks * 16)
+        defer { AlignedMemory.free(sums) }
+        func pass() {
+            ParallelFor.run(taskCount: chunks, threadCount: threadCount) { chunk, _ in
+                var a = SIMD16<Float>(), b = SIMD16<Float>(), c = SIMD16<Float>(), d = SIMD16<Float>()
+                var p = UnsafeRawPointer(buffer + chunk * perChunk)
+                let end = p + perChunk * 4
+                while p < end {
+                    a += p.load(as: SIMD16<Float>.self)
+                    b += p.load(fromByteOffset: 64, as: SIMD16<Float>.self)
+                    c += p.load(fromByteOffset: 128, as: SIMD16<Float>.self)
+                    d += p.load(fromByteOffset: 192, as: SIMD16<Float>.self)
+                    p += 256
+                }
+                sums[chunk * 16] = (a + b + c + d).sum()
+            }
+        }
+        pass()
+        var best = Double.infinity
+        for _ in 0..<max(1, repetitions) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            pass()
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return Double(chunks * perChunk * 4) / best / 1e9
+    }
+
     @inline(never)
     static func keepAlive(_ tensor: AttentionTensor) {
         withExtendedLifetime(tensor) {}

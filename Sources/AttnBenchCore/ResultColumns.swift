@@ -30,6 +30,10 @@ public enum ResultColumn: String, CaseIterable, Sendable, Codable {
     case gflops
     case sgemmGflops = "sgemm_gflops"
     case efficiency
+    case keyValueBytes = "kv_bytes"
+    case keyValueReadRate = "kv_read_gbps"
+    case memoryReadRate = "memory_read_gbps"
+    case bandwidthEfficiency = "bandwidth_efficiency"
     case peakMemory = "peak_memory_bytes"
     case workspace = "workspace_bytes"
     case memoryBudget = "memory_budget_bytes"

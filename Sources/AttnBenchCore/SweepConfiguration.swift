@@ -58,20 +58,21 @@ public struct SweepConfiguration: Sendable, Codable, Hashable {
     }
 }
 
-/// Block sizes chosen by `--block-size auto`: the score block (Bq × Bk floats) and the K/V
-/// block (2 · Bk · d floats) should sit in L2 together with the query block, the rule PyTorch
-/// and MLAS use. Query blocks of 64 rows keep the output block small; Bk is the largest power
-/// of two ≤ 512 that fits. For one-row queries (decode) Bq = 1 and Bk grows to 1024 to stream.
+/// Block sizes chosen by `--block-size auto`, from measurements on the development machine
+/// (README, "Block sizes"): 128 query rows × 512 keys kept flash2 within 85–100% of the sgemm
+/// ceiling at head_dim 64 and 128, 1 and 2 threads, N ≥ 2048, where 64 × 256 (a score block
+/// that fits L2 with room to spare) lost 5–20%: OpenBLAS's small-GEMM overhead (packing one K
+/// block per call) outweighs the cache misses of a score block slightly larger than L2.
+/// Causal attention takes 64-row query blocks: the diagonal blocks are trimmed to the mask, and
+/// halving them halves the work spent on their partly masked scores (causal time fell from
+/// 0.55–0.63 to 0.45–0.54 of the non-causal time at N = 2048–4096).
+/// Short queries (decode, ≤ 4 rows) take one query block and 1024-key blocks to stream K and V.
 public enum AutomaticBlockSizes {
     public static func choose(variant: AttentionVariant, queryLength: Int, keyLength: Int, headDimension: Int,
-                              l2CacheBytes: Int = 512 * 1024) -> (query: Int, key: Int) {
-        let floats = l2CacheBytes / 4
+                              causal: Bool) -> (query: Int, key: Int) {
         if queryLength <= 4 {
             return (max(1, queryLength), min(1024, max(16, keyLength)))
         }
-        let bq = min(64, queryLength)
-        var bk = 512
-        while bk > 16 && (bq * bk + 2 * bk * headDimension + bq * headDimension) > floats * 3 / 4 { bk /= 2 }
-        return (bq, min(bk, max(16, keyLength)))
+        return (min(causal ? 64 : 128, queryLength), min(512, max(16, keyLength)))
     }
 }

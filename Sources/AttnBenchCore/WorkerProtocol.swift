@@ -6,8 +6,9 @@ public struct WorkerRequest: Sendable, Codable, Equatable {
         case measure
         /// Run once under a memory cap (maximum-length search).
         case attempt
-        /// Measure the sgemm ceiling for a thread count and head dimension.
-        case sgemmCeiling
+        /// Measure the sgemm ceiling (for a thread count and head dimension) and the
+        /// memory-read bandwidth (for a thread count).
+        case ceilings
     }
 
     public var mode: Mode
@@ -33,14 +34,16 @@ public struct WorkerResponse: Sendable, Codable, Equatable {
     public var measurement: KernelMeasurementResult?
     public var attemptSeconds: Double?
     public var sgemmGigaflops: Double?
+    public var memoryReadGigabytesPerSecond: Double?
     public var blas: BLASIdentity
     public var error: String?
 
     public init(measurement: KernelMeasurementResult? = nil, attemptSeconds: Double? = nil, sgemmGigaflops: Double? = nil,
-                blas: BLASIdentity, error: String? = nil) {
+                memoryReadGigabytesPerSecond: Double? = nil, blas: BLASIdentity, error: String? = nil) {
         self.measurement = measurement
         self.attemptSeconds = attemptSeconds
         self.sgemmGigaflops = sgemmGigaflops
+        self.memoryReadGigabytesPerSecond = memoryReadGigabytesPerSecond
         self.blas = blas
         self.error = error
     }

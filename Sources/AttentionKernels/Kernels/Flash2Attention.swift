@@ -48,9 +48,12 @@ public struct Flash2Attention: AttentionKernel {
 
         BLAS.withThreadCount(1) {
             ParallelFor.run(taskCount: taskCount, threadCount: workers) { task, worker in
+                // Causal: the last query blocks see the most keys; hand them out first so the
+                // dynamic schedule ends on short tasks instead of one long straggler.
                 let slice = task / queryBlocks
                 let b = slice / problem.heads
-                let rowStart = (task % queryBlocks) * Bq
+                let queryBlock = problem.causal ? queryBlocks - 1 - task % queryBlocks : task % queryBlocks
+                let rowStart = queryBlock * Bq
                 let rows = min(Bq, Nq - rowStart)
                 let q = Q + (slice * Nq + rowStart) * d
                 let o = O + (slice * Nq + rowStart) * d
