@@ -60,7 +60,7 @@ struct ChildProcess {
         }
         if process.terminationReason == .uncaughtSignal {
             if request.memoryLimitBytes != nil { return .outOfMemory } // an allocation inside the runtime hit the cap
-            return .crashed("killed by signal \(process.terminationStatus)\(stderrText.isEmpty ? "" : ": " + lastLine(stderrText))")
+            return .crashed("killed by \(signalName(process.terminationStatus))")
         }
         let lines = String(decoding: outData, as: UTF8.self).split(separator: "\n")
         guard let last = lines.last, let response = try? JSONDecoder().decode(WorkerResponse.self, from: Data(last.utf8)) else {
@@ -73,6 +73,19 @@ struct ChildProcess {
     final class CapturedOutput: @unchecked Sendable {
         var standardOutput = Data()
         var standardError = Data()
+    }
+
+    static func signalName(_ signal: Int32) -> String {
+        switch signal {
+        case SIGILL: return "SIGILL (illegal instruction: this CPU lacks an instruction set the code, e.g. the requested OpenBLAS core, needs)"
+        case SIGSEGV: return "SIGSEGV (invalid memory access)"
+        case SIGABRT: return "SIGABRT (the process aborted)"
+        case SIGKILL: return "SIGKILL (killed, possibly by the kernel's out-of-memory killer)"
+        case SIGBUS: return "SIGBUS (bus error)"
+        case SIGFPE: return "SIGFPE (arithmetic exception)"
+        case SIGINT: return "SIGINT (interrupted)"
+        default: return "signal \(signal)"
+        }
     }
 
     static func lastLine(_ text: String) -> String {

@@ -66,7 +66,7 @@ struct ResolvedShape {
             heads = try ListParsing.integers(o.heads ?? defaults.heads, flag: "--heads")
             headDimensions = try ListParsing.integers(o.headDimension ?? defaults.headDimension, flag: "--head-dim")
             causal = (o.causal ?? defaults.causal).values
-            threads = try o.threads.map { try ListParsing.integers($0, flag: "--threads") } ?? [Self.coreCount]
+            threads = try (o.threads ?? defaults.threads).map { try ListParsing.integers($0, flag: "--threads") } ?? [Self.coreCount]
             let blockText = o.blockSize ?? defaults.blockSize
             let both: [Int]? = blockText.lowercased() == "auto" ? nil : try ListParsing.integers(blockText, flag: "--block-size")
             queryBlocks = try o.blockQuery.map { try ListParsing.integers($0, flag: "--block-q") } ?? both

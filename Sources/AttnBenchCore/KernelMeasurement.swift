@@ -23,18 +23,7 @@ public enum KernelMeasurement {
     public static func measure(kernel: any AttentionKernel, problem: AttentionProblem, threadCount: Int,
                                policy: RepetitionPolicy, seed: UInt64,
                                errorCheckBudget: Int = 50_000_000) -> KernelMeasurementResult {
-        let q = AttentionTensor(batch: problem.batch, heads: problem.heads, sequenceLength: problem.queryLength,
-                                headDimension: problem.headDimension)
-        let k = AttentionTensor(batch: problem.batch, heads: problem.heads, sequenceLength: problem.keyLength,
-                                headDimension: problem.headDimension)
-        let v = AttentionTensor(batch: problem.batch, heads: problem.heads, sequenceLength: problem.keyLength,
-                                headDimension: problem.headDimension)
-        let o = AttentionTensor(batch: problem.batch, heads: problem.heads, sequenceLength: problem.queryLength,
-                                headDimension: problem.headDimension)
-        q.fillRandom(seed: seed)
-        k.fillRandom(seed: seed &+ 1)
-        v.fillRandom(seed: seed &+ 2)
-        o.fill(.nan)
+        let (q, k, v, o) = makeTensors(problem, seed: seed)
 
         let before = ProcessMemory.snapshot()
         let canReset = ProcessMemory.resetPeak()
@@ -75,17 +64,7 @@ public enum KernelMeasurement {
     /// maximum-length search inside a memory-capped child process.
     public static func attemptOnce(kernel: any AttentionKernel, problem: AttentionProblem, threadCount: Int,
                                    seed: UInt64) -> Double {
-        let q = AttentionTensor(batch: problem.batch, heads: problem.heads, sequenceLength: problem.queryLength,
-                                headDimension: problem.headDimension)
-        let k = AttentionTensor(batch: problem.batch, heads: problem.heads, sequenceLength: problem.keyLength,
-                                headDimension: problem.headDimension)
-        let v = AttentionTensor(batch: problem.batch, heads: problem.heads, sequenceLength: problem.keyLength,
-                                headDimension: problem.headDimension)
-        let o = AttentionTensor(batch: problem.batch, heads: problem.heads, sequenceLength: problem.queryLength,
-                                headDimension: problem.headDimension)
-        q.fillRandom(seed: seed, amplitude: 1)
-        k.fillRandom(seed: seed &+ 1)
-        v.fillRandom(seed: seed &+ 2)
+        let (q, k, v, o) = makeTensors(problem, seed: seed)
         let start = DispatchTime.now().uptimeNanoseconds
         kernel.run(problem, query: q, key: k, value: v, output: o, threadCount: threadCount)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -93,13 +72,32 @@ public enum KernelMeasurement {
         return seconds
     }
 
+    /// Q, K, V filled with seeded uniform values in [-1, 1) and O filled with NaN (so an element
+    /// a kernel fails to write shows up as non-finite), all resident before anything is measured.
+    static func makeTensors(_ problem: AttentionProblem, seed: UInt64)
+        -> (AttentionTensor, AttentionTensor, AttentionTensor, AttentionTensor) {
+        func tensor(_ length: Int) -> AttentionTensor {
+            AttentionTensor(batch: problem.batch, heads: problem.heads, sequenceLength: length,
+                            headDimension: problem.headDimension)
+        }
+        let q = tensor(problem.queryLength), k = tensor(problem.keyLength)
+        let v = tensor(problem.keyLength), o = tensor(problem.queryLength)
+        q.fillRandom(seed: seed)
+        k.fillRandom(seed: seed &+ 1)
+        v.fillRandom(seed: seed &+ 2)
+        o.fill(.nan)
+        return (q, k, v, o)
+    }
+
     /// GFLOP/s of cblas_sgemm at attention's own shapes: the two whole-slice products of a
     /// non-causal problem (S = Q·Kᵀ, then O = P·V), `slices` slices of length `sequenceLength`,
     /// run with the same threading as the kernels (slice-parallel, one OpenBLAS thread each,
-    /// when there are enough slices; otherwise multi-threaded OpenBLAS). The median of
-    /// `repetitions` after one warm-up. This is the roofline every row's `efficiency` uses.
+    /// when there are enough slices; otherwise multi-threaded OpenBLAS). The fastest of
+    /// `repetitions` after one warm-up: a ceiling is what sgemm can reach, and on a shared
+    /// machine the median of a few runs drifts with the neighbours. This is the roofline every
+    /// row's `efficiency` uses.
     public static func sgemmCeiling(headDimension d: Int, sequenceLength n: Int, slices: Int, threadCount: Int,
-                                    repetitions: Int = 5) -> Double {
+                                    repetitions: Int = 11) -> Double {
         let q = AlignedMemory.allocateFloats(slices * n * d)
         let k = AlignedMemory.allocateFloats(slices * n * d)
         let s = AlignedMemory.allocateFloats(slices * n * n)
@@ -128,8 +126,8 @@ public enum KernelMeasurement {
             once()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
-        let median = TimingStatistics(samplesSeconds: times)!.medianSeconds
-        return 4 * Double(slices) * Double(n) * Double(n) * Double(d) / median / 1e9
+        let fastest = TimingStatistics(samplesSeconds: times)!.minimumSeconds
+        return 4 * Double(slices) * Double(n) * Double(n) * Double(d) / fastest / 1e9
     }
 
     /// Memory-read bandwidth in GB/s (10⁹ bytes per second): `threadCount` workers each sum

@@ -116,3 +116,26 @@ def test_runs_on_ubuntu_latest(workflow):
     job = next(iter(workflow["jobs"].values()))
     assert job["runs-on"] == "ubuntu-latest"
     assert "dedicated" in WORKFLOW.read_text(encoding="utf-8")
+
+
+BINARY = Path(__import__("os").environ.get("ATTNBENCH_BINARY", str(REPO / ".build" / "release" / "attnbench")))
+
+
+def test_workflow_commands_run_locally(steps, tmp_path):
+    """The workflow's own sweep and compare commands, run here (the ci preset narrowed to one
+    small configuration so the test stays fast): a baseline and a current sweep, then compare
+    as markdown, exit status 0 or 1 (never 2: the two sweeps must match), and a table."""
+    sweep = re.search(r"\./\.build/release/attnbench (sweep --preset ci)", steps[index_of(steps, r"sweep --preset ci")]["run"])
+    compare = re.search(r"\./\.build/release/attnbench (compare baseline\.csv current\.csv --format markdown)",
+                        steps[index_of(steps, r"attnbench compare")]["run"])
+    assert sweep and compare
+    narrow = ["--variants", "naive,flash2", "--seq-len", "64", "--heads", "1", "--threads", "1", "--causal", "off",
+              "--query-len", "seq", "--repetitions", "5", "--min-time", "0"]
+    for name in ("baseline.csv", "current.csv"):
+        result = subprocess.run([str(BINARY), *sweep.group(1).split(), *narrow, "--output", name], cwd=tmp_path,
+                                capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+    result = subprocess.run([str(BINARY), *compare.group(1).split()], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode in (0, 1), result.stderr
+    assert "| configuration | verdict |" in result.stdout
+    assert result.stdout.count("| naive ") + result.stdout.count("| flash2 ") == 2
