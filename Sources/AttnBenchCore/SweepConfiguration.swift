@@ -73,6 +73,6 @@ public enum AutomaticBlockSizes {
         if queryLength <= 4 {
             return (max(1, queryLength), min(1024, max(16, keyLength)))
         }
-        return (min(causal ? 64 : 128, queryLength), min(512, max(16, keyLength)))
+        return (min(128, queryLength), min(512, max(16, keyLength)))
     }
 }

@@ -6,7 +6,9 @@
 ///   l ← l·e^{m−m'} + rowsum P,  O_i ← O_i·e^{m−m'} + P·V_j,
 /// and O_i is divided by l once, after the last block (deferred normalisation). The rescale is
 /// skipped when a row's maximum does not change. Key blocks wholly masked (causal or padding)
-/// are never computed; only blocks that straddle the mask boundary are masked element-wise.
+/// are never computed; only blocks that straddle the mask boundary are masked element-wise, and
+/// a causal block crossing the diagonal is split into 32-row groups, each trimmed to its own
+/// last visible key.
 ///
 /// Workspace per worker: one Bq×Bk score block plus 2·Bq row statistics (m, l); O_i lives in
 /// the output. Memory is O(threads · Bq · Bk), independent of the sequence length.
@@ -15,6 +17,9 @@ public struct Flash2Attention: AttentionKernel {
     public var variant: AttentionVariant { .flash2 }
     let queryBlockSize: Int
     let keyBlockSize: Int
+
+    /// Rows per group on chunks that cross the causal diagonal.
+    static let diagonalGroupRows = 32
 
     public init(blockSizes: BlockSizes) {
         self.blockSizes = blockSizes
@@ -71,30 +76,46 @@ public struct Flash2Attention: AttentionKernel {
                 var keyStart = 0
                 while keyStart < keyEnd {
                     let columns = min(Bk, keyEnd - keyStart)
-                    BLAS.sgemm(.none, .transpose, m: rows, n: columns, k: d, alpha: scale,
-                               a: q, lda: d, b: k + keyStart * d, ldb: d, beta: 0, c: S, ldc: columns)
-                    problem.maskScores(S, leadingDimension: columns, batch: b, rowStart: rowStart, rows: rows,
-                                       keyStart: keyStart, columns: columns)
-                    for r in 0..<rows {
-                        let row = S + r * columns
-                        let blockMax = RowOperations.maximum(row, count: columns)
-                        let mOld = m[r]
-                        let mNew = max(mOld, blockMax)
-                        if mNew == -.infinity {
-                            RowOperations.fill(row, count: columns, with: 0)
-                            continue
+                    // A chunk crossing the causal diagonal is processed in groups of
+                    // `diagonalGroupRows` rows, each trimmed to its own last visible key, so the
+                    // masked triangle costs one small group instead of the whole query block.
+                    let crossesDiagonal = problem.causal && rows > Self.diagonalGroupRows
+                        && problem.visibleKeyEnd(batch: b, row: rowStart) < keyStart + columns
+                    let groupRows = crossesDiagonal ? Self.diagonalGroupRows : rows
+                    var groupStart = 0
+                    while groupStart < rows {
+                        let gRows = min(groupRows, rows - groupStart)
+                        let gColumns = min(columns, problem.visibleKeyEnd(batch: b, row: rowStart + groupStart + gRows - 1) - keyStart)
+                        if gColumns > 0 {
+                            let gq = q + groupStart * d, go = o + groupStart * d
+                            let gm = m + groupStart, gl = l + groupStart
+                            BLAS.sgemm(.none, .transpose, m: gRows, n: gColumns, k: d, alpha: scale,
+                                       a: gq, lda: d, b: k + keyStart * d, ldb: d, beta: 0, c: S, ldc: gColumns)
+                            problem.maskScores(S, leadingDimension: gColumns, batch: b, rowStart: rowStart + groupStart,
+                                               rows: gRows, keyStart: keyStart, columns: gColumns)
+                            for r in 0..<gRows {
+                                let row = S + r * gColumns
+                                let blockMax = RowOperations.maximum(row, count: gColumns)
+                                let mOld = gm[r]
+                                let mNew = max(mOld, blockMax)
+                                if mNew == -.infinity {
+                                    RowOperations.fill(row, count: gColumns, with: 0)
+                                    continue
+                                }
+                                let rowSum = RowOperations.exponentiateAndSum(row, count: gColumns, rowMaximum: mNew)
+                                if mNew != mOld && mOld != -.infinity {
+                                    let alpha = scalarExp(mOld - mNew)
+                                    RowOperations.scale(go + r * d, count: d, by: alpha)
+                                    gl[r] *= alpha
+                                }
+                                gl[r] += rowSum
+                                gm[r] = mNew
+                            }
+                            BLAS.sgemm(.none, .none, m: gRows, n: d, k: gColumns, alpha: 1,
+                                       a: S, lda: gColumns, b: v + keyStart * d, ldb: d, beta: 1, c: go, ldc: d)
                         }
-                        let rowSum = RowOperations.exponentiateAndSum(row, count: columns, rowMaximum: mNew)
-                        if mNew != mOld && mOld != -.infinity {
-                            let alpha = scalarExp(mOld - mNew)
-                            RowOperations.scale(o + r * d, count: d, by: alpha)
-                            l[r] *= alpha
-                        }
-                        l[r] += rowSum
-                        m[r] = mNew
+                        groupStart += gRows
                     }
-                    BLAS.sgemm(.none, .none, m: rows, n: d, k: columns, alpha: 1,
-                               a: S, lda: columns, b: v + keyStart * d, ldb: d, beta: 1, c: o, ldc: d)
                     keyStart += columns
                 }
                 for r in 0..<rows {
