@@ -34,7 +34,11 @@ public enum AttnBenchMain {
         } catch let error as ExitCode {
             AttnBench.exit(withError: error)
         } catch {
-            AttnBench.exit(withError: error)
+            // Help and --version print in full; a parse error prints one line, not the usage.
+            if AttnBench.exitCode(for: error) == .success { AttnBench.exit(withError: error) }
+            let message = AttnBench.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            printError("error: \(message) (see 'attnbench help <subcommand>' for the accepted values)")
+            AttnBench.exit(withError: ExitCode(2))
         }
     }
 }

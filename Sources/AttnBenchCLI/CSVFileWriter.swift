@@ -3,34 +3,37 @@ import Foundation
 
 /// Writes CSV rows to a file or stdout, one complete line per write(2), flushed as each row
 /// finishes, so an interrupted sweep leaves a valid CSV of everything finished.
+///
+/// The file is opened in place (O_CREAT | O_TRUNC, or O_APPEND to resume), following symlinks,
+/// so `--output` never replaces a symlink, a device or a file's inode with a new file.
 final class CSVFileWriter {
-    private let handle: FileHandle
+    private let descriptor: Int32
     let path: String?
 
-    /// Opens `path` (nil = stdout). With `append`, the header is not written again.
+    /// Opens `path` (nil = stdout). With `append`, the header is not written again, and a file
+    /// whose last line lacks its newline gets one first.
     init(path: String?, append: Bool) throws {
         self.path = path
         guard let path else {
-            handle = FileHandle.standardOutput
+            descriptor = STDOUT_FILENO
             try write(CSVCodec.headerLine() + "\n")
             return
         }
-        let manager = FileManager.default
         var isDirectory: ObjCBool = false
-        if manager.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             throw UserError("--output: '\(path)' is a directory; give a file path such as results.csv")
         }
+        let flags = O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC)
+        let fd = open(path, flags, 0o644)
+        if fd < 0 {
+            throw UserError("--output: cannot write '\(path)' (\(String(cString: strerror(errno)))); choose a writable path")
+        }
+        descriptor = fd
         if append {
-            guard let h = FileHandle(forWritingAtPath: path) else {
-                throw UserError("--output: cannot write '\(path)' (permission denied or missing directory); choose a writable path")
+            if let text = try? String(contentsOfFile: path, encoding: .utf8), !text.isEmpty, text.unicodeScalars.last != "\n" {
+                try write("\n")
             }
-            handle = h
-            handle.seekToEndOfFile()
         } else {
-            guard manager.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
-                throw UserError("--output: cannot create '\(path)' (permission denied or missing directory); choose a writable path")
-            }
-            handle = h
             try write(CSVCodec.headerLine() + "\n")
         }
     }
@@ -38,9 +41,17 @@ final class CSVFileWriter {
     func write(_ row: ResultRow) throws { try write(CSVCodec.line(row) + "\n") }
 
     private func write(_ text: String) throws {
-        try handle.write(contentsOf: Data(text.utf8))
-        if path != nil { try handle.synchronize() }
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress! + offset, bytes.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw UserError("--output: cannot write '\(path ?? "stdout")' (\(String(cString: strerror(errno)))); rows written so far are kept")
+            }
+            offset += n
+        }
     }
 
-    func close() { if path != nil { try? handle.close() } }
+    func close() { if path != nil { Foundation.close(descriptor) } }
 }

@@ -1,6 +1,9 @@
 import Foundation
 import AttnBenchCore
 
+nonisolated(unsafe) var runningChildProcessIdentifier: Int32 = 0
+nonisolated(unsafe) var cleanupHandlersInstalled = false
+
 /// Runs `attnbench _worker` in a child process: one configuration per process, so a crash, an
 /// allocation failure or a timeout costs one row, never the sweep, and peak memory is the
 /// child's own.
@@ -37,9 +40,12 @@ struct ChildProcess {
         group.enter(); group.enter()
         DispatchQueue.global().async { captured.standardOutput = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         DispatchQueue.global().async { captured.standardError = errors.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        installCleanupHandlers()
         do { try process.run() } catch {
             return .crashed("could not start \(executablePath): \(error)")
         }
+        runningChildProcessIdentifier = process.processIdentifier
+        defer { runningChildProcessIdentifier = 0 }
         let start = Date()
         var timedOut = false
         while process.isRunning {
@@ -73,6 +79,22 @@ struct ChildProcess {
     final class CapturedOutput: @unchecked Sendable {
         var standardOutput = Data()
         var standardError = Data()
+    }
+
+    /// Ctrl-C, SIGTERM or SIGHUP on attnbench also kill the child it is waiting for (children
+    /// run in their own process group, so a terminal's Ctrl-C would not reach them), then
+    /// attnbench dies of the same signal. Rows already written stay in the CSV.
+    static func installCleanupHandlers() {
+        if cleanupHandlersInstalled { return }
+        cleanupHandlersInstalled = true
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
+            signal(signalNumber) { received in
+                let child = runningChildProcessIdentifier
+                if child > 0 { kill(child, SIGKILL) }
+                signal(received, SIG_DFL)
+                raise(received)
+            }
+        }
     }
 
     static func signalName(_ signal: Int32) -> String {

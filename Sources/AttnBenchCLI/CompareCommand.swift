@@ -23,22 +23,22 @@ struct CompareCommand: ParsableCommand {
     @Argument(help: "The current CSV.")
     var current: String
 
-    @Option(help: "Relative change of the median time that counts (0.10 = 10%).")
+    @Option(parsing: .unconditional, help: "Relative change of the median time that counts (0.10 = 10%).")
     var threshold: Double = 0.10
 
-    @Option(help: "Significance level of the Mann–Whitney U test on the raw repetition times.")
+    @Option(parsing: .unconditional, help: "Significance level of the Mann–Whitney U test on the raw repetition times.")
     var alpha: Double = 0.05
 
-    @Option(name: .customLong("memory-threshold"), help: "Relative change of peak memory that counts (also needs > 256 KiB).")
+    @Option(name: .customLong("memory-threshold"), parsing: .unconditional, help: "Relative change of peak memory that counts (also needs > 256 KiB).")
     var memoryThreshold: Double = 0.05
 
-    @Option(name: .customLong("length-threshold"), help: "Relative change of max_seq_len that counts (also needs to exceed the search resolution).")
+    @Option(name: .customLong("length-threshold"), parsing: .unconditional, help: "Relative change of max_seq_len that counts (also needs to exceed the search resolution).")
     var lengthThreshold: Double = 0.05
 
     @Flag(name: .customLong("allow-different-machine"), help: "Compare rows measured on another CPU, core count or BLAS core.")
     var allowDifferentMachine = false
 
-    @Option(help: "Output format: text, markdown (for a pull request comment or $GITHUB_STEP_SUMMARY) or csv.")
+    @Option(parsing: .unconditional, help: "Output format: text, markdown (for a pull request comment or $GITHUB_STEP_SUMMARY) or csv.")
     var format: ComparisonReport.Format = .text
 
     func run() throws {
@@ -56,6 +56,9 @@ struct CompareCommand: ParsableCommand {
         options.lengthThreshold = lengthThreshold
         options.allowDifferentMachine = allowDifferentMachine
         let comparison = ResultComparison(baseline: baseRows, current: currentRows, options: options)
+        if let first = comparison.unusable.first {
+            throw UserError("compare: \(first)\(comparison.unusable.count > 1 ? " (and \(comparison.unusable.count - 1) more)" : "")")
+        }
         FileHandle.standardOutput.write(Data(ComparisonReport.render(comparison, format: format, options: options).utf8))
         if comparison.comparableCount == 0 {
             let refused = comparison.entries.first { $0.verdict == .refused }
@@ -69,8 +72,14 @@ struct CompareCommand: ParsableCommand {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw UserError("\(role) CSV '\(path)': cannot read it; expected an existing attnbench CSV")
         }
-        do { return try CSVCodec.parse(String(decoding: data, as: UTF8.self), source: "\(role) CSV '\(path)'") } catch {
-            throw UserError(error.description)
+        let text = String(decoding: data, as: UTF8.self)
+        let rows: [ResultRow]
+        do { rows = try CSVCodec.parse(text, source: "\(role) CSV '\(path)'") } catch { throw UserError(error.description) }
+        let header = Set(CSVCodec.records(text).first ?? [])
+        let required = ResultColumn.configurationKey + [.status, .wallTimeMedian]
+        if let missing = required.first(where: { !header.contains($0.rawValue) }) {
+            throw UserError("\(role) CSV '\(path)': column \(missing.rawValue) is missing; expected a CSV written by attnbench sweep")
         }
+        return rows
     }
 }

@@ -9,37 +9,37 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Run one kernel on .npy tensors [batch, heads, seq, head_dim] (little-endian float32, C order); write O as .npy.")
 
-    @Option(help: "Kernel: \(AttentionVariant.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(parsing: .unconditional, help: "Kernel: \(AttentionVariant.allCases.map(\.rawValue).joined(separator: ", ")).")
     var variant: String
 
-    @Option(help: "Query tensor .npy, shape [batch, heads, seq_q, head_dim].")
+    @Option(parsing: .unconditional, help: "Query tensor .npy, shape [batch, heads, seq_q, head_dim].")
     var query: String
 
-    @Option(help: "Key tensor .npy, shape [batch, heads, seq_kv, head_dim].")
+    @Option(parsing: .unconditional, help: "Key tensor .npy, shape [batch, heads, seq_kv, head_dim].")
     var key: String
 
-    @Option(help: "Value tensor .npy, same shape as the key.")
+    @Option(parsing: .unconditional, help: "Value tensor .npy, same shape as the key.")
     var value: String
 
-    @Option(name: .shortAndLong, help: "Output .npy for O, shape [batch, heads, seq_q, head_dim].")
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Output .npy for O, shape [batch, heads, seq_q, head_dim].")
     var output: String
 
     @Flag(help: "Causal mask: query i sees keys j ≤ i + seq_kv − seq_q.")
     var causal = false
 
-    @Option(name: .customLong("key-lengths"), help: "Valid key length per batch element, comma-separated (padding mask).")
+    @Option(name: .customLong("key-lengths"), parsing: .unconditional, help: "Valid key length per batch element, comma-separated (padding mask).")
     var keyLengths: String?
 
-    @Option(name: .customLong("block-q"), help: "Query block size.")
+    @Option(name: .customLong("block-q"), parsing: .unconditional, help: "Query block size.")
     var blockQuery: Int = 64
 
-    @Option(name: .customLong("block-kv"), help: "Key/value block size.")
+    @Option(name: .customLong("block-kv"), parsing: .unconditional, help: "Key/value block size.")
     var blockKey: Int = 128
 
-    @Option(help: "Score scale (default 1/sqrt(head_dim)).")
+    @Option(parsing: .unconditional, help: "Score scale (default 1/sqrt(head_dim)).")
     var scale: Float?
 
-    @Option(help: "Worker threads (default: the number of cores).")
+    @Option(parsing: .unconditional, help: "Worker threads (default: the number of cores).")
     var threads: Int?
 
     func run() throws {
@@ -85,16 +85,33 @@ struct EvalCommand: ParsableCommand {
         kind.makeKernel(blockSizes: blocks).run(problem, query: tq, key: tk, value: tv, output: to, threadCount: threadCount)
 
         let bytes = NumpyArray(shape: to.shape, values: to.toArray()).encode()
-        // Write beside the target and rename, so a failure never leaves a half-written file.
-        let temporary = output + ".partial-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
+        try Self.writeOutput(Data(bytes), to: output)
+        printError("attnbench eval: \(kind.rawValue) on [\(problem.batch), \(problem.heads), \(problem.queryLength)×\(problem.keyLength), \(problem.headDimension)] → \(output)")
+    }
+
+    /// Writes O without ever leaving a half-written file and without replacing a symlink or a
+    /// device: a regular file (or a new one) is written beside the symlink-resolved target and
+    /// renamed over it; anything else (a device, a pipe) is opened and written in place.
+    static func writeOutput(_ data: Data, to output: String) throws {
+        let resolved = URL(fileURLWithPath: output).resolvingSymlinksInPath().path
+        var info = stat()
+        if stat(resolved, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG {
+            guard let handle = FileHandle(forWritingAtPath: resolved) else {
+                throw UserError("--output: cannot write '\(output)'; choose a writable path")
+            }
+            do { try handle.write(contentsOf: data); try handle.close() } catch {
+                throw UserError("--output: cannot write '\(output)' (\(error.localizedDescription)); choose a writable path")
+            }
+            return
+        }
+        let temporary = resolved + ".partial-\(getpid())"
+        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
             throw UserError("--output: cannot write '\(output)'; choose a writable path")
         }
-        if rename(temporary, output) != 0 {
+        if rename(temporary, resolved) != 0 {
             unlink(temporary)
             throw UserError("--output: cannot write '\(output)'; choose a writable path")
         }
-        printError("attnbench eval: \(kind.rawValue) on [\(problem.batch), \(problem.heads), \(problem.queryLength)×\(problem.keyLength), \(problem.headDimension)] → \(output)")
     }
 
     func load(_ path: String, flag: String) throws -> NumpyArray {

@@ -17,13 +17,13 @@ struct MaxLenCommand: ParsableCommand {
     @OptionGroup var shape: ShapeOptions
     @OptionGroup var budget: BudgetOptions
 
-    @Option(name: .customLong("query-len"), help: "'seq' (queries as long as the keys) or a fixed query length such as 1 (decode).")
+    @Option(name: .customLong("query-len"), parsing: .unconditional, help: "'seq' (queries as long as the keys) or a fixed query length such as 1 (decode).")
     var queryLength: String = "seq"
 
-    @Option(help: "Seed of the random inputs.")
+    @Option(parsing: .unconditional, help: "Seed of the random inputs.")
     var seed: UInt64 = 0x5EED
 
-    @Option(name: .shortAndLong, help: "CSV output file (default: stdout).")
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "CSV output file (default: stdout).")
     var output: String?
 
     func run() throws {

@@ -13,36 +13,36 @@ struct SweepCommand: ParsableCommand {
             Progress goes to stderr, CSV to --output or stdout.
             """)
 
-    @Option(help: "Preset grid: default, quick (< 1 min), ci (a few minutes) or full (README figures). Explicit flags override it.")
+    @Option(parsing: .unconditional, help: "Preset grid: default, quick (< 1 min), ci (a few minutes) or full (README figures). Explicit flags override it.")
     var preset: PresetName = .default
 
     @OptionGroup var shape: ShapeOptions
 
-    @Option(name: .customLong("seq-len"), help: "Key/value sequence lengths, e.g. 512,1k,4k.")
+    @Option(name: .customLong("seq-len"), parsing: .unconditional, help: "Key/value sequence lengths, e.g. 512,1k,4k.")
     var sequenceLength: String?
 
-    @Option(name: .customLong("query-len"), help: "Query lengths: integers, or 'seq' for equal to the sequence length. 1 gives decode shapes.")
+    @Option(name: .customLong("query-len"), parsing: .unconditional, help: "Query lengths: integers, or 'seq' for equal to the sequence length. 1 gives decode shapes.")
     var queryLength: String?
 
-    @Option(help: "Untimed warm-up calls per configuration.")
+    @Option(parsing: .unconditional, help: "Untimed warm-up calls per configuration.")
     var warmup: Int?
 
-    @Option(help: "Minimum timed repetitions per configuration.")
+    @Option(parsing: .unconditional, help: "Minimum timed repetitions per configuration.")
     var repetitions: Int?
 
-    @Option(name: .customLong("min-time"), help: "Minimum seconds of timed repetitions per configuration.")
+    @Option(name: .customLong("min-time"), parsing: .unconditional, help: "Minimum seconds of timed repetitions per configuration.")
     var minimumTime: Double?
 
-    @Option(name: .customLong("max-repetitions"), help: "Upper bound on timed repetitions.")
+    @Option(name: .customLong("max-repetitions"), parsing: .unconditional, help: "Upper bound on timed repetitions.")
     var maximumRepetitions: Int = 1000
 
-    @Option(help: "Seed of the random inputs (recorded in every row).")
+    @Option(parsing: .unconditional, help: "Seed of the random inputs (recorded in every row).")
     var seed: UInt64 = 0x5EED
 
-    @Option(name: .customLong("config-timeout"), help: "Seconds after which one configuration is stopped and recorded as 'timeout'.")
+    @Option(name: .customLong("config-timeout"), parsing: .unconditional, help: "Seconds after which one configuration is stopped and recorded as 'timeout'.")
     var configurationTimeout: Double = 900
 
-    @Option(name: .shortAndLong, help: "CSV output file (default: stdout).")
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "CSV output file (default: stdout).")
     var output: String?
 
     @Flag(help: "Continue a sweep into an existing --output CSV, skipping configurations already measured with the same settings.")
@@ -98,14 +98,16 @@ struct SweepCommand: ParsableCommand {
             }
             if !text.isEmpty {
                 let rows = try parsingInput { try CSVCodec.parse(text, source: output) }
+                let header = CSVCodec.records(text).first ?? []
+                if header != ResultColumn.allCases.map(\.rawValue) {
+                    throw UserError("--resume: '\(output)' has other columns or another column order than this attnbench writes; continue into a new --output file")
+                }
                 skip = Set(rows.filter { $0[.status] == "ok" }.map(SweepRunner.resumeKey))
                 append = true
-                if !text.hasSuffix("\n") {
-                    throw UserError("--resume: '\(output)' ends in a partial line; remove it and run again")
-                }
             }
         }
-        let maxlenSettings = maximumSequenceLength ? try budget.resolve(fixedQueryLength: nil) : nil
+        let resolvedBudget = try budget.resolve(fixedQueryLength: nil)
+        let maxlenSettings = maximumSequenceLength ? resolvedBudget : nil
 
         let writer = try CSVFileWriter(path: output, append: append)
         defer { writer.close() }
@@ -127,7 +129,8 @@ struct SweepCommand: ParsableCommand {
             try runner.maximumLengths(maxlenConfigurations, settings: maxlenSettings, skip: skip, progress: progress)
         }
         if runner.failures > 0 {
-            printError("attnbench sweep: \(runner.failures) configuration(s) did not finish with status ok; see the status and message columns")
+            printError("attnbench sweep: \(runner.failures) configuration(s) did not finish with status ok; see the status and message columns (exit status 3)")
+            throw ExitCode(3)
         }
     }
 
@@ -152,8 +155,11 @@ struct SweepCommand: ParsableCommand {
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             let item = part.trimmingCharacters(in: .whitespaces)
             if item == "seq" || item == "same" { result.append(nil); continue }
-            let values = try parsingInput { try ListParsing.integers(item, flag: "--query-len") }
-            result.append(values[0])
+            guard let value = Int(item.lowercased().replacingOccurrences(of: "k", with: "")).map({ item.lowercased().hasSuffix("k") ? $0 * 1024 : $0 }),
+                  value >= 1, item.allSatisfy({ $0.isNumber || $0 == "k" || $0 == "K" }) else {
+                throw UserError("--query-len: invalid value '\(item)'; expected 'seq' (equal to the sequence length) or integers ≥ 1, e.g. seq,1")
+            }
+            result.append(value)
         }
         return result
     }
@@ -161,16 +167,16 @@ struct SweepCommand: ParsableCommand {
 
 /// Memory and time budgets of the maximum-length search.
 struct BudgetOptions: ParsableArguments {
-    @Option(name: .customLong("memory-budget"), help: "Memory the inputs, output and workspace may use, e.g. 512MiB, 2GiB.")
+    @Option(name: .customLong("memory-budget"), parsing: .unconditional, help: "Memory the inputs, output and workspace may use, e.g. 512MiB, 2GiB.")
     var memoryBudget: String = "512MiB"
 
-    @Option(name: .customLong("time-budget"), help: "Seconds one attempt may take (child start-up included); longer counts as not fitting.")
+    @Option(name: .customLong("time-budget"), parsing: .unconditional, help: "Seconds one attempt may take (child start-up included); longer counts as not fitting.")
     var timeBudget: Double = 5
 
-    @Option(name: .customLong("resolution"), help: "Bisection stops when the bracket is within this fraction of the length found (and at most 16 tokens finer).")
+    @Option(name: .customLong("resolution"), parsing: .unconditional, help: "Bisection stops when the bracket is within this fraction of the length found (and at most 16 tokens finer).")
     var resolution: Double = 1.0 / 32
 
-    @Option(name: .customLong("start-len"), help: "First length tried; doubled until an attempt fails.")
+    @Option(name: .customLong("start-len"), parsing: .unconditional, help: "First length tried; doubled until an attempt fails.")
     var startLength: Int = 256
 
     func resolve(fixedQueryLength: Int?) throws -> MaxLengthSettings {

@@ -12,34 +12,34 @@ enum CausalChoice: String, ExpressibleByArgument, CaseIterable {
 
 /// The shape flags shared by `sweep` and `maxlen`. Lists are comma-separated with k suffixes.
 struct ShapeOptions: ParsableArguments {
-    @Option(help: "Variants, comma-separated: \(AttentionVariant.allCases.map(\.rawValue).joined(separator: ", ")). Default: all that apply (decode only for query lengths ≤ 16).")
+    @Option(parsing: .unconditional, help: "Variants, comma-separated: \(AttentionVariant.allCases.map(\.rawValue).joined(separator: ", ")). Default: all that apply (decode only for query lengths ≤ 16).")
     var variants: String?
 
-    @Option(help: "Batch sizes, e.g. 1,2.")
+    @Option(parsing: .unconditional, help: "Batch sizes, e.g. 1,2.")
     var batch: String?
 
-    @Option(help: "Head counts, e.g. 8,16.")
+    @Option(parsing: .unconditional, help: "Head counts, e.g. 8,16.")
     var heads: String?
 
-    @Option(name: .customLong("head-dim"), help: "Head dimensions, e.g. 64,128.")
+    @Option(name: .customLong("head-dim"), parsing: .unconditional, help: "Head dimensions, e.g. 64,128.")
     var headDimension: String?
 
-    @Option(help: "Causal masking: on, off or both.")
+    @Option(parsing: .unconditional, help: "Causal masking: on, off or both.")
     var causal: CausalChoice?
 
-    @Option(help: "Worker thread counts, e.g. 1,2. Default: the number of cores.")
+    @Option(parsing: .unconditional, help: "Worker thread counts, e.g. 1,2. Default: the number of cores.")
     var threads: String?
 
-    @Option(name: .customLong("block-size"), help: "Block size for both axes (query and key/value), a list, or 'auto' (chosen from the L2 size; recorded in block_auto).")
+    @Option(name: .customLong("block-size"), parsing: .unconditional, help: "Block size for both axes (query and key/value), a list, or 'auto' (chosen from the L2 size; recorded in block_auto).")
     var blockSize: String?
 
-    @Option(name: .customLong("block-q"), help: "Query block sizes (overrides --block-size for that axis).")
+    @Option(name: .customLong("block-q"), parsing: .unconditional, help: "Query block sizes (overrides --block-size for that axis).")
     var blockQuery: String?
 
-    @Option(name: .customLong("block-kv"), help: "Key/value block sizes (overrides --block-size for that axis).")
+    @Option(name: .customLong("block-kv"), parsing: .unconditional, help: "Key/value block sizes (overrides --block-size for that axis).")
     var blockKey: String?
 
-    @Option(name: .customLong("blas-core"), help: "OpenBLAS cores to run, comma-separated: 'env' (what the environment selects) or core names (Haswell, SkylakeX, Cooperlake, Zen, ...). Each runs in child processes with OPENBLAS_CORETYPE set for them alone.")
+    @Option(name: .customLong("blas-core"), parsing: .unconditional, help: "OpenBLAS cores to run, comma-separated: 'env' (what the environment selects) or core names (Haswell, SkylakeX, Cooperlake, Zen, ...). Each runs in child processes with OPENBLAS_CORETYPE set for them alone.")
     var blasCore: String?
 }
 
@@ -85,13 +85,22 @@ struct ResolvedShape {
 
     static var coreCount: Int { BLAS.processorCount > 0 ? BLAS.processorCount : 1 }
 
+    /// OPENBLAS_CORETYPE values of a DYNAMIC_ARCH x86-64 OpenBLAS (0.3.x).
+    static let knownCores = ["Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Sandybridge", "Haswell", "SkylakeX",
+                             "Cooperlake", "SapphireRapids", "Atom", "Athlon", "Opteron", "Barcelona", "Bobcat", "Bulldozer",
+                             "Piledriver", "Steamroller", "Excavator", "Zen"]
+
     static func parseCores(_ text: String) throws -> [String] {
-        let parts = text.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-        for p in parts where p.isEmpty || !p.allSatisfy({ $0.isLetter || $0.isNumber }) {
-            throw UserError("--blas-core: invalid value '\(p)'; expected 'env' or OpenBLAS core names such as Haswell, SkylakeX, Cooperlake")
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
+        var cores: [String] = []
+        for p in parts {
+            if p == "env" { cores.append(p); continue }
+            guard let known = knownCores.first(where: { $0.lowercased() == p.lowercased() }) else {
+                throw UserError("--blas-core: invalid value '\(p)'; expected 'env' or OpenBLAS core names: \(knownCores.joined(separator: ", "))")
+            }
+            cores.append(known)
         }
-        if parts.isEmpty { throw UserError("--blas-core: invalid value '\(text)'; expected 'env' or OpenBLAS core names") }
-        return parts
+        return cores
     }
 
     /// Block pairs for a variant at a shape.

@@ -43,6 +43,16 @@ final class SweepRunner {
                 continue
             }
             progress.starting(configuration.label)
+            if let needed = Self.estimatedBytes(configuration), let available = Self.availableMemoryBytes(), needed > available {
+                row[.status] = "oom"
+                row[.message] = "needs about \(needed) bytes (inputs, output and workspace); this machine has \(available) available; not run"
+                row[.workspace] = String(configuration.kernel().workspaceBytes(try! configuration.problem(), threadCount: configuration.threads))
+                context.annotate(&row, blas: nil)
+                try writer.write(row)
+                failures += 1
+                progress.finished(configuration.label, summary: summary(row))
+                continue
+            }
             let ceiling = ceilings(for: configuration)
             let request = WorkerRequest(mode: .measure, configuration: configuration, policy: policy, seed: seed)
             let outcome = ChildProcess.run(request, timeoutSeconds: configurationTimeoutSeconds)
@@ -107,6 +117,24 @@ final class SweepRunner {
         }
     }
 
+    /// Inputs, output and the kernel's workspace, in bytes (nil on overflow: certainly too big).
+    static func estimatedBytes(_ c: SweepConfiguration) -> Int? {
+        guard let problem = try? c.problem() else { return nil }
+        let tensors = 4.0 * Double(c.batch * c.heads) * Double(c.headDimension) * Double(2 * c.queryLength + 2 * c.keyLength)
+        let total = tensors + Double(c.kernel().workspaceBytes(problem, threadCount: c.threads))
+        return total < 9e18 ? Int(total) : Int.max
+    }
+
+    /// MemAvailable from /proc/meminfo.
+    static func availableMemoryBytes() -> Int? {
+        guard let text = ProcessMemory.readFile("/proc/meminfo") else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+            let digits = line.filter { $0.isNumber }
+            return Int(digits).map { $0 * 1024 }
+        }
+        return nil
+    }
+
     func baseRow(_ c: SweepConfiguration, kind: String) -> ResultRow {
         var row = ResultRow()
         row[.kind] = kind
@@ -123,13 +151,18 @@ final class SweepRunner {
         row[.threads] = String(c.threads)
         row[.blasCoreRequested] = c.blasCore
         row[.warmup] = String(policy.warmupRepetitions)
+        if kind == "time" {
+            row[.minimumRepetitions] = String(policy.minimumRepetitions)
+            row[.minimumTime] = CSVNumber.seconds(policy.minimumSeconds)
+        }
         row[.seed] = String(seed)
         return row
     }
 
     /// Configuration identity plus the settings that change a measurement.
     static func resumeKey(_ row: ResultRow) -> String {
-        row.configurationKey + ";warmup=\(row[.warmup]);seed=\(row[.seed]);budget=\(row[.memoryBudget])"
+        row.configurationKey + ";warmup=\(row[.warmup]);reps=\(row[.minimumRepetitions]);time=\(row[.minimumTime])"
+            + ";seed=\(row[.seed]);budget=\(row[.memoryBudget])"
     }
 
     func fill(_ row: inout ResultRow, configuration: SweepConfiguration, outcome: ChildProcess.Outcome,

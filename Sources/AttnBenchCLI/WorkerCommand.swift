@@ -24,6 +24,9 @@ struct WorkerCommand: ParsableCommand {
 
     static func handle(_ request: WorkerRequest) -> WorkerResponse {
         ProcessMemory.configureAllocatorForMeasurement()
+        // An allocation that fails (here, or under the maxlen cap) ends the child with a status
+        // the parent reads as out of memory: an `oom` row, not a crash.
+        AlignedMemory.allocationFailureHandler = { _ in Glibc._exit(WorkerResponse.outOfMemoryExitCode) }
         let configuration = request.configuration
         let threads = configuration.threads
         warmUpRuntime(threads: threads, headDimension: configuration.headDimension)
@@ -49,7 +52,6 @@ struct WorkerCommand: ParsableCommand {
                     // kernel workspace together may not exceed it. RLIMIT_AS backs it up for the
                     // whole process, with slack for OpenBLAS, which reserves 128 MiB buffers per
                     // calling thread and spins instead of failing when it cannot.
-                    AlignedMemory.allocationFailureHandler = { _ in Glibc._exit(WorkerResponse.outOfMemoryExitCode) }
                     AlignedMemory.limitBytes = AlignedMemory.outstandingBytes + limit
                     let baseline = ProcessMemory.snapshot()?.virtualBytes ?? 0
                     if !ProcessMemory.limitAddressSpace(bytes: baseline + limit + Self.addressSpaceSlackBytes) {

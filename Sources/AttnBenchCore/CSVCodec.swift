@@ -21,7 +21,9 @@ public enum CSVCodec {
         var record: [String] = []
         var field = ""
         var inQuotes = false
-        var iterator = Array(text).makeIterator()
+        var characters = Array(text)
+        if characters.first == "\u{FEFF}" { characters.removeFirst() } // a UTF-8 byte-order mark (Excel)
+        var iterator = characters.makeIterator()
         var pending: Character? = nil
         while let c = pending ?? iterator.next() {
             pending = nil

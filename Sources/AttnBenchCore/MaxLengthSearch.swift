@@ -74,9 +74,11 @@ public struct MaxLengthSearch: Sendable {
         guard var upper = high else {
             return MaxLengthResult(maxLength: low, firstFailingLength: nil, bound: .limit, attempts: attempts)
         }
-        while upper - low > max(minimumStep, Int(Double(low) * relativeResolution)) {
+        // Below 16 steps of `minimumStep`, bisect to single tokens: a tiny budget still gets an exact answer.
+        let step = upper > 16 * minimumStep ? minimumStep : 1
+        while upper - low > max(step, Int(Double(low) * relativeResolution)) {
             var middle = (low + upper) / 2
-            middle = max(low + 1, middle / minimumStep * minimumStep)
+            middle = max(low + 1, middle / step * step)
             if middle <= low || middle >= upper { middle = (low + upper) / 2 }
             if middle <= low || middle >= upper { break }
             let outcome = attempt(middle)

@@ -46,7 +46,14 @@ public struct NumpyArray: Sendable, Equatable {
         guard let shapeText = field(header, "shape") else { throw fail("header without shape", "a .npy header written by NumPy") }
         let inner = shapeText.trimmingCharacters(in: "() ")
         let shape = inner.split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }.compactMap { Int($0) }
-        let count = shape.reduce(1, *)
+        var count = 1
+        for dimension in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: max(dimension, 0))
+            if overflow || product > Int.max / 8 {
+                throw fail("shape \(shape)", "a shape whose element count fits in memory")
+            }
+            count = product
+        }
         let dataStart = headerStart + headerLength
         guard bytes.count - dataStart == count * 4 else {
             throw fail("\(bytes.count - dataStart) data bytes for shape \(shape)", "\(count * 4) bytes (the file may be cut off)")

@@ -18,6 +18,8 @@ public enum ResultColumn: String, CaseIterable, Sendable, Codable {
     case threads
     case blasCoreRequested = "blas_core_requested"
     case warmup
+    case minimumRepetitions = "min_repetitions"
+    case minimumTime = "min_time_s"
     case repetitions
     case wallTimeMedian = "wall_time_median_s"
     case wallTimeMin = "wall_time_min_s"

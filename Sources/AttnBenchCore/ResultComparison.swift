@@ -39,6 +39,8 @@ public struct ResultComparison {
     }
 
     public var entries: [Entry] = []
+    /// Values that make the comparison meaningless (a timed ok row without a usable median).
+    public var unusable: [String] = []
 
     public var regressions: Int { entries.filter { $0.verdict == .regression }.count }
     public var comparableCount: Int { entries.filter { ![.new, .missing, .refused].contains($0.verdict) }.count }
@@ -75,6 +77,14 @@ public struct ResultComparison {
                                      notes: ["measured on a different machine or BLAS core: " + differences.joined(separator: ", ")
                                              + " (pass --allow-different-machine to compare anyway)"]))
                 continue
+            }
+            if base[.kind] == "time" && base[.status] == "ok" && now[.status] == "ok" {
+                for (name, row) in [("baseline", base), ("current", now)] {
+                    let median = row.double(.wallTimeMedian)
+                    if median == nil || !median!.isFinite || median! <= 0 {
+                        unusable.append("\(name) row \(label): wall_time_median_s '\(row[.wallTimeMedian])' is not a positive number")
+                    }
+                }
             }
             entries.append(Self.compare(base, now, key: key, label: label, options: options,
                                         machineNote: differences.isEmpty ? nil : "different machine: " + differences.joined(separator: ", ")))

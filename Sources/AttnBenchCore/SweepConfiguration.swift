@@ -63,13 +63,12 @@ public struct SweepConfiguration: Sendable, Codable, Hashable {
 /// ceiling at head_dim 64 and 128, 1 and 2 threads, N ≥ 2048, where 64 × 256 (a score block
 /// that fits L2 with room to spare) lost 5–20%: OpenBLAS's small-GEMM overhead (packing one K
 /// block per call) outweighs the cache misses of a score block slightly larger than L2.
-/// Causal attention takes 64-row query blocks: the diagonal blocks are trimmed to the mask, and
-/// halving them halves the work spent on their partly masked scores (causal time fell from
-/// 0.55–0.63 to 0.45–0.54 of the non-causal time at N = 2048–4096).
+/// Causal attention uses the same blocks: flash2 splits a chunk that crosses the diagonal into
+/// 32-row groups, so the partly masked scores cost a 32-row group, not a 128-row block.
 /// Short queries (decode, ≤ 4 rows) take one query block and 1024-key blocks to stream K and V.
 public enum AutomaticBlockSizes {
     public static func choose(variant: AttentionVariant, queryLength: Int, keyLength: Int, headDimension: Int,
-                              causal: Bool) -> (query: Int, key: Int) {
+                              causal: Bool = false) -> (query: Int, key: Int) {
         if queryLength <= 4 {
             return (max(1, queryLength), min(1024, max(16, keyLength)))
         }

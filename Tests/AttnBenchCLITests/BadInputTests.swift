@@ -44,6 +44,42 @@ final class BadInputTests: XCTestCase {
         try assertRejected(["sweep", "--seq-len", "16", "--blas-core", "Has well", "--output", "r.csv"], mentions: ["--blas-core", "'Has well'"])
     }
 
+    func testParserErrorsAreOneLineToo() throws {
+        try assertRejected(["sweep", "--seq-len", "-1", "--output", "r.csv"], mentions: ["--seq-len", "'-1'"])
+        try assertRejected(["sweep", "--causal", "maybe", "--output", "r.csv"], mentions: ["--causal", "'maybe'", "'on', 'off' or 'both'"])
+        try assertRejected(["sweep", "--preset", "huge", "--output", "r.csv"], mentions: ["--preset", "'huge'"])
+        try assertRejected(["sweep", "--bogus", "--output", "r.csv"], mentions: ["--bogus"])
+        try assertRejected(["sweep", "--blas-core", "Nope", "--output", "r.csv"], mentions: ["--blas-core", "'Nope'", "Haswell"])
+        try assertRejected(["sweep", "--query-len", "seq,x", "--output", "r.csv"], mentions: ["--query-len", "'x'", "'seq'"])
+        try assertRejected(["sweep", "--memory-budget", "lots", "--output", "r.csv"], mentions: ["--memory-budget", "'lots'"])
+    }
+
+    /// --output opens the path in place: a symlink stays a symlink and its target gets the CSV.
+    func testOutputThroughSymlinkWritesTheTarget() throws {
+        let target = directory.appendingPathComponent("real.csv")
+        FileManager.default.createFile(atPath: target.path, contents: Data("old".utf8))
+        try FileManager.default.createSymbolicLink(atPath: directory.appendingPathComponent("link.csv").path,
+                                                   withDestinationPath: target.path)
+        let result = try CommandRunner.run(["sweep", "--variants", "flash2", "--seq-len", "32", "--heads", "1", "--repetitions", "1",
+                                            "--min-time", "0", "--output", "link.csv"], in: directory)
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let attributes = try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent("link.csv").path)
+        XCTAssertEqual(attributes[.type] as? FileAttributeType, .typeSymbolicLink)
+        XCTAssertTrue(try String(contentsOf: target, encoding: .utf8).hasPrefix("schema_version,"))
+    }
+
+    /// A configuration too large for this machine becomes an `oom` row without running, and the
+    /// sweep exits 3 (rows written, not all ok).
+    func testTooLargeConfigurationIsAnOOMRowAndExitThree() throws {
+        let result = try CommandRunner.run(["sweep", "--variants", "naive,flash2", "--seq-len", "64", "--head-dim", "64,50m",
+                                            "--heads", "1", "--repetitions", "1", "--min-time", "0", "--output", "r.csv"], in: directory)
+        XCTAssertEqual(result.status, 3, result.standardError)
+        let rows = try CSVCodec.parse(try String(contentsOf: directory.appendingPathComponent("r.csv"), encoding: .utf8), source: "r.csv")
+        XCTAssertEqual(rows.count, 4)
+        XCTAssertEqual(rows.filter { $0[.headDim] == "64" }.map { $0[.status] }, ["ok", "ok"])
+        XCTAssertEqual(rows.filter { $0[.headDim] == "52428800" }.map { $0[.status] }, ["oom", "oom"])
+    }
+
     func testUnwritableOutput() throws {
         try assertRejected(["sweep", "--seq-len", "16", "--output", "/nonexistent-dir/r.csv"],
                            mentions: ["--output", "/nonexistent-dir/r.csv", "writable"], output: nil)

@@ -55,6 +55,21 @@ final class CompareCommandTests: XCTestCase {
         let missing = try CommandRunner.run(["compare", "base.csv", "nope.csv"], in: directory)
         XCTAssertEqual(missing.status, 2)
         XCTAssertTrue(missing.standardError.contains("nope.csv"))
+        // A current CSV without its median column cannot pass as "no regression".
+        let text = try String(contentsOf: directory.appendingPathComponent("base.csv"), encoding: .utf8)
+        let records = CSVCodec.records(text)
+        let drop = records[0].firstIndex(of: "wall_time_median_s")!
+        let stripped = records.map { r in r.enumerated().filter { $0.offset != drop }.map { CSVCodec.escape($0.element) }.joined(separator: ",") }
+        try (stripped.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("nomedian.csv"), atomically: true, encoding: .utf8)
+        let noMedian = try CommandRunner.run(["compare", "base.csv", "nomedian.csv"], in: directory)
+        XCTAssertEqual(noMedian.status, 2)
+        XCTAssertTrue(noMedian.standardError.contains("wall_time_median_s"), noMedian.standardError)
+        var garbage = row(samples: [0.01, 0.01, 0.01])
+        garbage[.wallTimeMedian] = "abc"
+        try write("garbage.csv", [garbage])
+        let bad = try CommandRunner.run(["compare", "base.csv", "garbage.csv"], in: directory)
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.standardError.contains("'abc'"), bad.standardError)
         let nothing = try CommandRunner.run(["compare", "base.csv", "other.csv"], in: directory)
         XCTAssertEqual(nothing.status, 2)
         XCTAssertTrue(nothing.standardError.contains("nothing to match"))

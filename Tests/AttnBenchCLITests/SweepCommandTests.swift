@@ -69,6 +69,26 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertTrue(second.standardError.contains("skipped"))
     }
 
+    func testResumeRefusesAnotherColumnLayoutAndAcceptsCRLF() throws {
+        let first = try CommandRunner.run(["sweep", "--variants", "naive", "--seq-len", "32", "--heads", "1",
+                                           "--output", "r.csv"] + Self.fast, in: directory)
+        XCTAssertEqual(first.status, 0, first.standardError)
+        let url = directory.appendingPathComponent("r.csv")
+        let records = CSVCodec.records(try String(contentsOf: url, encoding: .utf8))
+        let reversed = records.map { $0.reversed().map(CSVCodec.escape).joined(separator: ",") }.joined(separator: "\n") + "\n"
+        try reversed.write(to: directory.appendingPathComponent("reversed.csv"), atomically: true, encoding: .utf8)
+        let refused = try CommandRunner.run(["sweep", "--variants", "naive", "--seq-len", "32", "--heads", "1",
+                                             "--output", "reversed.csv", "--resume"] + Self.fast, in: directory)
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(refused.standardError.contains("column order"), refused.standardError)
+        let crlf = records.map { $0.map(CSVCodec.escape).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+        try crlf.write(to: url, atomically: true, encoding: .utf8)
+        let resumed = try CommandRunner.run(["sweep", "--variants", "naive,flash2", "--seq-len", "32", "--heads", "1",
+                                             "--output", "r.csv", "--resume"] + Self.fast, in: directory)
+        XCTAssertEqual(resumed.status, 0, resumed.standardError)
+        XCTAssertEqual(try rows("r.csv").map { $0[.variant] }, ["naive", "flash2"])
+    }
+
     /// Killing a sweep mid-way leaves a valid CSV of the finished rows; --resume completes it.
     func testInterruptedSweepLeavesValidCSVAndResumes() throws {
         let process = Process()

@@ -17,6 +17,13 @@ final class CSVCodecTests: XCTestCase {
         XCTAssertEqual(rows[0].configurationKey, row.configurationKey)
     }
 
+    func testByteOrderMarkIsIgnored() throws {
+        var row = ResultRow()
+        row[.variant] = "naive"
+        let text = "\u{FEFF}" + CSVCodec.headerLine() + "\r\n" + CSVCodec.line(row) + "\r\n"
+        XCTAssertEqual(try CSVCodec.parse(text, source: "excel.csv").map { $0[.variant] }, ["naive"])
+    }
+
     func testHeaderHasEveryRequiredColumn() {
         let header = CSVCodec.headerLine().split(separator: ",").map(String.init)
         for name in ["variant", "batch", "heads", "seq_len_q", "seq_len_kv", "head_dim", "block_q", "block_kv", "causal",

@@ -36,6 +36,8 @@ final class MaxLengthSearchTests: XCTestCase {
     func testStartTooLargeBisectsDownAndUpperLimitStops() {
         let down = MaxLengthSearch(start: 256, minimumStep: 1).run { n in n <= 37 ? .fits(seconds: 0) : .exceedsMemory }
         XCTAssertEqual(down.maxLength, 37)
+        let tiny = MaxLengthSearch(start: 256).run { n in n <= 7 ? .fits(seconds: 0) : .exceedsMemory }
+        XCTAssertEqual(tiny.maxLength, 7, "small limits are bisected to single tokens")
         let nothing = MaxLengthSearch(start: 4, minimumStep: 1).run { _ in .exceedsMemory }
         XCTAssertEqual(nothing.maxLength, 0)
         let capped = MaxLengthSearch(start: 256, upperLimit: 4096).run { _ in .fits(seconds: 0) }

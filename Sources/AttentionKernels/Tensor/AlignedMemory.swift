@@ -28,7 +28,8 @@ public enum AlignedMemory {
     static let header = 64
 
     public static func allocateFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
-        let bytes = max(1, count) * MemoryLayout<Float>.stride
+        let (bytes, overflow) = max(1, count).multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
+        if overflow || bytes > Int.max / 2 { fail(Int.max) }
         let now = outstanding.wrappingAdd(bytes, ordering: .relaxed).newValue
         if let limit = limitBytes, now > limit {
             outstanding.wrappingSubtract(bytes, ordering: .relaxed)
@@ -58,6 +59,7 @@ public enum AlignedMemory {
 
     static func fail(_ bytes: Int) -> Never {
         if let handler = allocationFailureHandler { handler(bytes) }
-        preconditionFailure("out of memory allocating \(bytes) bytes (limit \(limitBytes.map(String.init) ?? "none"))")
+        // fatalError, not preconditionFailure: it must stop the process in -Ounchecked builds too.
+        fatalError("out of memory allocating \(bytes) bytes (limit \(limitBytes.map(String.init) ?? "none"))")
     }
 }
