@@ -93,24 +93,8 @@ public struct Flash2Attention: AttentionKernel {
                                        a: gq, lda: d, b: k + keyStart * d, ldb: d, beta: 0, c: S, ldc: gColumns)
                             problem.maskScores(S, leadingDimension: gColumns, batch: b, rowStart: rowStart + groupStart,
                                                rows: gRows, keyStart: keyStart, columns: gColumns)
-                            for r in 0..<gRows {
-                                let row = S + r * gColumns
-                                let blockMax = RowOperations.maximum(row, count: gColumns)
-                                let mOld = gm[r]
-                                let mNew = max(mOld, blockMax)
-                                if mNew == -.infinity {
-                                    RowOperations.fill(row, count: gColumns, with: 0)
-                                    continue
-                                }
-                                let rowSum = RowOperations.exponentiateAndSum(row, count: gColumns, rowMaximum: mNew)
-                                if mNew != mOld && mOld != -.infinity {
-                                    let alpha = scalarExp(mOld - mNew)
-                                    RowOperations.scale(go + r * d, count: d, by: alpha)
-                                    gl[r] *= alpha
-                                }
-                                gl[r] += rowSum
-                                gm[r] = mNew
-                            }
+                            OnlineSoftmax.step(scores: S, rows: gRows, columns: gColumns, output: go, headDimension: d,
+                                               rowMaximum: gm, rowSum: gl)
                             BLAS.sgemm(.none, .none, m: gRows, n: d, k: gColumns, alpha: 1,
                                        a: S, lda: gColumns, b: v + keyStart * d, ldb: d, beta: 1, c: go, ldc: d)
                         }

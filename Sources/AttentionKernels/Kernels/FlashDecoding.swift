@@ -97,20 +97,8 @@ public struct FlashDecoding: AttentionKernel {
                     }
                     problem.maskScores(S, leadingDimension: columns, batch: b, rowStart: rowStart, rows: rows,
                                        keyStart: keyStart, columns: columns)
-                    for r in 0..<rows {
-                        let row = S + r * columns
-                        let mOld = m[r]
-                        let mNew = max(mOld, RowOperations.maximum(row, count: columns))
-                        if mNew == -.infinity { RowOperations.fill(row, count: columns, with: 0); continue }
-                        let rowSum = RowOperations.exponentiateAndSum(row, count: columns, rowMaximum: mNew)
-                        if mNew != mOld && mOld != -.infinity {
-                            let alpha = scalarExp(mOld - mNew)
-                            RowOperations.scale(partialO + r * d, count: d, by: alpha)
-                            l[r] *= alpha
-                        }
-                        l[r] += rowSum
-                        m[r] = mNew
-                    }
+                    OnlineSoftmax.step(scores: S, rows: rows, columns: columns, output: partialO, headDimension: d,
+                                       rowMaximum: m, rowSum: l)
                     if rows == 1 {
                         BLAS.sgemv(.transpose, rows: columns, columns: d, alpha: 1, a: v + keyStart * d, lda: d,
                                    x: S, beta: 1, y: partialO)
