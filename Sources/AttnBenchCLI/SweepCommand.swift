@@ -24,6 +24,9 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .customLong("query-len"), parsing: .unconditional, help: "Query lengths: integers, or 'seq' for equal to the sequence length. 1 gives decode shapes.")
     var queryLength: String?
 
+    @Option(name: .customLong("naive-strategy"), parsing: .unconditional, help: "naive's parallel strategy, a list of: auto (slices when B·H ≥ 2·threads, else blas), slices ((batch, head) slices in parallel, single-threaded OpenBLAS), blas (multi-threaded OpenBLAS GEMMs).")
+    var naiveStrategy: String = "auto"
+
     @Option(parsing: .unconditional, help: "Untimed warm-up calls per configuration.")
     var warmup: Int?
 
@@ -59,6 +62,10 @@ struct SweepCommand: ParsableCommand {
         let lengths = try parsingInput { try ListParsing.integers(sequenceLength ?? presetValues.seqLen, flag: "--seq-len") }
         let queryChoices = try Self.parseQueryLengths(queryLength ?? presetValues.queryLen)
         let policy = try resolvePolicy(presetValues)
+        let strategies: [NaiveAttention.Strategy?] = try parsingInput {
+            try ListParsing.names(naiveStrategy, flag: "--naive-strategy", allowed: ["auto", "slices", "blas"])
+                .map { $0 == "auto" ? nil : NaiveAttention.Strategy(rawValue: $0)! }
+        }
         if resume && output == nil { throw UserError("--resume: needs --output FILE (the CSV to continue)") }
 
         var configurations: [SweepConfiguration] = []
@@ -74,11 +81,13 @@ struct SweepCommand: ParsableCommand {
                                         let variants = resolved.variants ?? AttentionVariant.allCases.filter { $0 != .decode || nq <= 16 }
                                         for variant in variants {
                                             for (bq, bk, auto) in resolved.blockPairs(variant: variant, queryLength: nq, keyLength: n, headDimension: d, causal: causal) {
-                                                let c = SweepConfiguration(
-                                                    variant: variant, batch: b, heads: h, queryLength: nq, keyLength: n,
-                                                    headDimension: d, queryBlockSize: bq, keyBlockSize: bk, blocksAutomatic: auto,
-                                                    causal: causal, threads: threads, blasCore: core)
-                                                if !configurations.contains(c) { configurations.append(c) }
+                                                for strategy in (variant == .naive ? strategies : [nil]) {
+                                                    let c = SweepConfiguration(
+                                                        variant: variant, batch: b, heads: h, queryLength: nq, keyLength: n,
+                                                        headDimension: d, queryBlockSize: bq, keyBlockSize: bk, blocksAutomatic: auto,
+                                                        causal: causal, threads: threads, blasCore: core, naiveStrategy: strategy)
+                                                    if !configurations.contains(c) { configurations.append(c) }
+                                                }
                                             }
                                         }
                                     }

@@ -150,6 +150,10 @@ final class SweepRunner {
         row[.causal] = String(c.causal)
         row[.threads] = String(c.threads)
         row[.blasCoreRequested] = c.blasCore
+        if c.variant == .naive, let problem = try? c.problem() {
+            let used = NaiveAttention(strategy: c.naiveStrategy).resolvedStrategy(problem, threadCount: c.threads).rawValue
+            row[.naiveStrategy] = c.naiveStrategy == nil ? "auto:\(used)" : used
+        }
         row[.warmup] = String(policy.warmupRepetitions)
         if kind == "time" {
             row[.minimumRepetitions] = String(policy.minimumRepetitions)

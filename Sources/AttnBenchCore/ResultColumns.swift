@@ -17,6 +17,7 @@ public enum ResultColumn: String, CaseIterable, Sendable, Codable {
     case causal
     case threads
     case blasCoreRequested = "blas_core_requested"
+    case naiveStrategy = "naive_strategy"
     case warmup
     case minimumRepetitions = "min_repetitions"
     case minimumTime = "min_time_s"
@@ -66,7 +67,7 @@ public enum ResultColumn: String, CaseIterable, Sendable, Codable {
     /// Columns that identify a configuration: rows with equal values here measure the same thing.
     public static let configurationKey: [ResultColumn] = [
         .kind, .variant, .batch, .heads, .seqLenQ, .seqLenKV, .headDim, .blockQ, .blockKV, .causal, .threads,
-        .blasCoreRequested, .memoryBudget,
+        .blasCoreRequested, .naiveStrategy, .memoryBudget,
     ]
 
     /// Columns that describe the machine and BLAS a row was measured on.

@@ -18,10 +18,12 @@ public struct SweepConfiguration: Sendable, Codable, Hashable {
     public var threads: Int
     /// "env" (whatever the environment selects) or an OpenBLAS core name for OPENBLAS_CORETYPE.
     public var blasCore: String
+    /// naive only: a fixed parallel strategy, or nil for the automatic rule.
+    public var naiveStrategy: NaiveAttention.Strategy?
 
     public init(variant: AttentionVariant, batch: Int, heads: Int, queryLength: Int, keyLength: Int, headDimension: Int,
                 queryBlockSize: Int?, keyBlockSize: Int?, blocksAutomatic: Bool = false, causal: Bool, threads: Int,
-                blasCore: String = "env") {
+                blasCore: String = "env", naiveStrategy: NaiveAttention.Strategy? = nil) {
         self.variant = variant
         self.batch = batch
         self.heads = heads
@@ -34,6 +36,7 @@ public struct SweepConfiguration: Sendable, Codable, Hashable {
         self.causal = causal
         self.threads = threads
         self.blasCore = blasCore
+        self.naiveStrategy = variant == .naive ? naiveStrategy : nil
     }
 
     public func problem() throws(AttentionProblemError) -> AttentionProblem {
@@ -42,8 +45,9 @@ public struct SweepConfiguration: Sendable, Codable, Hashable {
     }
 
     public func kernel() -> any AttentionKernel {
-        // Naive ignores blocks; 1 is a placeholder that always validates.
-        variant.makeKernel(blockSizes: try! BlockSizes(query: queryBlockSize ?? 1, key: keyBlockSize ?? 1))
+        if variant == .naive { return NaiveAttention(strategy: naiveStrategy) }
+        // Every blocked variant carries its block sizes (validated ≥ 1 when parsed).
+        return variant.makeKernel(blockSizes: try! BlockSizes(query: queryBlockSize ?? 1, key: keyBlockSize ?? 1))
     }
 
     /// A short human label for progress lines.
@@ -54,6 +58,7 @@ public struct SweepConfiguration: Sendable, Codable, Hashable {
         if let bq = queryBlockSize, let bk = keyBlockSize { s += " blocks=\(bq)x\(bk)\(blocksAutomatic ? "(auto)" : "")" }
         s += " causal=\(causal ? "on" : "off") threads=\(threads)"
         if blasCore != "env" { s += " core=\(blasCore)" }
+        if let naiveStrategy { s += " strategy=\(naiveStrategy.rawValue)" }
         return s
     }
 }

@@ -53,6 +53,16 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertTrue(rows.allSatisfy { $0[.status] == "ok" && $0[.seqLenQ] == "1" && $0[.seqLenKV] == "100" })
     }
 
+    func testNaiveStrategiesAreMeasuredSideBySide() throws {
+        let result = try CommandRunner.run(["sweep", "--variants", "naive,flash2", "--seq-len", "64", "--heads", "1", "--threads", "2",
+                                            "--naive-strategy", "auto,slices,blas", "--output", "r.csv"] + Self.fast, in: directory)
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let rows = try rows("r.csv")
+        XCTAssertEqual(rows.map { $0[.naiveStrategy] }, ["auto:blas", "slices", "blas", ""])
+        XCTAssertEqual(Set(rows.map(\.configurationKey)).count, 4)
+        XCTAssertTrue(rows.allSatisfy { $0[.status] == "ok" })
+    }
+
     func testResumeSkipsMeasuredConfigurations() throws {
         let first = try CommandRunner.run(["sweep", "--variants", "naive,flash2", "--seq-len", "64", "--heads", "1",
                                            "--output", "r.csv"] + Self.fast, in: directory)

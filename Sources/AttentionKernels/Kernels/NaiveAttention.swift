@@ -7,18 +7,31 @@
 /// Parallel strategy, chosen honestly per call: when there are at least two (batch, head)
 /// slices per thread, each worker runs single-threaded GEMMs on whole slices (oneDNN's CPU SDPA
 /// rule); otherwise the GEMMs themselves run on `threadCount` OpenBLAS threads and the softmax
-/// rows are split between workers.
+/// rows are split between workers. A fixed `strategy` overrides the rule, so both can be
+/// measured (`sweep --naive-strategy slices,blas`).
 public struct NaiveAttention: AttentionKernel {
     public var variant: AttentionVariant { .naive }
     public var blockSizes: BlockSizes? { nil }
+    /// nil: chosen per call by `automaticStrategy`.
+    public let strategy: Strategy?
 
-    public init() {}
+    public init(strategy: Strategy? = nil) { self.strategy = strategy }
 
-    public enum Strategy: Sendable { case sliceParallel, blasThreads }
+    public enum Strategy: String, Sendable, CaseIterable, Codable {
+        /// (batch, head) slices in parallel, one OpenBLAS thread each.
+        case slices
+        /// One slice at a time, OpenBLAS GEMMs on all threads.
+        case blas
+    }
+
+    /// The rule used when no strategy is fixed.
+    public static func automaticStrategy(_ problem: AttentionProblem, threadCount: Int) -> Strategy {
+        threadCount > 1 && problem.batch * problem.heads < 2 * threadCount ? .blas : .slices
+    }
 
     /// The strategy `run` uses for this problem and thread count.
-    public static func strategy(_ problem: AttentionProblem, threadCount: Int) -> Strategy {
-        threadCount > 1 && problem.batch * problem.heads < 2 * threadCount ? .blasThreads : .sliceParallel
+    public func resolvedStrategy(_ problem: AttentionProblem, threadCount: Int) -> Strategy {
+        strategy ?? Self.automaticStrategy(problem, threadCount: threadCount)
     }
 
     public func workspaceBytes(_ problem: AttentionProblem, threadCount: Int) -> Int {
@@ -61,8 +74,8 @@ public struct NaiveAttention: AttentionKernel {
                        beta: 0, c: O + slice * Nq * d, ldc: d)
         }
 
-        switch Self.strategy(problem, threadCount: threadCount) {
-        case .sliceParallel:
+        switch resolvedStrategy(problem, threadCount: threadCount) {
+        case .slices:
             BLAS.withThreadCount(1) {
                 ParallelFor.run(taskCount: slices, threadCount: threadCount) { slice, _ in
                     scores(slice)
@@ -70,7 +83,7 @@ public struct NaiveAttention: AttentionKernel {
                     values(slice)
                 }
             }
-        case .blasThreads:
+        case .blas:
             let rowGroup = 64
             let groups = (Nq + rowGroup - 1) / rowGroup
             for slice in 0..<slices {
