@@ -111,6 +111,6 @@ struct ChildProcess {
     }
 
     static func lastLine(_ text: String) -> String {
-        String(text.split(separator: "\n").last ?? "").replacingOccurrences(of: ",", with: ";")
+        String(text.split(separator: "\n").last ?? "")
     }
 }

@@ -31,29 +31,13 @@ struct MaxLenCommand: ParsableCommand {
         let queryChoice = try SweepCommand.parseQueryLengths(queryLength)
         guard queryChoice.count == 1 else { throw UserError("--query-len: invalid value '\(queryLength)'; expected one value ('seq' or an integer)") }
         let settings = try budget.resolve(fixedQueryLength: queryChoice[0])
-        var configurations: [SweepConfiguration] = []
+        // Blocks for `auto` are chosen at a nominal length; the search sets the lengths itself.
         let nominal = 4096
-        for core in resolved.blasCores {
-            for threads in resolved.threads {
-                for d in resolved.headDimensions {
-                    for b in resolved.batches {
-                        for h in resolved.heads {
-                            for causal in resolved.causal {
-                                let nq = queryChoice[0] ?? nominal
-                                let variants = resolved.variants ?? AttentionVariant.allCases.filter { $0 != .decode || nq <= 16 }
-                                for variant in variants {
-                                    for (bq, bk, auto) in resolved.blockPairs(variant: variant, queryLength: nq, keyLength: nominal, headDimension: d, causal: causal) {
-                                        configurations.append(SweepConfiguration(
-                                            variant: variant, batch: b, heads: h, queryLength: 0, keyLength: 0, headDimension: d,
-                                            queryBlockSize: bq, keyBlockSize: bk, blocksAutomatic: auto, causal: causal,
-                                            threads: threads, blasCore: core))
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        let configurations = resolved.configurations(shapes: [(query: queryChoice[0] ?? nominal, key: nominal)]).map { c in
+            var searched = c
+            searched.queryLength = 0
+            searched.keyLength = 0
+            return searched
         }
         let writer = try CSVFileWriter(path: output, append: false)
         defer { writer.close() }

@@ -68,36 +68,8 @@ struct SweepCommand: ParsableCommand {
         }
         if resume && output == nil { throw UserError("--resume: needs --output FILE (the CSV to continue)") }
 
-        var configurations: [SweepConfiguration] = []
-        for core in resolved.blasCores {
-            for threads in resolved.threads {
-                for d in resolved.headDimensions {
-                    for b in resolved.batches {
-                        for h in resolved.heads {
-                            for causal in resolved.causal {
-                                for n in lengths {
-                                    for queryChoice in queryChoices {
-                                        let nq = queryChoice ?? n
-                                        let variants = resolved.variants ?? AttentionVariant.allCases.filter { $0 != .decode || nq <= 16 }
-                                        for variant in variants {
-                                            for (bq, bk, auto) in resolved.blockPairs(variant: variant, queryLength: nq, keyLength: n, headDimension: d, causal: causal) {
-                                                for strategy in (variant == .naive ? strategies : [nil]) {
-                                                    let c = SweepConfiguration(
-                                                        variant: variant, batch: b, heads: h, queryLength: nq, keyLength: n,
-                                                        headDimension: d, queryBlockSize: bq, keyBlockSize: bk, blocksAutomatic: auto,
-                                                        causal: causal, threads: threads, blasCore: core, naiveStrategy: strategy)
-                                                    if !configurations.contains(c) { configurations.append(c) }
-                                                }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        let shapes = lengths.flatMap { n in queryChoices.map { (query: $0 ?? n, key: n) } }
+        let configurations = resolved.configurations(shapes: shapes, naiveStrategies: strategies)
 
         var skip = Set<String>()
         var append = false

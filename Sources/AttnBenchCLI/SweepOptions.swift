@@ -75,9 +75,6 @@ struct ResolvedShape {
         } catch let error as InputError {
             throw UserError(error.description)
         }
-        if (queryBlocks == nil) != (keyBlocks == nil) {
-            // One axis given explicitly and the other auto: auto fills in the other per shape.
-        }
         for t in threads where t > 256 {
             throw UserError("--threads: invalid value '\(t)'; expected a thread count between 1 and 256")
         }
@@ -101,6 +98,43 @@ struct ResolvedShape {
             cores.append(known)
         }
         return cores
+    }
+
+    /// Every configuration of the grid — BLAS cores × threads × head_dim × batch × heads × causal
+    /// × `shapes` (query, key lengths) × variants × block pairs × naive strategies — in that
+    /// order, without duplicates. Variants default to all that apply (decode only for query
+    /// lengths ≤ 16).
+    func configurations(shapes: [(query: Int, key: Int)],
+                        naiveStrategies: [NaiveAttention.Strategy?] = [nil]) -> [SweepConfiguration] {
+        var result: [SweepConfiguration] = []
+        var seen = Set<SweepConfiguration>()
+        for core in blasCores {
+            for threads in threads {
+                for d in headDimensions {
+                    for b in batches {
+                        for h in heads {
+                            for causal in causal {
+                                for (nq, n) in shapes {
+                                    for variant in variants ?? AttentionVariant.allCases.filter({ $0 != .decode || nq <= 16 }) {
+                                        for (bq, bk, auto) in blockPairs(variant: variant, queryLength: nq, keyLength: n,
+                                                                         headDimension: d, causal: causal) {
+                                            for strategy in variant == .naive ? naiveStrategies : [nil] {
+                                                let c = SweepConfiguration(
+                                                    variant: variant, batch: b, heads: h, queryLength: nq, keyLength: n,
+                                                    headDimension: d, queryBlockSize: bq, keyBlockSize: bk, blocksAutomatic: auto,
+                                                    causal: causal, threads: threads, blasCore: core, naiveStrategy: strategy)
+                                                if seen.insert(c).inserted { result.append(c) }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return result
     }
 
     /// Block pairs for a variant at a shape.

@@ -106,10 +106,9 @@ final class SweepRunner {
             row[.status] = result.bound == .error ? "error" : "ok"
             if case .failed(let message)? = result.attempts.last(where: { !$0.outcome.fits })?.outcome {
                 row[.message] = message
+            } else {
+                row[.message] = "attempts: " + result.attempts.map { "\($0.length)\($0.outcome.fits ? "" : "x")" }.joined(separator: " ")
             }
-            row[.message] = row[.message].isEmpty
-                ? "attempts: " + result.attempts.map { "\($0.length)\($0.outcome.fits ? "" : "x")" }.joined(separator: " ")
-                : row[.message]
             context.annotate(&row, blas: blas)
             try writer.write(row)
             progress.finished("maxlen " + configuration.label,
@@ -229,7 +228,6 @@ final class SweepRunner {
             row[.message] = message
         }
         context.annotate(&row, blas: blas)
-        row[.seed] = String(seed)
     }
 
     func summary(_ row: ResultRow) -> String {

@@ -74,17 +74,8 @@ public struct ChunkedAttention: AttentionKernel {
                                a: q, lda: d, b: K + (slice * Nk + keyStart) * d, ldb: d, beta: 0, c: S, ldc: columns)
                     problem.maskScores(S, leadingDimension: columns, batch: b, rowStart: rowStart, rows: rows,
                                        keyStart: keyStart, columns: columns)
-                    for r in 0..<rows {
-                        let row = S + r * columns
-                        let chunkMax = RowOperations.maximum(row, count: columns)
-                        maxima[c * Bq + r] = chunkMax
-                        if chunkMax == -.infinity {
-                            RowOperations.fill(row, count: columns, with: 0)
-                            weights[c * Bq + r] = 0
-                        } else {
-                            weights[c * Bq + r] = RowOperations.exponentiateAndSum(row, count: columns, rowMaximum: chunkMax)
-                        }
-                    }
+                    BlockExponentials.compute(scores: S, rows: rows, columns: columns,
+                                              rowMaximum: maxima + c * Bq, rowSum: weights + c * Bq)
                     BLAS.sgemm(.none, .none, m: rows, n: d, k: columns, alpha: 1,
                                a: S, lda: columns, b: V + (slice * Nk + keyStart) * d, ldb: d,
                                beta: 0, c: values + c * Bq * d, ldc: d)

@@ -83,17 +83,7 @@ public struct Flash1Attention: AttentionKernel {
                        a: q, lda: d, b: K + (slice * Nk + keyStart) * d, ldb: d, beta: 0, c: S, ldc: columns)
             problem.maskScores(S, leadingDimension: columns, batch: b, rowStart: rowStart, rows: rows,
                                keyStart: keyStart, columns: columns)
-            for r in 0..<rows {
-                let row = S + r * columns
-                let mTilde = RowOperations.maximum(row, count: columns)
-                blockMax[r] = mTilde
-                if mTilde == -.infinity {
-                    RowOperations.fill(row, count: columns, with: 0)
-                    blockSum[r] = 0
-                } else {
-                    blockSum[r] = RowOperations.exponentiateAndSum(row, count: columns, rowMaximum: mTilde)
-                }
-            }
+            BlockExponentials.compute(scores: S, rows: rows, columns: columns, rowMaximum: blockMax, rowSum: blockSum)
             BLAS.sgemm(.none, .none, m: rows, n: d, k: columns, alpha: 1,
                        a: S, lda: columns, b: V + (slice * Nk + keyStart) * d, ldb: d, beta: 0, c: PV, ldc: d)
             for r in 0..<rows {

@@ -16,13 +16,9 @@ public enum AlignedMemory {
     nonisolated(unsafe) public static var allocationFailureHandler: (@Sendable (_ bytes: Int) -> Never)?
     nonisolated(unsafe) public static var limitBytes: Int? = nil
     static let outstanding = Atomic<Int>(0)
-    static let highWater = Atomic<Int>(0)
 
     /// Bytes currently allocated through AlignedMemory.
     public static var outstandingBytes: Int { outstanding.load(ordering: .relaxed) }
-    /// The largest `outstandingBytes` since start or the last `resetHighWater`.
-    public static var highWaterBytes: Int { highWater.load(ordering: .relaxed) }
-    public static func resetHighWater() { highWater.store(outstandingBytes, ordering: .relaxed) }
 
     /// A 64-byte header in front of each block records its size, keeping the data aligned.
     static let header = 64
@@ -34,12 +30,6 @@ public enum AlignedMemory {
         if let limit = limitBytes, now > limit {
             outstanding.wrappingSubtract(bytes, ordering: .relaxed)
             fail(bytes)
-        }
-        var peak = highWater.load(ordering: .relaxed)
-        while now > peak {
-            let (exchanged, original) = highWater.compareExchange(expected: peak, desired: now, ordering: .relaxed)
-            if exchanged { break }
-            peak = original
         }
         var raw: UnsafeMutableRawPointer?
         if posix_memalign(&raw, 64, bytes + header) != 0 || raw == nil {
