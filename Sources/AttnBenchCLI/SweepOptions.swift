@@ -115,7 +115,7 @@ struct ResolvedShape {
                         for h in heads {
                             for causal in causal {
                                 for (nq, n) in shapes {
-                                    for variant in variants ?? AttentionVariant.allCases.filter({ $0 != .decode || nq <= 16 }) {
+                                    for variant in variants ?? AttentionVariant.allCases.filter({ $0 != .decode || nq <= SweepConfiguration.decodeMaximumQueryLength }) {
                                         for (bq, bk, auto) in blockPairs(variant: variant, queryLength: nq, keyLength: n,
                                                                          headDimension: d, causal: causal) {
                                             for strategy in variant == .naive ? naiveStrategies : [nil] {

@@ -23,7 +23,6 @@ final class SweepRunner {
     let context: RunContext
     let writer: CSVFileWriter
     let configurationTimeoutSeconds: Double?
-    var ceilings: [String: (sgemmGigaflops: Double?, memoryReadGigabytesPerSecond: Double?)] = [:]
     var failures = 0
 
     init(policy: RepetitionPolicy, seed: UInt64, context: RunContext, writer: CSVFileWriter, configurationTimeoutSeconds: Double?) {
@@ -45,7 +44,7 @@ final class SweepRunner {
             progress.starting(configuration.label)
             if let needed = Self.estimatedBytes(configuration), let available = Self.availableMemoryBytes(), needed > available {
                 row[.status] = "oom"
-                row[.message] = "needs about \(needed) bytes (inputs, output and workspace); this machine has \(available) available; not run"
+                row[.message] = "needs about \(needed) bytes (inputs, output, workspace and the roofline probe); this machine has \(available) available; not run"
                 row[.workspace] = String(configuration.kernel().workspaceBytes(try! configuration.problem(), threadCount: configuration.threads))
                 context.annotate(&row, blas: nil)
                 try writer.write(row)
@@ -53,10 +52,10 @@ final class SweepRunner {
                 progress.finished(configuration.label, summary: summary(row))
                 continue
             }
-            let ceiling = ceilings(for: configuration)
-            let request = WorkerRequest(mode: .measure, configuration: configuration, policy: policy, seed: seed)
+            let request = WorkerRequest(mode: .measure, configuration: configuration, policy: policy, seed: seed,
+                                        roofline: Self.rooflineSampling(configuration))
             let outcome = ChildProcess.run(request, timeoutSeconds: configurationTimeoutSeconds)
-            fill(&row, configuration: configuration, outcome: outcome, ceiling: ceiling)
+            fill(&row, configuration: configuration, outcome: outcome)
             try writer.write(row)
             if row[.status] != "ok" { failures += 1 }
             progress.finished(configuration.label, summary: summary(row))
@@ -120,7 +119,8 @@ final class SweepRunner {
     static func estimatedBytes(_ c: SweepConfiguration) -> Int? {
         guard let problem = try? c.problem() else { return nil }
         let tensors = 4.0 * Double(c.batch * c.heads) * Double(c.headDimension) * Double(2 * c.queryLength + 2 * c.keyLength)
-        let total = tensors + Double(c.kernel().workspaceBytes(problem, threadCount: c.threads))
+        let probe = Double(RooflineProbe.bytes(headDimension: c.headDimension, memoryRead: rooflineSampling(c).memoryRead))
+        let total = tensors + Double(c.kernel().workspaceBytes(problem, threadCount: c.threads)) + probe
         return total < 9e18 ? Int(total) : Int.max
     }
 
@@ -168,8 +168,13 @@ final class SweepRunner {
             + ";seed=\(row[.seed]);budget=\(row[.memoryBudget])"
     }
 
-    func fill(_ row: inout ResultRow, configuration: SweepConfiguration, outcome: ChildProcess.Outcome,
-              ceiling: (sgemmGigaflops: Double?, memoryReadGigabytesPerSecond: Double?)) {
+    /// Every row samples the sgemm roofline; decode shapes (query length ≤ 16, where K and V
+    /// are streamed once and memory bandwidth is the bound) also sample the memory-read one.
+    static func rooflineSampling(_ c: SweepConfiguration) -> RooflineSampling {
+        RooflineSampling(memoryRead: c.queryLength <= SweepConfiguration.decodeMaximumQueryLength)
+    }
+
+    func fill(_ row: inout ResultRow, configuration: SweepConfiguration, outcome: ChildProcess.Outcome) {
         var blas: BLASIdentity? = nil
         switch outcome {
         case .response(let response):
@@ -191,7 +196,7 @@ final class SweepRunner {
                 row[.wallTimes] = m.wallTimesSeconds.map(CSVNumber.seconds).joined(separator: " ")
                 let gflops = AttentionFLOPs.gigaflopsPerSecond(problem, seconds: stats.medianSeconds)
                 row[.gflops] = CSVNumber.ratio(gflops)
-                if let sgemm = ceiling.sgemmGigaflops, sgemm > 0 {
+                if let sgemm = TimingStatistics.median(m.sgemmGigaflopsSamples), sgemm > 0 {
                     row[.sgemmGflops] = CSVNumber.ratio(sgemm)
                     row[.efficiency] = CSVNumber.ratio(gflops / sgemm)
                 }
@@ -199,7 +204,7 @@ final class SweepRunner {
                 let rate = bytes / stats.medianSeconds / 1e9
                 row[.keyValueBytes] = String(Int(bytes))
                 row[.keyValueReadRate] = CSVNumber.ratio(rate)
-                if let bandwidth = ceiling.memoryReadGigabytesPerSecond, bandwidth > 0 {
+                if let bandwidth = TimingStatistics.median(m.memoryReadGigabytesPerSecondSamples), bandwidth > 0 {
                     row[.memoryReadRate] = CSVNumber.ratio(bandwidth)
                     row[.bandwidthEfficiency] = CSVNumber.ratio(rate / bandwidth)
                 }
@@ -233,22 +238,5 @@ final class SweepRunner {
     func summary(_ row: ResultRow) -> String {
         if row[.status] != "ok" { return "\(row[.status]) \(row[.message])" }
         return "median \(row[.wallTimeMedian]) s, \(row[.gflops]) GFLOP/s, peak \(row[.peakMemory]) B, error \(row[.maxAbsError])"
-    }
-
-    /// The sgemm ceiling (per thread count, head dimension and BLAS core) and the memory-read
-    /// bandwidth (per thread count), measured once per run in a child process with the same
-    /// core selection as the rows they serve.
-    func ceilings(for c: SweepConfiguration) -> (sgemmGigaflops: Double?, memoryReadGigabytesPerSecond: Double?) {
-        let key = "\(c.threads)/\(c.headDimension)/\(c.blasCore)"
-        if let known = ceilings[key] { return known }
-        let probe = SweepConfiguration(variant: .naive, batch: 1, heads: 8, queryLength: 1024, keyLength: 1024,
-                                       headDimension: c.headDimension, queryBlockSize: nil, keyBlockSize: nil,
-                                       causal: false, threads: c.threads, blasCore: c.blasCore)
-        var value: (sgemmGigaflops: Double?, memoryReadGigabytesPerSecond: Double?) = (nil, nil)
-        if case .response(let response) = ChildProcess.run(WorkerRequest(mode: .ceilings, configuration: probe), timeoutSeconds: 120) {
-            value = (response.sgemmGigaflops, response.memoryReadGigabytesPerSecond)
-        }
-        ceilings[key] = value
-        return value
     }
 }

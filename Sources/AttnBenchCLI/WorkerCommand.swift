@@ -34,12 +34,6 @@ struct WorkerCommand: ParsableCommand {
         let blas = BLASIdentity.current()
 
         switch request.mode {
-        case .ceilings:
-            let gflops = KernelMeasurement.sgemmCeiling(
-                headDimension: configuration.headDimension, sequenceLength: configuration.keyLength,
-                slices: configuration.batch * configuration.heads, threadCount: threads)
-            let bandwidth = KernelMeasurement.memoryReadBandwidth(threadCount: threads)
-            return WorkerResponse(sgemmGigaflops: gflops, memoryReadGigabytesPerSecond: bandwidth, blas: blas)
         case .measure, .attempt:
             let problem: AttentionProblem
             do { problem = try configuration.problem() } catch {
@@ -64,7 +58,7 @@ struct WorkerCommand: ParsableCommand {
             }
             let result = KernelMeasurement.measure(kernel: kernel, problem: problem, threadCount: threads,
                                                    policy: request.policy, seed: request.seed,
-                                                   errorCheckBudget: request.errorCheckBudget)
+                                                   errorCheckBudget: request.errorCheckBudget, roofline: request.roofline)
             return WorkerResponse(measurement: result, blas: blas)
         }
     }

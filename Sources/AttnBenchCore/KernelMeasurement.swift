@@ -11,6 +11,9 @@ public struct KernelMeasurementResult: Sendable, Codable, Equatable {
     public var outputsFinite: Bool
     /// Resident bytes before the kernel's first call (inputs and output allocated).
     public var residentBeforeBytes: Int?
+    /// Roofline samples interleaved with the repetitions (empty when not requested).
+    public var sgemmGigaflopsSamples: [Double] = []
+    public var memoryReadGigabytesPerSecondSamples: [Double] = []
 }
 
 /// Measures one kernel on one problem, honestly:
@@ -18,11 +21,15 @@ public struct KernelMeasurementResult: Sendable, Codable, Equatable {
 /// 2. the resident high-water mark is reset, the kernel runs once, and its own peak is the
 ///    high-water mark minus the resident size just before (inputs already counted out);
 /// 3. the output of that first call is checked against the float64 reference;
-/// 4. warm-up calls, then timed repetitions under `policy`; the output is kept alive.
+/// 4. warm-up calls, then timed repetitions under `policy`; the output is kept alive;
+/// 5. with `roofline`, samples of the sgemm (and memory-read) rooflines are taken between the
+///    repetitions, in this process, after the peak was read (the probe's buffers are not the
+///    kernel's memory), so each row's efficiency compares medians taken in the same minutes.
 public enum KernelMeasurement {
     public static func measure(kernel: any AttentionKernel, problem: AttentionProblem, threadCount: Int,
                                policy: RepetitionPolicy, seed: UInt64,
-                               errorCheckBudget: Int = 50_000_000) -> KernelMeasurementResult {
+                               errorCheckBudget: Int = 50_000_000,
+                               roofline: RooflineSampling? = nil) -> KernelMeasurementResult {
         let (q, k, v, o) = makeTensors(problem, seed: seed)
 
         let before = ProcessMemory.snapshot()
@@ -43,6 +50,26 @@ public enum KernelMeasurement {
         for _ in 0..<policy.warmupRepetitions {
             kernel.run(problem, query: q, key: k, value: v, output: o, threadCount: threadCount)
         }
+        let probe = roofline.map {
+            RooflineProbe(headDimension: problem.headDimension, threadCount: threadCount, memoryRead: $0.memoryRead)
+        }
+        var sgemmSamples: [Double] = [], readSamples: [Double] = []
+        var probeElapsed = 0.0
+        func sampleRoofline() {
+            guard let probe else { return }
+            let seconds = probe.sgemmSampleSeconds()
+            sgemmSamples.append(probe.sgemmFlops / seconds / 1e9)
+            probeElapsed += seconds
+            if let read = probe.memoryReadSampleSeconds() {
+                readSamples.append(probe.readBytes / read / 1e9)
+                probeElapsed += read
+            }
+        }
+        if let probe {  // warm the probe's pages and OpenBLAS buffers, untimed
+            _ = probe.sgemmSampleSeconds()
+            _ = probe.memoryReadSampleSeconds()
+        }
+
         var times: [Double] = []
         var elapsed = 0.0
         while policy.shouldContinue(completed: times.count, elapsedSeconds: elapsed) {
@@ -51,13 +78,18 @@ public enum KernelMeasurement {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             times.append(seconds)
             elapsed += seconds
+            if let roofline, roofline.wantsSample(taken: sgemmSamples.count, probeSeconds: probeElapsed, kernelSeconds: elapsed) {
+                sampleRoofline()
+            }
         }
+        while let roofline, sgemmSamples.count < roofline.minimumSamples { sampleRoofline() }
         keepAlive(o)
         return KernelMeasurementResult(
             wallTimesSeconds: times, peakMemoryBytes: peak,
             workspaceBytes: kernel.workspaceBytes(problem, threadCount: threadCount),
             maxAbsError: report.maxAbsError, errorRowsChecked: report.rowsChecked, outputsFinite: finite,
-            residentBeforeBytes: before?.residentBytes)
+            residentBeforeBytes: before?.residentBytes,
+            sgemmGigaflopsSamples: sgemmSamples, memoryReadGigabytesPerSecondSamples: readSamples)
     }
 
     /// Runs the kernel once on a fresh problem and reports whether it completed. Used by the
@@ -87,85 +119,6 @@ public enum KernelMeasurement {
         v.fillRandom(seed: seed &+ 2)
         o.fill(.nan)
         return (q, k, v, o)
-    }
-
-    /// GFLOP/s of cblas_sgemm at attention's own shapes: the two whole-slice products of a
-    /// non-causal problem (S = Q·Kᵀ, then O = P·V), `slices` slices of length `sequenceLength`,
-    /// run with the same threading as the kernels (slice-parallel, one OpenBLAS thread each,
-    /// when there are enough slices; otherwise multi-threaded OpenBLAS). The fastest of
-    /// `repetitions` after one warm-up: a ceiling is what sgemm can reach, and on a shared
-    /// machine the median of a few runs drifts with the neighbours. This is the roofline every
-    /// row's `efficiency` uses.
-    public static func sgemmCeiling(headDimension d: Int, sequenceLength n: Int, slices: Int, threadCount: Int,
-                                    repetitions: Int = 11) -> Double {
-        let q = AlignedMemory.allocateFloats(slices * n * d)
-        let k = AlignedMemory.allocateFloats(slices * n * d)
-        let s = AlignedMemory.allocateFloats(slices * n * n)
-        let o = AlignedMemory.allocateFloats(slices * n * d)
-        defer { AlignedMemory.free(q); AlignedMemory.free(k); AlignedMemory.free(s); AlignedMemory.free(o) }
-        var generator = SplitMix64(seed: 7)
-        for i in 0..<(slices * n * d) { q[i] = Float(generator.nextUnitDouble()) - 0.5; k[i] = Float(generator.nextUnitDouble()) - 0.5 }
-        for i in 0..<(slices * n * n) { s[i] = Float(generator.nextUnitDouble()) }
-        func slice(_ i: Int) {
-            BLAS.sgemm(.none, .transpose, m: n, n: n, k: d, alpha: 1, a: q + i * n * d, lda: d, b: k + i * n * d, ldb: d,
-                       beta: 0, c: s + i * n * n, ldc: n)
-            BLAS.sgemm(.none, .none, m: n, n: d, k: n, alpha: 1, a: s + i * n * n, lda: n, b: k + i * n * d, ldb: d,
-                       beta: 0, c: o + i * n * d, ldc: d)
-        }
-        func once() {
-            if slices >= threadCount {
-                BLAS.withThreadCount(1) { ParallelFor.run(taskCount: slices, threadCount: threadCount) { i, _ in slice(i) } }
-            } else {
-                BLAS.withThreadCount(threadCount) { for i in 0..<slices { slice(i) } }
-            }
-        }
-        once()
-        var times: [Double] = []
-        for _ in 0..<max(1, repetitions) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            once()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        let fastest = TimingStatistics(samplesSeconds: times)!.minimumSeconds
-        return 4 * Double(slices) * Double(n) * Double(n) * Double(d) / fastest / 1e9
-    }
-
-    /// Memory-read bandwidth in GB/s (10⁹ bytes per second): `threadCount` workers each sum
-    /// their share of a `bytes` buffer (far larger than the caches) with SIMD loads; the best of
-    /// `repetitions` passes after one warm-up pass. This is the roofline of the decode shapes,
-    /// which must stream K and V once.
-    public static func memoryReadBandwidth(bytes: Int = 512 << 20, threadCount: Int, repetitions: Int = 5) -> Double {
-        let count = bytes / 4
-        let buffer = AlignedMemory.allocateFloats(count)
-        defer { AlignedMemory.free(buffer) }
-        buffer.initialize(repeating: 1, count: count)
-        let chunks = max(1, threadCount) * 8
-        let perChunk = (count / chunks) / 64 * 64
-        let sums = AlignedMemory.allocateFloats(chunks * 16)
-        defer { AlignedMemory.free(sums) }
-        func pass() {
-            ParallelFor.run(taskCount: chunks, threadCount: threadCount) { chunk, _ in
-                var a = SIMD16<Float>(), b = SIMD16<Float>(), c = SIMD16<Float>(), d = SIMD16<Float>()
-                var p = UnsafeRawPointer(buffer + chunk * perChunk)
-                let end = p + perChunk * 4
-                while p < end {
-                    a += p.load(as: SIMD16<Float>.self)
-                    b += p.load(fromByteOffset: 64, as: SIMD16<Float>.self)
-                    c += p.load(fromByteOffset: 128, as: SIMD16<Float>.self)
-                    d += p.load(fromByteOffset: 192, as: SIMD16<Float>.self)
-                    p += 256
-                }
-                sums[chunk * 16] = (a + b + c + d).sum()
-            }
-        }
-        pass()
-        var best = Double.infinity
-        for _ in 0..<max(1, repetitions) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            pass()
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        return Double(chunks * perChunk * 4) / best / 1e9
     }
 
     @inline(never)

@@ -3,6 +3,10 @@ import AttentionKernels
 /// One point of a sweep: a variant on one shape with one block choice, thread count and
 /// OpenBLAS core. It becomes one CSV row.
 public struct SweepConfiguration: Sendable, Codable, Hashable {
+    /// Query lengths up to this are decode shapes: `decode` applies, and memory bandwidth is the
+    /// roofline.
+    public static let decodeMaximumQueryLength = 16
+
     public var variant: AttentionVariant
     public var batch: Int
     public var heads: Int

@@ -33,6 +33,11 @@ public struct TimingStatistics: Sendable, Equatable {
 
     public var isNoisy: Bool { relativeInterquartileRange > Self.noiseThreshold }
 
+    /// Median of unsorted values; nil for none.
+    public static func median(_ values: [Double]) -> Double? {
+        values.isEmpty ? nil : quantile(values.sorted(), 0.5)
+    }
+
     /// Quantile q ∈ [0, 1] of sorted values, linear interpolation.
     public static func quantile(_ sorted: [Double], _ q: Double) -> Double {
         precondition(!sorted.isEmpty, "quantile of an empty sample")

@@ -6,9 +6,6 @@ public struct WorkerRequest: Sendable, Codable, Equatable {
         case measure
         /// Run once under a memory cap (maximum-length search).
         case attempt
-        /// Measure the sgemm ceiling (for a thread count and head dimension) and the
-        /// memory-read bandwidth (for a thread count).
-        case ceilings
     }
 
     public var mode: Mode
@@ -18,9 +15,13 @@ public struct WorkerRequest: Sendable, Codable, Equatable {
     /// Extra bytes the child may allocate after start-up (RLIMIT_AS above its baseline).
     public var memoryLimitBytes: Int?
     public var errorCheckBudget: Int
+    /// measure: roofline samples to interleave with the repetitions (nil: none).
+    public var roofline: RooflineSampling?
 
     public init(mode: Mode, configuration: SweepConfiguration, policy: RepetitionPolicy = RepetitionPolicy(),
-                seed: UInt64 = 0x5EED, memoryLimitBytes: Int? = nil, errorCheckBudget: Int = 50_000_000) {
+                seed: UInt64 = 0x5EED, memoryLimitBytes: Int? = nil, errorCheckBudget: Int = 50_000_000,
+                roofline: RooflineSampling? = nil) {
+        self.roofline = roofline
         self.mode = mode
         self.configuration = configuration
         self.policy = policy
@@ -33,17 +34,13 @@ public struct WorkerRequest: Sendable, Codable, Equatable {
 public struct WorkerResponse: Sendable, Codable, Equatable {
     public var measurement: KernelMeasurementResult?
     public var attemptSeconds: Double?
-    public var sgemmGigaflops: Double?
-    public var memoryReadGigabytesPerSecond: Double?
     public var blas: BLASIdentity
     public var error: String?
 
-    public init(measurement: KernelMeasurementResult? = nil, attemptSeconds: Double? = nil, sgemmGigaflops: Double? = nil,
-                memoryReadGigabytesPerSecond: Double? = nil, blas: BLASIdentity, error: String? = nil) {
+    public init(measurement: KernelMeasurementResult? = nil, attemptSeconds: Double? = nil, blas: BLASIdentity,
+                error: String? = nil) {
         self.measurement = measurement
         self.attemptSeconds = attemptSeconds
-        self.sgemmGigaflops = sgemmGigaflops
-        self.memoryReadGigabytesPerSecond = memoryReadGigabytesPerSecond
         self.blas = blas
         self.error = error
     }
