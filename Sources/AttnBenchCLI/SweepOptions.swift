@@ -137,12 +137,15 @@ struct ResolvedShape {
         return result
     }
 
+    static let level2CacheBytes = RunContext.level2CacheBytes() ?? AutomaticBlockSizes.defaultLevel2CacheBytes
+
     /// Block pairs for a variant at a shape.
     func blockPairs(variant: AttentionVariant, queryLength: Int, keyLength: Int, headDimension: Int,
                     causal: Bool) -> [(Int?, Int?, Bool)] {
         if !variant.isBlocked { return [(nil, nil, false)] }
         let auto = AutomaticBlockSizes.choose(variant: variant, queryLength: queryLength, keyLength: keyLength,
-                                              headDimension: headDimension, causal: causal)
+                                              headDimension: headDimension, causal: causal,
+                                              level2CacheBytes: Self.level2CacheBytes)
         let qs = queryBlocks ?? [auto.query]
         let ks = keyBlocks ?? [auto.key]
         let isAuto = queryBlocks == nil || keyBlocks == nil

@@ -67,20 +67,32 @@ public struct SweepConfiguration: Sendable, Codable, Hashable {
     }
 }
 
-/// Block sizes chosen by `--block-size auto`, from measurements on the development machine
-/// (README, "Block sizes"): 128 query rows × 512 keys kept flash2 within 85–100% of the sgemm
-/// ceiling at head_dim 64 and 128, 1 and 2 threads, N ≥ 2048, where 64 × 256 (a score block
-/// that fits L2 with room to spare) lost 5–20%: OpenBLAS's small-GEMM overhead (packing one K
-/// block per call) outweighs the cache misses of a score block slightly larger than L2.
-/// Causal attention uses the same blocks: flash2 splits a chunk that crosses the diagonal into
-/// 32-row groups, so the partly masked scores cost a 32-row group, not a 128-row block.
+/// Block sizes chosen by `--block-size auto`, from the L2 cache size (one core's share).
+/// One flash step touches a Bq×Bk score block, a Bk×d key block and a Bk×d value block; they
+/// are sized to fill L2 half with scores and half with keys and values:
+///   Bk = L2 / (16·d)  (K and V blocks: 2·Bk·d·4 bytes = L2/2),  Bq = L2 / (8·Bk)  (S = L2/2),
+/// rounded down to powers of two, Bk in 64…1024 and Bq in 32…256. With this machine's 512 KiB
+/// L2 that is 128×512 at head_dim 64 and 256×256 at 128 (README, "Block sizes": 64×256, a
+/// block with room to spare, lost 5–20% to OpenBLAS's per-call packing of a K and a V block,
+/// and 128×512 at head_dim 128, which spills L2, lost about 5–10% against 256×256).
+/// Causal attention uses the same blocks: flash2 processes the causal triangle in 32-row groups.
 /// Short queries (decode, ≤ 4 rows) take one query block and 1024-key blocks to stream K and V.
 public enum AutomaticBlockSizes {
+    /// The L2 size assumed when the system does not report one.
+    public static let defaultLevel2CacheBytes = 512 << 10
+
     public static func choose(variant: AttentionVariant, queryLength: Int, keyLength: Int, headDimension: Int,
-                              causal: Bool = false) -> (query: Int, key: Int) {
+                              causal: Bool = false, level2CacheBytes: Int = defaultLevel2CacheBytes) -> (query: Int, key: Int) {
         if queryLength <= 4 {
             return (max(1, queryLength), min(1024, max(16, keyLength)))
         }
-        return (min(128, queryLength), min(512, max(16, keyLength)))
+        let l2 = max(64 << 10, level2CacheBytes)
+        let key = min(1024, max(64, powerOfTwoAtMost(l2 / (16 * max(1, headDimension)))))
+        let query = min(256, max(32, powerOfTwoAtMost(l2 / (8 * key))))
+        return (min(query, queryLength), min(key, max(16, keyLength)))
+    }
+
+    static func powerOfTwoAtMost(_ n: Int) -> Int {
+        n < 1 ? 1 : 1 << (Int.bitWidth - 1 - n.leadingZeroBitCount)
     }
 }

@@ -5,10 +5,10 @@
 ///   S = scale·Q_i·K_jᵀ,  m' = max(m, rowmax S),  P = exp(S − m'),
 ///   l ← l·e^{m−m'} + rowsum P,  O_i ← O_i·e^{m−m'} + P·V_j,
 /// and O_i is divided by l once, after the last block (deferred normalisation). The rescale is
-/// skipped when a row's maximum does not change. Key blocks wholly masked (causal or padding)
-/// are never computed; only blocks that straddle the mask boundary are masked element-wise, and
-/// a causal block crossing the diagonal is split into 32-row groups, each trimmed to its own
-/// last visible key.
+/// skipped when a row's maximum does not change. Keys every row of the query block sees are
+/// processed in whole Bk blocks without a mask; keys no row sees are never computed; the causal
+/// triangle between is processed in 32-row groups, each trimmed to its own last visible key and
+/// masked element-wise.
 ///
 /// Workspace per worker: one Bq×Bk score block plus 2·Bq row statistics (m, l); O_i lives in
 /// the output. Memory is O(threads · Bq · Bk), independent of the sequence length.
@@ -71,36 +71,49 @@ public struct Flash2Attention: AttentionKernel {
                 m.update(repeating: -.infinity, count: rows)
                 l.update(repeating: 0, count: rows)
 
-                // Keys beyond the last row's visible end are masked for every row: skip them.
-                let keyEnd = problem.visibleKeyEnd(batch: b, row: rowStart + rows - 1)
-                var keyStart = 0
-                while keyStart < keyEnd {
-                    let columns = min(Bk, keyEnd - keyStart)
-                    // A chunk crossing the causal diagonal is processed in groups of
-                    // `diagonalGroupRows` rows, each trimmed to its own last visible key, so the
-                    // masked triangle costs one small group instead of the whole query block.
-                    let crossesDiagonal = problem.causal && rows > Self.diagonalGroupRows
-                        && problem.visibleKeyEnd(batch: b, row: rowStart) < keyStart + columns
-                    let groupRows = crossesDiagonal ? Self.diagonalGroupRows : rows
-                    var groupStart = 0
-                    while groupStart < rows {
-                        let gRows = min(groupRows, rows - groupStart)
-                        let gColumns = min(columns, problem.visibleKeyEnd(batch: b, row: rowStart + groupStart + gRows - 1) - keyStart)
-                        if gColumns > 0 {
-                            let gq = q + groupStart * d, go = o + groupStart * d
-                            let gm = m + groupStart, gl = l + groupStart
-                            BLAS.sgemm(.none, .transpose, m: gRows, n: gColumns, k: d, alpha: scale,
-                                       a: gq, lda: d, b: k + keyStart * d, ldb: d, beta: 0, c: S, ldc: gColumns)
-                            problem.maskScores(S, leadingDimension: gColumns, batch: b, rowStart: rowStart + groupStart,
-                                               rows: gRows, keyStart: keyStart, columns: gColumns)
-                            OnlineSoftmax.step(scores: S, rows: gRows, columns: gColumns, output: go, headDimension: d,
-                                               rowMaximum: gm, rowSum: gl)
-                            BLAS.sgemm(.none, .none, m: gRows, n: d, k: gColumns, alpha: 1,
-                                       a: S, lda: gColumns, b: v + keyStart * d, ldb: d, beta: 1, c: go, ldc: d)
-                        }
-                        groupStart += gRows
+                // One online-softmax step: rows groupStart..<groupStart+gRows of the block
+                // against keys keyStart..<keyStart+columns.
+                func step(groupStart: Int, groupRows gRows: Int, keyStart: Int, columns: Int, masked: Bool) {
+                    let gq = q + groupStart * d, go = o + groupStart * d
+                    BLAS.sgemm(.none, .transpose, m: gRows, n: columns, k: d, alpha: scale,
+                               a: gq, lda: d, b: k + keyStart * d, ldb: d, beta: 0, c: S, ldc: columns)
+                    if masked {
+                        problem.maskScores(S, leadingDimension: columns, batch: b, rowStart: rowStart + groupStart,
+                                           rows: gRows, keyStart: keyStart, columns: columns)
                     }
+                    OnlineSoftmax.step(scores: S, rows: gRows, columns: columns, output: go, headDimension: d,
+                                       rowMaximum: m + groupStart, rowSum: l + groupStart)
+                    BLAS.sgemm(.none, .none, m: gRows, n: d, k: columns, alpha: 1,
+                               a: S, lda: columns, b: v + keyStart * d, ldb: d, beta: 1, c: go, ldc: d)
+                }
+
+                // Keys every row of the block sees (the first row sees the fewest), rounded
+                // down to a multiple of 16 so the triangle's columns stay SIMD-aligned: whole
+                // blocks, no mask. Keys beyond the last row's end are masked for every row and
+                // never computed.
+                let firstRowEnd = problem.visibleKeyEnd(batch: b, row: rowStart)
+                let lastRowEnd = problem.visibleKeyEnd(batch: b, row: rowStart + rows - 1)
+                let sharedEnd = firstRowEnd == lastRowEnd ? firstRowEnd : firstRowEnd / 16 * 16
+                var keyStart = 0
+                while keyStart < sharedEnd {
+                    let columns = min(Bk, sharedEnd - keyStart)
+                    step(groupStart: 0, groupRows: rows, keyStart: keyStart, columns: columns, masked: false)
                     keyStart += columns
+                }
+                // The causal triangle (keys sharedEnd..<end of the last row): groups of
+                // `diagonalGroupRows` rows, each trimmed to its own last row's end and masked
+                // element-wise, so the masked half costs one small group per block.
+                var groupStart = 0
+                while groupStart < rows {
+                    let gRows = min(Self.diagonalGroupRows, rows - groupStart)
+                    let groupEnd = problem.visibleKeyEnd(batch: b, row: rowStart + groupStart + gRows - 1)
+                    var keyStart = sharedEnd
+                    while keyStart < groupEnd {
+                        let columns = min(Bk, groupEnd - keyStart)
+                        step(groupStart: groupStart, groupRows: gRows, keyStart: keyStart, columns: columns, masked: true)
+                        keyStart += columns
+                    }
+                    groupStart += gRows
                 }
                 for r in 0..<rows {
                     if l[r] > 0 {
