@@ -3,7 +3,7 @@ import AttentionKernels
 
 /// Named sweep grids. Explicit flags override any field.
 enum PresetName: String, ExpressibleByArgument, CaseIterable {
-    case `default`, quick, ci, full
+    case `default`, quick, ci, full, targets
 }
 
 struct Preset {
@@ -34,6 +34,12 @@ struct Preset {
         case .full:
             return Preset(seqLen: "512,1k,2k,4k,8k", queryLen: "seq,1", causal: .both,
                           threads: "1,2", warmup: 1, minimumRepetitions: 5, minimumSeconds: 0.1)
+        case .targets:
+            // The performance targets of the compute-bound shapes (README, "Performance against
+            // the targets"): flash2 against its sgemm roofline and naive, causal and not, at 1
+            // and 2 threads. The decode targets have their own command there.
+            return Preset(variants: [.naive, .flash2], seqLen: "2k,4k", headDimension: "64,128", causal: .both,
+                          threads: "1,2", warmup: 1, minimumRepetitions: 9, minimumSeconds: 0)
         }
     }
 }

@@ -48,7 +48,7 @@ public struct RunContext: Sendable, Equatable {
     }
 
     /// "512K", "1M", "1048576" → bytes.
-    static func parseCacheSize(_ text: String) -> Int? {
+    public static func parseCacheSize(_ text: String) -> Int? {
         let multiplier: Int
         var digits = Substring(text)
         switch text.last {

@@ -45,6 +45,22 @@ final class KernelCorrectnessTests: XCTestCase {
         }
     }
 
+    /// flash2's causal triangle: query blocks wider than its 32-row groups, a triangle wider than
+    /// the key block (several column chunks per group), causal offsets that are not multiples of
+    /// 16 (the unmasked part is rounded down to 16), and a padding mask cutting into the triangle.
+    func testCausalTriangleShapes() throws {
+        let cases = [
+            KernelCase(queryLength: 300, keyLength: 300, headDimension: 32, causal: true, blocks: (96, 16)),
+            KernelCase(queryLength: 200, keyLength: 237, headDimension: 24, causal: true, blocks: (128, 48)),
+            KernelCase(queryLength: 237, keyLength: 200, headDimension: 24, causal: true, blocks: (256, 256)),
+            KernelCase(batch: 2, heads: 1, queryLength: 160, keyLength: 181, headDimension: 16, causal: true,
+                       validKeyLengths: [181, 95], blocks: (64, 32)),
+        ]
+        for testCase in cases {
+            for variant in Self.variants { try assertMatchesReference(variant, testCase, tolerance: Tolerance.unitScale) }
+        }
+    }
+
     func testPaddingMasks() throws {
         let cases = [
             KernelCase(batch: 3, heads: 2, queryLength: 65, keyLength: 130, headDimension: 16,

@@ -36,6 +36,11 @@ final class SweepCommandTests: XCTestCase {
             XCTAssertFalse(row[.openblasCore].isEmpty)
             XCTAssertFalse(row[.cpuModel].isEmpty)
             XCTAssertEqual(row[.maxSeqLen], "")
+            // The sgemm roofline is sampled in the row's own process; efficiency is the ratio.
+            let sgemm = try XCTUnwrap(row.double(.sgemmGflops), "sgemm_gflops missing")
+            XCTAssertGreaterThan(sgemm, 1)
+            XCTAssertEqual(row.double(.efficiency)!, row.double(.gflops)! / sgemm, accuracy: 0.002 * row.double(.efficiency)! + 1e-4)
+            XCTAssertEqual(row[.memoryReadRate], "", "memory-read bandwidth is sampled for decode shapes only")
             if row[.variant] == "naive" { XCTAssertEqual(row[.blockQ], "") } else { XCTAssertEqual(row[.blockQ], "64") }
             seen.insert("\(row[.variant])/\(row[.seqLenKV])/\(row[.batch])")
         }
@@ -51,6 +56,12 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertEqual(Set(rows.map { $0[.variant] }), ["naive", "chunked", "flash1", "flash2", "decode"])
         XCTAssertEqual(rows.count, 10)
         XCTAssertTrue(rows.allSatisfy { $0[.status] == "ok" && $0[.seqLenQ] == "1" && $0[.seqLenKV] == "100" })
+        for row in rows {
+            let bandwidth = try XCTUnwrap(row.double(.memoryReadRate), "decode shapes carry memory_read_gbps")
+            XCTAssertGreaterThan(bandwidth, 0.5)
+            XCTAssertEqual(row.double(.bandwidthEfficiency)!, row.double(.keyValueReadRate)! / bandwidth,
+                           accuracy: 0.002 * row.double(.bandwidthEfficiency)! + 1e-4)
+        }
     }
 
     func testNaiveStrategiesAreMeasuredSideBySide() throws {

@@ -38,4 +38,56 @@ final class StatisticsTests: XCTestCase {
         XCTAssertEqual(AttentionFLOPs.useful(causal), 4 * 2 * 3 * 36 * 16) // 8·9/2 pairs
         XCTAssertEqual(AttentionFLOPs.gigaflopsPerSecond(full, seconds: 1e-3), 4 * 2 * 3 * 8 * 8 * 16 / 1e-3 / 1e9, accuracy: 1e-9)
     }
+
+    func testAutomaticBlocksFollowTheL2Rule() {
+        let l2 = 512 << 10
+        func blocks(_ d: Int, n: Int = 4096, q: Int? = nil, l2: Int = 512 << 10) -> [Int] {
+            let b = AutomaticBlockSizes.choose(variant: .flash2, queryLength: q ?? n, keyLength: n, headDimension: d,
+                                               level2CacheBytes: l2)
+            return [b.query, b.key]
+        }
+        XCTAssertEqual(blocks(64, l2: l2), [128, 512])
+        XCTAssertEqual(blocks(128, l2: l2), [256, 256])
+        XCTAssertEqual(blocks(32, l2: l2), [64, 1024])
+        XCTAssertEqual(blocks(256, l2: l2), [256, 128])
+        XCTAssertEqual(blocks(80, l2: l2), [256, 256], "L2/(16·80) = 409 rounds down to 256 keys")
+        XCTAssertEqual(blocks(64, l2: 1 << 20), [128, 1024])
+        XCTAssertEqual(blocks(64, l2: 256 << 10), [128, 256])
+        XCTAssertEqual(blocks(64, l2: 1), [128, 64], "an L2 under 64 KiB is treated as 64 KiB")
+        XCTAssertEqual(blocks(64, n: 100), [100, 100], "blocks never exceed the problem")
+        XCTAssertEqual(blocks(128, n: 65536, q: 1), [1, 1024], "decode: one query block, 1024 keys")
+    }
+
+    func testRooflineSamplingBounds() {
+        let sampling = RooflineSampling(minimumSamples: 3, maximumSamples: 5, memoryRead: false)
+        XCTAssertTrue(sampling.wantsSample(taken: 2, probeSeconds: 10, kernelSeconds: 1), "below the minimum: always")
+        XCTAssertFalse(sampling.wantsSample(taken: 3, probeSeconds: 2, kernelSeconds: 1), "probe already costlier than the kernel")
+        XCTAssertTrue(sampling.wantsSample(taken: 3, probeSeconds: 0.5, kernelSeconds: 1))
+        XCTAssertFalse(sampling.wantsSample(taken: 5, probeSeconds: 0, kernelSeconds: 1), "at the maximum: never")
+        XCTAssertEqual(TimingStatistics.median([3, 1, 2, 10]), 2.5)
+        XCTAssertNil(TimingStatistics.median([]))
+    }
+
+    func testMeasurementInterleavesRooflineSamples() throws {
+        let problem = try AttentionProblem(batch: 1, heads: 2, queryLength: 1, keyLength: 4096, headDimension: 64)
+        let kernel = AttentionVariant.decode.makeKernel(blockSizes: try BlockSizes(query: 1, key: 1024))
+        let policy = RepetitionPolicy(warmupRepetitions: 0, minimumRepetitions: 40, minimumSeconds: 0, maximumRepetitions: 40)
+        let result = KernelMeasurement.measure(kernel: kernel, problem: problem, threadCount: 1, policy: policy, seed: 3,
+                                               roofline: RooflineSampling(minimumSamples: 2, maximumSamples: 4, memoryRead: true))
+        XCTAssertEqual(result.wallTimesSeconds.count, 40)
+        XCTAssertTrue((2...4).contains(result.sgemmGigaflopsSamples.count), "\(result.sgemmGigaflopsSamples.count) sgemm samples")
+        XCTAssertEqual(result.memoryReadGigabytesPerSecondSamples.count, result.sgemmGigaflopsSamples.count)
+        XCTAssertTrue(result.sgemmGigaflopsSamples.allSatisfy { $0 > 0.5 && $0 < 100_000 })
+        XCTAssertTrue(result.memoryReadGigabytesPerSecondSamples.allSatisfy { $0 > 0.1 && $0 < 10_000 })
+        let plain = KernelMeasurement.measure(kernel: kernel, problem: problem, threadCount: 1, policy: policy, seed: 3)
+        XCTAssertTrue(plain.sgemmGigaflopsSamples.isEmpty && plain.memoryReadGigabytesPerSecondSamples.isEmpty)
+    }
+
+    func testCacheSizeText() {
+        XCTAssertEqual(RunContext.parseCacheSize("512K"), 512 << 10)
+        XCTAssertEqual(RunContext.parseCacheSize("1M"), 1 << 20)
+        XCTAssertEqual(RunContext.parseCacheSize("32768"), 32768)
+        XCTAssertNil(RunContext.parseCacheSize("K"))
+        XCTAssertNil(RunContext.parseCacheSize("lots"))
+    }
 }
