@@ -53,11 +53,13 @@ public struct Flash2Attention: AttentionKernel {
 
         BLAS.withThreadCount(1) {
             ParallelFor.run(taskCount: taskCount, threadCount: workers) { task, worker in
-                // Causal: the last query blocks see the most keys; hand them out first so the
-                // dynamic schedule ends on short tasks instead of one long straggler.
-                let slice = task / queryBlocks
+                // Causal: the last query blocks see the most keys. Hand tasks out longest first
+                // across all slices (the longest-processing-time rule), so workers run tasks of
+                // similar length side by side and the dynamic schedule ends on the shortest ones.
+                let slices = taskCount / queryBlocks
+                let slice = problem.causal ? task % slices : task / queryBlocks
+                let queryBlock = problem.causal ? queryBlocks - 1 - task / slices : task % queryBlocks
                 let b = slice / problem.heads
-                let queryBlock = problem.causal ? queryBlocks - 1 - task % queryBlocks : task % queryBlocks
                 let rowStart = queryBlock * Bq
                 let rows = min(Bq, Nq - rowStart)
                 let q = Q + (slice * Nq + rowStart) * d
