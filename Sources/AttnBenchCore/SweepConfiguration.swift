@@ -68,13 +68,15 @@ public struct SweepConfiguration: Sendable, Codable, Hashable {
 }
 
 /// Block sizes chosen by `--block-size auto`, from the L2 cache size (one core's share).
-/// One flash step touches a Bq×Bk score block, a Bk×d key block and a Bk×d value block; they
-/// are sized to fill L2 half with scores and half with keys and values:
-///   Bk = L2 / (16·d)  (K and V blocks: 2·Bk·d·4 bytes = L2/2),  Bq = L2 / (8·Bk)  (S = L2/2),
-/// rounded down to powers of two, Bk in 64…1024 and Bq in 32…256. With this machine's 512 KiB
-/// L2 that is 128×512 at head_dim 64 and 256×256 at 128 (README, "Block sizes": 64×256, a
-/// block with room to spare, lost 5–20% to OpenBLAS's per-call packing of a K and a V block,
-/// and 128×512 at head_dim 128, which spills L2, lost about 5–10% against 256×256).
+/// One flash step touches a Bq×Bk score block and a Bk×d key block and value block:
+///   Bk = L2 / (16·d)  (K and V blocks: 2·Bk·d·4 bytes = L2/2),
+///   Bq = L2 / (4·Bk)  (the score block: Bq·Bk·4 bytes = L2), at most 256,
+/// rounded down to powers of two, Bk in 64…1024, Bq in 32…256. With this machine's 512 KiB L2:
+/// 256×512 at head_dim 64, 256×256 at 128. Measured (README, "Performance against the
+/// targets"): 128×512 at head_dim 128 spills L2 and lost about 10% to 256×256; at head_dim 64,
+/// 256 query rows instead of 128 gained about 10% at N = 4096 on two threads (each K and V block
+/// is packed by OpenBLAS once per 256 query rows instead of 128) and was even elsewhere, within
+/// noise; PyTorch's CPU flash kernel makes the same choice (256 × 512 for long queries).
 /// Causal attention uses the same blocks: flash2 processes the causal triangle in 32-row groups.
 /// Short queries (decode, ≤ 4 rows) take one query block and 1024-key blocks to stream K and V.
 public enum AutomaticBlockSizes {
@@ -88,7 +90,7 @@ public enum AutomaticBlockSizes {
         }
         let l2 = max(64 << 10, level2CacheBytes)
         let key = min(1024, max(64, powerOfTwoAtMost(l2 / (16 * max(1, headDimension)))))
-        let query = min(256, max(32, powerOfTwoAtMost(l2 / (8 * key))))
+        let query = min(256, max(32, powerOfTwoAtMost(l2 / (4 * key))))
         return (min(query, queryLength), min(key, max(16, keyLength)))
     }
 

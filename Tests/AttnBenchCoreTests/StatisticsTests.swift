@@ -46,14 +46,14 @@ final class StatisticsTests: XCTestCase {
                                                level2CacheBytes: l2)
             return [b.query, b.key]
         }
-        XCTAssertEqual(blocks(64, l2: l2), [128, 512])
+        XCTAssertEqual(blocks(64, l2: l2), [256, 512])
         XCTAssertEqual(blocks(128, l2: l2), [256, 256])
-        XCTAssertEqual(blocks(32, l2: l2), [64, 1024])
+        XCTAssertEqual(blocks(32, l2: l2), [128, 1024])
         XCTAssertEqual(blocks(256, l2: l2), [256, 128])
         XCTAssertEqual(blocks(80, l2: l2), [256, 256], "L2/(16·80) = 409 rounds down to 256 keys")
-        XCTAssertEqual(blocks(64, l2: 1 << 20), [128, 1024])
-        XCTAssertEqual(blocks(64, l2: 256 << 10), [128, 256])
-        XCTAssertEqual(blocks(64, l2: 1), [128, 64], "an L2 under 64 KiB is treated as 64 KiB")
+        XCTAssertEqual(blocks(64, l2: 1 << 20), [256, 1024])
+        XCTAssertEqual(blocks(64, l2: 128 << 10), [256, 128])
+        XCTAssertEqual(blocks(64, l2: 1), [256, 64], "an L2 under 64 KiB is treated as 64 KiB")
         XCTAssertEqual(blocks(64, n: 100), [100, 100], "blocks never exceed the problem")
         XCTAssertEqual(blocks(128, n: 65536, q: 1), [1, 1024], "decode: one query block, 1024 keys")
     }
