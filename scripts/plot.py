@@ -515,8 +515,8 @@ def fig_gflops_vs_seq_len(ds):
     """Achieved GFLOP/s vs prefill sequence length.
 
     Same selection as time_vs_seq_len; the single-precision GEMM ceiling
-    measured on the machine (sgemm_gflops) is a dashed horizontal line in
-    every subplot.
+    (sgemm_gflops, sampled beside each row; the median over the panel's rows
+    of one CSV) is a dashed horizontal line in every subplot.
     """
     ds.require("gflops")
     rows, shape_note, block_note = prefill_selection(ds, "gflops")
