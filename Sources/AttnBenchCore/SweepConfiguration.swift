@@ -70,7 +70,7 @@ public struct SweepConfiguration: Sendable, Codable, Hashable {
 /// Block sizes chosen by `--block-size auto`, from the L2 cache size (one core's share).
 /// One flash step touches a Bq×Bk score block and a Bk×d key block and value block:
 ///   Bk = L2 / (16·d)  (K and V blocks: 2·Bk·d·4 bytes = L2/2),
-///   Bq = L2 / (4·Bk)  (the score block: Bq·Bk·4 bytes = L2), at most 256,
+///   Bq = L2 / (4·Bk)  (the score block: Bq·Bk·4 bytes = L2), at most 256 and at most N/4,
 /// rounded down to powers of two, Bk in 64…1024, Bq in 32…256. With this machine's 512 KiB L2:
 /// 256×512 at head_dim 64, 256×256 at 128. Measured (README, "Performance against the
 /// targets"): 128×512 at head_dim 128 spills L2 and lost about 10% to 256×256; at head_dim 64,
@@ -90,7 +90,10 @@ public enum AutomaticBlockSizes {
         }
         let l2 = max(64 << 10, level2CacheBytes)
         let key = min(1024, max(64, powerOfTwoAtMost(l2 / (16 * max(1, headDimension)))))
-        let query = min(256, max(32, powerOfTwoAtMost(l2 / (4 * key))))
+        // At least four query blocks per (batch, head): a short causal problem with one or two
+        // blocks would be mostly diagonal triangle (N = 512 causal: 0.67 of the roofline with
+        // 128 rows, 0.61–0.63 with 256).
+        let query = min(256, max(32, powerOfTwoAtMost(l2 / (4 * key))), max(32, powerOfTwoAtMost(queryLength / 4)))
         return (min(query, queryLength), min(key, max(16, keyLength)))
     }
 

@@ -54,7 +54,10 @@ final class StatisticsTests: XCTestCase {
         XCTAssertEqual(blocks(64, l2: 1 << 20), [256, 1024])
         XCTAssertEqual(blocks(64, l2: 128 << 10), [256, 128])
         XCTAssertEqual(blocks(64, l2: 1), [256, 64], "an L2 under 64 KiB is treated as 64 KiB")
-        XCTAssertEqual(blocks(64, n: 100), [100, 100], "blocks never exceed the problem")
+        XCTAssertEqual(blocks(64, n: 100), [32, 100], "blocks never exceed the problem; at least 4 query blocks")
+        XCTAssertEqual(blocks(64, n: 512), [128, 512], "N = 512: four 128-row blocks")
+        XCTAssertEqual(blocks(64, n: 1024), [256, 512])
+        XCTAssertEqual(blocks(64, n: 20), [20, 20], "never below 32 rows, never above N")
         XCTAssertEqual(blocks(128, n: 65536, q: 1), [1, 1024], "decode: one query block, 1024 keys")
     }
 
