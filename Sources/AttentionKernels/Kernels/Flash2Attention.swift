@@ -5,10 +5,11 @@
 ///   S = scale·Q_i·K_jᵀ,  m' = max(m, rowmax S),  P = exp(S − m'),
 ///   l ← l·e^{m−m'} + rowsum P,  O_i ← O_i·e^{m−m'} + P·V_j,
 /// and O_i is divided by l once, after the last block (deferred normalisation). The rescale is
-/// skipped when a row's maximum does not change. Keys every row of the query block sees are
-/// processed in whole Bk blocks without a mask; keys no row sees are never computed; the causal
-/// triangle between is processed in 32-row groups, each trimmed to its own last visible key and
-/// masked element-wise.
+/// skipped when a row's maximum does not change. Keys every row of the query block sees (rounded
+/// down to a multiple of 16) are processed in whole Bk blocks without a mask; keys no row sees
+/// are never computed; the causal triangle between is processed in 32-row groups, each trimmed
+/// to its own last visible key and masked element-wise. Causal tasks are handed out longest
+/// first across all (batch, head) slices.
 ///
 /// Workspace per worker: one Bq×Bk score block plus 2·Bq row statistics (m, l); O_i lives in
 /// the output. Memory is O(threads · Bq · Bk), independent of the sequence length.
