@@ -29,6 +29,7 @@ import json
 import math
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -84,7 +85,6 @@ def time_calls(call, repetitions, min_seconds):
         times.append(time.perf_counter() - start)
         if len(times) >= 1000:
             break
-    times.sort()
     return times
 
 
@@ -167,8 +167,7 @@ def child(spec):
     result = np.asarray(out)
     expected = reference_rows(np, q, k, v, causal, check_rows)
     error = max(float(np.abs(result[0, 0, r] - expected[r]).max()) for r in check_rows)
-    median = times[len(times) // 2] if len(times) % 2 else 0.5 * (times[len(times) // 2 - 1] + times[len(times) // 2])
-    return {"framework_version": version, "repetitions": len(times), "median": median, "min": times[0],
+    return {"framework_version": version, "repetitions": len(times), "median": statistics.median(times), "min": min(times),
             "max_abs_error": error}
 
 

@@ -449,6 +449,12 @@ def set_titles(fig, title, *notes):
     fig.suptitle("\n".join((title,) + tuple(n for n in notes if n)), fontsize=11)
 
 
+def finish_figure(fig, axes, ds, title, shape_note, block_note, rows, extra=()):
+    """Legend below the panels; title, shape and block notes and run context above."""
+    add_legend(fig, axes, rows=len(ds.sources), extra=extra)
+    set_titles(fig, title, " · ".join(n for n in (shape_note, block_note) if n), context_line(rows))
+
+
 def panelled_rows(rows):
     """Group rows by (causal, threads) in display order."""
     groups = defaultdict(list)
@@ -503,11 +509,9 @@ def fig_time_vs_seq_len(ds):
         set_time_axis(ax, [r["wall_time_median_s"] for r in panel_rows])
         ax.set_title(panel_title(key), fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
-    add_legend(fig, axes, rows=len(ds.sources), extra=[(
-        Rectangle((0, 0), 1, 1, color="gray", alpha=0.25), "min–max over repetitions",
-    )])
-    set_titles(fig, "Attention wall time vs sequence length (prefill)",
-               " · ".join(n for n in (shape_note, block_note) if n), context_line(rows))
+    band = (Rectangle((0, 0), 1, 1, color="gray", alpha=0.25), "min–max over repetitions")
+    finish_figure(fig, axes, ds, "Attention wall time vs sequence length (prefill)", shape_note, block_note, rows,
+                  extra=[band])
     return [("time_vs_seq_len", fig)]
 
 
@@ -556,9 +560,8 @@ def fig_gflops_vs_seq_len(ds):
         ax.set_ylabel("throughput (GFLOP/s)")
         ax.set_title(panel_title(key), fontsize=10)
         ax.grid(True, alpha=0.3)
-    add_legend(fig, axes, rows=len(ds.sources))
-    set_titles(fig, "Attention throughput vs sequence length (prefill)",
-               " · ".join(n for n in (shape_note, block_note) if n), context_line(rows))
+    finish_figure(fig, axes, ds, "Attention throughput vs sequence length (prefill)", shape_note, block_note,
+                  rows)
     return [("gflops_vs_seq_len", fig)]
 
 
@@ -606,9 +609,8 @@ def fig_memory_vs_seq_len(ds):
     if drew_workspace:
         extra.append((Line2D([], [], color="gray", linestyle="--", linewidth=0.9),
                       "thin dashed: workspace_bytes (declared)"))
-    add_legend(fig, axes, rows=len(ds.sources), extra=extra)
-    set_titles(fig, "Attention memory vs sequence length (prefill)",
-               " · ".join(n for n in (shape_note, block_note) if n), context_line(rows))
+    finish_figure(fig, axes, ds, "Attention memory vs sequence length (prefill)", shape_note, block_note, rows,
+                  extra=extra)
     return [("memory_vs_seq_len", fig)]
 
 
@@ -781,9 +783,7 @@ def fig_decode_time_vs_kv_len(ds):
         set_time_axis(ax, [r["wall_time_median_s"] for r in panel_rows])
         ax.set_title(panel_title(key), fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
-    add_legend(fig, axes, rows=len(ds.sources))
-    set_titles(fig, "Decode: wall time vs KV length",
-               " · ".join(n for n in (shape_note, block_note) if n), context_line(rows))
+    finish_figure(fig, axes, ds, "Decode: wall time vs KV length", shape_note, block_note, rows)
     return [("decode_time_vs_kv_len", fig)]
 
 
@@ -828,9 +828,8 @@ def fig_speedup_over_naive(ds):
         ax.set_ylabel("speed-up over naive (×, higher is faster)")
         ax.set_title(panel_title(key), fontsize=10)
         ax.grid(True, alpha=0.3)
-    add_legend(fig, axes, rows=len(ds.sources))
-    set_titles(fig, "Speed-up over naive attention (prefill, naive time / variant time)",
-               " · ".join(n for n in (shape_note, block_note) if n), context_line(rows))
+    finish_figure(fig, axes, ds, "Speed-up over naive attention (prefill, naive time / variant time)",
+                  shape_note, block_note, rows)
     return [("speedup_over_naive", fig)]
 
 

@@ -28,10 +28,10 @@ public final class RooflineProbe {
     public let readBytes: Double
 
     let q, k, s, o: UnsafeMutablePointer<Float>
-    let readBuffer: UnsafeMutablePointer<Float>?
+    /// The read buffer and one 16-float partial sum per chunk; nil without `memoryRead`.
+    let read: (buffer: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>)?
     let readChunks: Int
     let floatsPerChunk: Int
-    let sums: UnsafeMutablePointer<Float>
 
     /// Bytes the probe allocates (for memory pre-checks).
     public static func bytes(headDimension d: Int, memoryRead: Bool) -> Int {
@@ -57,16 +57,15 @@ public final class RooflineProbe {
         sgemmFlops = 4 * Double(slices) * Double(n) * Double(n) * Double(d)
 
         readChunks = self.threadCount * 8
-        sums = AlignedMemory.allocateFloats(readChunks * 16)
         if memoryRead {
             let count = Self.readBufferBytes / 4
             let buffer = AlignedMemory.allocateFloats(count)
             buffer.initialize(repeating: 1, count: count)
-            readBuffer = buffer
+            read = (buffer, AlignedMemory.allocateFloats(readChunks * 16))
             floatsPerChunk = (count / readChunks) / 64 * 64
             readBytes = Double(readChunks * floatsPerChunk * 4)
         } else {
-            readBuffer = nil
+            read = nil
             floatsPerChunk = 0
             readBytes = 0
         }
@@ -74,8 +73,7 @@ public final class RooflineProbe {
 
     deinit {
         AlignedMemory.free(q); AlignedMemory.free(k); AlignedMemory.free(s); AlignedMemory.free(o)
-        AlignedMemory.free(sums)
-        if let readBuffer { AlignedMemory.free(readBuffer) }
+        if let read { AlignedMemory.free(read.buffer); AlignedMemory.free(read.sums) }
     }
 
     /// Seconds of one pass of the attention-shaped products.
@@ -99,8 +97,8 @@ public final class RooflineProbe {
 
     /// Seconds of one read of the whole buffer; nil without a read buffer.
     public func memoryReadSampleSeconds() -> Double? {
-        guard let buffer = readBuffer else { return nil }
-        let perChunk = floatsPerChunk, sums = self.sums
+        guard let (buffer, sums) = read else { return nil }
+        let perChunk = floatsPerChunk
         let start = DispatchTime.now().uptimeNanoseconds
         ParallelFor.run(taskCount: readChunks, threadCount: threadCount) { chunk, _ in
             var a = SIMD16<Float>(), b = SIMD16<Float>(), c = SIMD16<Float>(), d = SIMD16<Float>()

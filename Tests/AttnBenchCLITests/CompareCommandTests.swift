@@ -41,37 +41,34 @@ final class CompareCommandTests: XCTestCase {
         XCTAssertEqual(loose.status, 0)
     }
 
+    /// `compare base.csv <current>` exits 2 and says what is wrong.
+    func assertUnusable(_ current: String, mentions: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try CommandRunner.run(["compare", "base.csv", current], in: directory)
+        XCTAssertEqual(result.status, 2, file: file, line: line)
+        XCTAssertTrue(result.standardError.contains(mentions), result.standardError, file: file, line: line)
+    }
+
     func testUnusableInputExitsTwo() throws {
         try write("base.csv", [row(samples: [0.01, 0.01, 0.01])])
         var old = row(samples: [0.01, 0.01, 0.01])
         old[.schemaVersion] = "0"
         try write("old.csv", [old])
-        var other = row(samples: [0.01, 0.01, 0.01])
-        other[.seqLenKV] = "4096"
-        try write("other.csv", [other])
-        let schema = try CommandRunner.run(["compare", "base.csv", "old.csv"], in: directory)
-        XCTAssertEqual(schema.status, 2)
-        XCTAssertTrue(schema.standardError.contains("schema_version 0"), schema.standardError)
-        let missing = try CommandRunner.run(["compare", "base.csv", "nope.csv"], in: directory)
-        XCTAssertEqual(missing.status, 2)
-        XCTAssertTrue(missing.standardError.contains("nope.csv"))
+        try assertUnusable("old.csv", mentions: "schema_version 0")
+        try assertUnusable("nope.csv", mentions: "nope.csv")
         // A current CSV without its median column cannot pass as "no regression".
         let text = try String(contentsOf: directory.appendingPathComponent("base.csv"), encoding: .utf8)
         let records = CSVCodec.records(text)
         let drop = records[0].firstIndex(of: "wall_time_median_s")!
         let stripped = records.map { r in r.enumerated().filter { $0.offset != drop }.map { CSVCodec.escape($0.element) }.joined(separator: ",") }
         try (stripped.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("nomedian.csv"), atomically: true, encoding: .utf8)
-        let noMedian = try CommandRunner.run(["compare", "base.csv", "nomedian.csv"], in: directory)
-        XCTAssertEqual(noMedian.status, 2)
-        XCTAssertTrue(noMedian.standardError.contains("wall_time_median_s"), noMedian.standardError)
+        try assertUnusable("nomedian.csv", mentions: "wall_time_median_s")
         var garbage = row(samples: [0.01, 0.01, 0.01])
         garbage[.wallTimeMedian] = "abc"
         try write("garbage.csv", [garbage])
-        let bad = try CommandRunner.run(["compare", "base.csv", "garbage.csv"], in: directory)
-        XCTAssertEqual(bad.status, 2)
-        XCTAssertTrue(bad.standardError.contains("'abc'"), bad.standardError)
-        let nothing = try CommandRunner.run(["compare", "base.csv", "other.csv"], in: directory)
-        XCTAssertEqual(nothing.status, 2)
-        XCTAssertTrue(nothing.standardError.contains("nothing to match"))
+        try assertUnusable("garbage.csv", mentions: "'abc'")
+        var other = row(samples: [0.01, 0.01, 0.01])
+        other[.seqLenKV] = "4096"
+        try write("other.csv", [other])
+        try assertUnusable("other.csv", mentions: "nothing to match")
     }
 }

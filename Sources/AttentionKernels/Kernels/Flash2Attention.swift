@@ -45,7 +45,8 @@ public struct Flash2Attention: AttentionKernel {
         let (Bq, Bk) = effectiveBlocks(problem)
         let d = problem.headDimension
         let queryBlocks = (problem.queryLength + Bq - 1) / Bq
-        let taskCount = problem.batch * problem.heads * queryBlocks
+        let slices = problem.batch * problem.heads
+        let taskCount = slices * queryBlocks
         let workers = max(1, min(threadCount, taskCount))
         let scratch = WorkerScratch(workers: workers, floatsPerWorker: Bq * Bk + 2 * Bq)
         let Q = query.baseAddress, K = key.baseAddress, V = value.baseAddress, O = output.baseAddress
@@ -57,7 +58,6 @@ public struct Flash2Attention: AttentionKernel {
                 // Causal: the last query blocks see the most keys. Hand tasks out longest first
                 // across all slices (the longest-processing-time rule), so workers run tasks of
                 // similar length side by side and the dynamic schedule ends on the shortest ones.
-                let slices = taskCount / queryBlocks
                 let slice = problem.causal ? task % slices : task / queryBlocks
                 let queryBlock = problem.causal ? queryBlocks - 1 - task / slices : task % queryBlocks
                 let b = slice / problem.heads
