@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The root command only lists subcommands.
 public struct AttnBench: ParsableCommand {
@@ -14,31 +15,34 @@ public struct AttnBench: ParsableCommand {
     public init() {}
 }
 
-/// An error the user can fix: printed as one line, exit status 2 (1 is reserved for
-/// `compare` finding a regression).
-public struct UserError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
-
 public enum AttnBenchMain {
     /// Parses and runs; maps errors to one message on stderr and an exit status.
     public static func main(_ arguments: [String]? = nil) -> Never {
+        let status = run(arguments)
+        if status == .success { AttnBench.exit() }
+        AttnBench.exit(withError: status)
+    }
+
+    /// Parses and runs without exiting: the exit code, with errors already printed to stderr
+    /// as one line (help and --version print in full). Tests call this in process.
+    public static func run(_ arguments: [String]?) -> ExitCode {
         do {
             var command = try AttnBench.parseAsRoot(arguments)
             try command.run()
-            AttnBench.exit()
+            return .success
         } catch let error as UserError {
             printError("error: \(error.description)")
-            AttnBench.exit(withError: ExitCode(2))
+            return ExitStatus.unusableInput.exitCode
         } catch let error as ExitCode {
-            AttnBench.exit(withError: error)
+            return error
         } catch {
-            // Help and --version print in full; a parse error prints one line, not the usage.
-            if AttnBench.exitCode(for: error) == .success { AttnBench.exit(withError: error) }
+            if AttnBench.exitCode(for: error) == .success {
+                FileHandle.standardOutput.write(Data((AttnBench.fullMessage(for: error) + "\n").utf8))
+                return .success
+            }
             let message = AttnBench.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
             printError("error: \(message) (see 'attnbench help <subcommand>' for the accepted values)")
-            AttnBench.exit(withError: ExitCode(2))
+            return ExitStatus.unusableInput.exitCode
         }
     }
 }

@@ -10,8 +10,8 @@ final class CSVFileWriter {
     private let descriptor: Int32
     let path: String?
 
-    /// Opens `path` (nil = stdout). With `append`, the header is not written again, and a file
-    /// whose last line lacks its newline gets one first.
+    /// Opens `path` (nil = stdout). With `append`, the header is not written again, and a last
+    /// row cut off mid-write (no final newline) is truncated away; every complete row stays.
     init(path: String?, append: Bool) throws {
         self.path = path
         guard let path else {
@@ -30,8 +30,11 @@ final class CSVFileWriter {
         }
         descriptor = fd
         if append {
-            if let text = try? String(contentsOfFile: path, encoding: .utf8), !text.isEmpty, text.unicodeScalars.last != "\n" {
-                try write("\n")
+            if let bytes = FileManager.default.contents(atPath: path), let last = bytes.last, last != UInt8(ascii: "\n") {
+                let keep = (bytes.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }) ?? 0
+                if ftruncate(fd, off_t(keep)) != 0 {
+                    throw UserError("--output: cannot remove the cut-off last row of '\(path)' (\(String(cString: strerror(errno)))); rows written so far are kept")
+                }
             }
         } else {
             try write(CSVCodec.headerLine() + "\n")

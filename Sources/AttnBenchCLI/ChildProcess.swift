@@ -1,51 +1,49 @@
-import Foundation
 import AttnBenchCore
-
-nonisolated(unsafe) var runningChildProcessIdentifier: Int32 = 0
-nonisolated(unsafe) var cleanupHandlersInstalled = false
+import Foundation
+import Synchronization
 
 /// Runs `attnbench _worker` in a child process: one configuration per process, so a crash, an
 /// allocation failure or a timeout costs one row, never the sweep, and peak memory is the
-/// child's own.
-struct ChildProcess {
-    enum Outcome {
-        case response(WorkerResponse)
-        case outOfMemory
-        case timedOut
-        case crashed(String)
-    }
+/// child's own. The worker dies with this process (it asks the kernel for SIGKILL when its
+/// parent exits), so no worker outlives a killed sweep.
+enum ChildProcess {
+    /// The child being waited for, read by the signal handler (0: none). Atomic loads are
+    /// lock-free, so safe in a handler.
+    static let runningChild = Atomic<Int32>(0)
+    static let cleanupHandlersInstalled = Atomic<Bool>(false)
 
     /// The attnbench executable itself.
     static var executablePath: String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
-    static func run(_ request: WorkerRequest, timeoutSeconds: Double?) -> Outcome {
+    static func run(_ request: WorkerRequest, timeoutSeconds: Double?) -> WorkerOutcome {
+        var request = request
+        request.parentProcessIdentifier = getpid()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executablePath)
-        let json = String(decoding: try! JSONEncoder().encode(request), as: UTF8.self)
-        process.arguments = ["_worker", json]
+        guard let json = try? JSONEncoder().encode(request) else { return .crashed("could not encode the worker request") }
+        process.arguments = ["_worker", String(decoding: json, as: UTF8.self)]
         var environment = ProcessInfo.processInfo.environment
         if request.configuration.blasCore != "env" {
             environment["OPENBLAS_CORETYPE"] = request.configuration.blasCore
         }
         process.environment = environment
-        let output = Pipe()
-        let errors = Pipe()
+        let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
         process.standardInput = FileHandle.nullDevice
         let captured = CapturedOutput()
         let group = DispatchGroup()
         group.enter(); group.enter()
-        DispatchQueue.global().async { captured.standardOutput = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        DispatchQueue.global().async { captured.standardError = errors.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async { captured.standardOutput.withLock { $0 = output.fileHandleForReading.readDataToEndOfFile() }; group.leave() }
+        DispatchQueue.global().async { captured.standardError.withLock { $0 = errors.fileHandleForReading.readDataToEndOfFile() }; group.leave() }
         installCleanupHandlers()
         do { try process.run() } catch {
             return .crashed("could not start \(executablePath): \(error)")
         }
-        runningChildProcessIdentifier = process.processIdentifier
-        defer { runningChildProcessIdentifier = 0 }
+        runningChild.store(process.processIdentifier, ordering: .sequentiallyConsistent)
+        defer { runningChild.store(0, ordering: .sequentiallyConsistent) }
         let start = Date()
         var timedOut = false
         while process.isRunning {
@@ -58,8 +56,8 @@ struct ChildProcess {
         }
         process.waitUntilExit()
         group.wait()
-        let outData = captured.standardOutput, errData = captured.standardError
-        if timedOut { return .timedOut }
+        let outData = captured.standardOutput.withLock { $0 }, errData = captured.standardError.withLock { $0 }
+        if timedOut { return .timedOut(limitSeconds: timeoutSeconds ?? 0) }
         let stderrText = String(decoding: errData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if process.terminationReason == .exit && process.terminationStatus == WorkerResponse.outOfMemoryExitCode {
             return .outOfMemory
@@ -75,21 +73,21 @@ struct ChildProcess {
         return .response(response)
     }
 
-    /// Filled by the two reader threads; read only after both have finished (group.wait()).
-    final class CapturedOutput: @unchecked Sendable {
-        var standardOutput = Data()
-        var standardError = Data()
+    /// Filled by the two reader threads; read after both have finished (group.wait()).
+    final class CapturedOutput: Sendable {
+        let standardOutput = Mutex(Data())
+        let standardError = Mutex(Data())
     }
 
     /// Ctrl-C, SIGTERM or SIGHUP on attnbench also kill the child it is waiting for (children
     /// run in their own process group, so a terminal's Ctrl-C would not reach them), then
     /// attnbench dies of the same signal. Rows already written stay in the CSV.
     static func installCleanupHandlers() {
-        if cleanupHandlersInstalled { return }
-        cleanupHandlersInstalled = true
+        guard cleanupHandlersInstalled.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged
+        else { return }
         for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
             signal(signalNumber) { received in
-                let child = runningChildProcessIdentifier
+                let child = ChildProcess.runningChild.load(ordering: .sequentiallyConsistent)
                 if child > 0 { kill(child, SIGKILL) }
                 signal(received, SIG_DFL)
                 raise(received)

@@ -65,7 +65,7 @@ struct CompareCommand: ParsableCommand {
             throw UserError("compare: nothing to match between '\(baseline)' and '\(current)'"
                             + (refused.map { "; \($0.notes.joined())" } ?? "; they share no configuration"))
         }
-        if comparison.regressions > 0 { throw ExitCode(1) }
+        if comparison.regressions > 0 { throw ExitStatus.regression.exitCode }
     }
 
     func load(_ path: String, role: String) throws -> [ResultRow] {

@@ -30,11 +30,13 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("key-lengths"), parsing: .unconditional, help: "Valid key length per batch element, comma-separated (padding mask).")
     var keyLengths: String?
 
-    @Option(name: .customLong("block-q"), parsing: .unconditional, help: "Query block size.")
-    var blockQuery: Int = 64
+    @Option(name: .customLong("block-q"), parsing: .unconditional, help: "Query block size, or 'auto' (the rule sweep uses).",
+            transform: { try BlockAxisChoice.parse($0, flag: "--block-q") })
+    var blockQuery: BlockAxisChoice = .automatic
 
-    @Option(name: .customLong("block-kv"), parsing: .unconditional, help: "Key/value block size.")
-    var blockKey: Int = 128
+    @Option(name: .customLong("block-kv"), parsing: .unconditional, help: "Key/value block size, or 'auto' (the rule sweep uses).",
+            transform: { try BlockAxisChoice.parse($0, flag: "--block-kv") })
+    var blockKey: BlockAxisChoice = .automatic
 
     @Option(parsing: .unconditional, help: "Score scale (default 1/sqrt(head_dim)).")
     var scale: Float?
@@ -46,10 +48,8 @@ struct EvalCommand: ParsableCommand {
         guard let kind = AttentionVariant(rawValue: variant) else {
             throw UserError("--variant: invalid value '\(variant)'; expected one of \(AttentionVariant.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let blocks: BlockSizes
-        do { blocks = try BlockSizes(query: blockQuery, key: blockKey) } catch {
-            throw UserError(blockQuery < 1 ? "--block-q: invalid value '\(blockQuery)'; expected a block size ≥ 1"
-                                           : "--block-kv: invalid value '\(blockKey)'; expected a block size ≥ 1")
+        for (flag, choice) in [("--block-q", blockQuery), ("--block-kv", blockKey)] where choice.sizes.count != 1 {
+            throw UserError("\(flag): invalid value '\(choice.sizes.compactMap { $0 }.map(String.init).joined(separator: ","))'; expected one block size or 'auto'")
         }
         if let scale, !scale.isFinite { throw UserError("--scale: invalid value '\(scale)'; expected a finite number") }
         let threadCount = threads ?? ResolvedShape.coreCount
@@ -82,6 +82,10 @@ struct EvalCommand: ParsableCommand {
         let tk = AttentionTensor(batch: k.shape[0], heads: k.shape[1], sequenceLength: k.shape[2], headDimension: k.shape[3], values: k.values)
         let tv = AttentionTensor(batch: v.shape[0], heads: v.shape[1], sequenceLength: v.shape[2], headDimension: v.shape[3], values: v.values)
         let to = AttentionTensor(batch: q.shape[0], heads: q.shape[1], sequenceLength: q.shape[2], headDimension: q.shape[3])
+        let blocks = kind.isBlocked
+            ? try BlockChoice.resolve(query: blockQuery.sizes[0], key: blockKey.sizes[0], queryLength: problem.queryLength,
+                                      keyLength: problem.keyLength, headDimension: problem.headDimension).sizes
+            : nil
         kind.makeKernel(blockSizes: blocks).run(problem, query: tq, key: tk, value: tv, output: to, threadCount: threadCount)
 
         let bytes = NumpyArray(shape: to.shape, values: to.toArray()).encode()

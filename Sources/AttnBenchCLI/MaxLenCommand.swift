@@ -33,17 +33,18 @@ struct MaxLenCommand: ParsableCommand {
         let settings = try budget.resolve(fixedQueryLength: queryChoice[0])
         // Blocks for `auto` are chosen at a nominal length; the search sets the lengths itself.
         let nominal = 4096
-        let configurations = resolved.configurations(shapes: [(query: queryChoice[0] ?? nominal, key: nominal)]).map { c in
-            var searched = c
-            searched.queryLength = 0
-            searched.keyLength = 0
-            return searched
+        let configurations = try resolved.configurations(shapes: [(query: queryChoice[0] ?? nominal, key: nominal)]).map {
+            $0.with(queryLength: 0, keyLength: 0)
         }
         let writer = try CSVFileWriter(path: output, append: false)
         defer { writer.close() }
         let runner = SweepRunner(policy: RepetitionPolicy(), seed: seed, context: ContextProbe.make(seed: seed),
                                  writer: writer, configurationTimeoutSeconds: nil)
-        printError("attnbench maxlen: \(configurations.count) searches, memory budget \(settings.memoryBudgetBytes) bytes, time budget \(settings.timeBudgetSeconds) s per attempt")
+        printError("attnbench maxlen: \(configurations.count) searches, memory budget \(settings.budget.memoryBytes) bytes, time budget \(settings.budget.timeSeconds) s per attempt")
         try runner.maximumLengths(configurations, settings: settings, skip: [], progress: Progress(total: configurations.count))
+        if runner.failures > 0 {
+            printError("attnbench maxlen: \(runner.failures) search(es) ended in an error; see the status and message columns (exit status \(ExitStatus.unfinishedRows.rawValue))")
+            throw ExitStatus.unfinishedRows.exitCode
+        }
     }
 }

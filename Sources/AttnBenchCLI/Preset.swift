@@ -15,7 +15,6 @@ struct Preset {
     var headDimension = "64"
     var causal: CausalChoice = .off
     var threads: String? = nil
-    var blockSize = "auto"
     var warmup = 1
     var minimumRepetitions = 5
     var minimumSeconds = 0.2

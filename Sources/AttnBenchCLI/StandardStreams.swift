@@ -1,12 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Foundation
 
 /// Writes a line to stderr (progress and messages never go to stdout, which may carry CSV).
 func printError(_ message: String) {
-    let line = message + "\n"
-    _ = line.withCString { fputs($0, stderr) }
-    fflush(stderr)
+    FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 
 var standardErrorIsTerminal: Bool { isatty(2) != 0 }

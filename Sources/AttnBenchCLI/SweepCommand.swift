@@ -69,7 +69,7 @@ struct SweepCommand: ParsableCommand {
         if resume && output == nil { throw UserError("--resume: needs --output FILE (the CSV to continue)") }
 
         let shapes = lengths.flatMap { n in queryChoices.map { (query: $0 ?? n, key: n) } }
-        let configurations = resolved.configurations(shapes: shapes, naiveStrategies: strategies)
+        let configurations = try resolved.configurations(shapes: shapes, naiveStrategies: strategies)
 
         var skip = Set<String>()
         var append = false
@@ -78,12 +78,16 @@ struct SweepCommand: ParsableCommand {
                 throw UserError("--resume: cannot read '\(output)'")
             }
             if !text.isEmpty {
-                let rows = try parsingInput { try CSVCodec.parse(text, source: output) }
-                let header = CSVCodec.records(text).first ?? []
-                if header != ResultColumn.allCases.map(\.rawValue) {
+                let document = try parsingInput {
+                    try CSVCodec.parseDocument(text, source: "--resume: '\(output)'", droppingIncompleteLastRow: true)
+                }
+                if document.header != ResultColumn.allCases.map(\.rawValue) {
                     throw UserError("--resume: '\(output)' has other columns or another column order than this attnbench writes; continue into a new --output file")
                 }
-                skip = Set(rows.filter { $0[.status] == "ok" }.map(SweepRunner.resumeKey))
+                if let dropped = document.droppedIncompleteLastRow {
+                    printError("attnbench sweep: the last row of '\(output)' was cut off (\(dropped.utf8.count) bytes without a final newline); it is removed and its configuration measured again")
+                }
+                skip = Set(document.rows.filter { $0.status == .ok }.map(\.resumeKey))
                 append = true
             }
         }
@@ -98,8 +102,7 @@ struct SweepCommand: ParsableCommand {
         var maxlenConfigurations: [SweepConfiguration] = []
         if maximumSequenceLength {
             for c in configurations where c.queryLength == c.keyLength {
-                var m = c
-                m.queryLength = 0; m.keyLength = 0
+                let m = c.with(queryLength: 0, keyLength: 0)
                 if !maxlenConfigurations.contains(m) { maxlenConfigurations.append(m) }
             }
         }
@@ -110,8 +113,8 @@ struct SweepCommand: ParsableCommand {
             try runner.maximumLengths(maxlenConfigurations, settings: maxlenSettings, skip: skip, progress: progress)
         }
         if runner.failures > 0 {
-            printError("attnbench sweep: \(runner.failures) configuration(s) did not finish with status ok; see the status and message columns (exit status 3)")
-            throw ExitCode(3)
+            printError("attnbench sweep: \(runner.failures) configuration(s) did not finish with status ok; see the status and message columns (exit status \(ExitStatus.unfinishedRows.rawValue))")
+            throw ExitStatus.unfinishedRows.exitCode
         }
     }
 
@@ -166,9 +169,8 @@ struct BudgetOptions: ParsableArguments {
         if !(timeBudget > 0) || !timeBudget.isFinite { throw UserError("--time-budget: invalid value '\(timeBudget)'; expected seconds > 0") }
         if !(resolution > 0 && resolution < 1) { throw UserError("--resolution: invalid value '\(resolution)'; expected a fraction between 0 and 1, e.g. 0.03") }
         if startLength < 1 { throw UserError("--start-len: invalid value '\(startLength)'; expected a length ≥ 1") }
-        return MaxLengthSettings(memoryBudgetBytes: bytes, timeBudgetSeconds: timeBudget,
-                                 search: MaxLengthSearch(start: startLength, relativeResolution: resolution),
-                                 fixedQueryLength: fixedQueryLength)
+        return MaxLengthSettings(budget: MaxLengthBudget(memoryBytes: bytes, timeSeconds: timeBudget, fixedQueryLength: fixedQueryLength),
+                                 search: MaxLengthSearch(start: startLength, relativeResolution: resolution))
     }
 }
 

@@ -30,14 +30,17 @@ struct ShapeOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Worker thread counts, e.g. 1,2. Default: the number of cores.")
     var threads: String?
 
-    @Option(name: .customLong("block-size"), parsing: .unconditional, help: "Block size for both axes (query and key/value), a list, or 'auto' (chosen from the L2 size; recorded in block_auto).")
-    var blockSize: String?
+    @Option(name: .customLong("block-size"), parsing: .unconditional, help: "Block size for both axes (query and key/value): 'auto' (chosen from the L2 size; block_auto=true) or a list.",
+            transform: { try BlockAxisChoice.parse($0, flag: "--block-size") })
+    var blockSize: BlockAxisChoice?
 
-    @Option(name: .customLong("block-q"), parsing: .unconditional, help: "Query block sizes (overrides --block-size for that axis).")
-    var blockQuery: String?
+    @Option(name: .customLong("block-q"), parsing: .unconditional, help: "Query block sizes, 'auto' or a list (overrides --block-size for that axis).",
+            transform: { try BlockAxisChoice.parse($0, flag: "--block-q") })
+    var blockQuery: BlockAxisChoice?
 
-    @Option(name: .customLong("block-kv"), parsing: .unconditional, help: "Key/value block sizes (overrides --block-size for that axis).")
-    var blockKey: String?
+    @Option(name: .customLong("block-kv"), parsing: .unconditional, help: "Key/value block sizes, 'auto' or a list (overrides --block-size for that axis).",
+            transform: { try BlockAxisChoice.parse($0, flag: "--block-kv") })
+    var blockKey: BlockAxisChoice?
 
     @Option(name: .customLong("blas-core"), parsing: .unconditional, help: "OpenBLAS cores to run, comma-separated: 'env' (what the environment selects) or core names (Haswell, SkylakeX, Cooperlake, Zen, ...). Each runs in child processes with OPENBLAS_CORETYPE set for them alone.")
     var blasCore: String?
@@ -51,9 +54,8 @@ struct ResolvedShape {
     var headDimensions: [Int]
     var causal: [Bool]
     var threads: [Int]
-    /// nil = auto.
-    var queryBlocks: [Int]?
-    var keyBlocks: [Int]?
+    var queryBlocks: BlockAxisChoice
+    var keyBlocks: BlockAxisChoice
     var blasCores: [String]
 
     init(_ o: ShapeOptions, defaults: Preset) throws {
@@ -67,10 +69,9 @@ struct ResolvedShape {
             headDimensions = try ListParsing.integers(o.headDimension ?? defaults.headDimension, flag: "--head-dim")
             causal = (o.causal ?? defaults.causal).values
             threads = try (o.threads ?? defaults.threads).map { try ListParsing.integers($0, flag: "--threads") } ?? [Self.coreCount]
-            let blockText = o.blockSize ?? defaults.blockSize
-            let both: [Int]? = blockText.lowercased() == "auto" ? nil : try ListParsing.integers(blockText, flag: "--block-size")
-            queryBlocks = try o.blockQuery.map { try ListParsing.integers($0, flag: "--block-q") } ?? both
-            keyBlocks = try o.blockKey.map { try ListParsing.integers($0, flag: "--block-kv") } ?? both
+            let both = o.blockSize ?? .automatic
+            queryBlocks = o.blockQuery ?? both
+            keyBlocks = o.blockKey ?? both
             blasCores = try o.blasCore.map { try Self.parseCores($0) } ?? ["env"]
         } catch let error as InputError {
             throw UserError(error.description)
@@ -105,7 +106,7 @@ struct ResolvedShape {
     /// order, without duplicates. Variants default to all that apply (decode only for query
     /// lengths ≤ 16).
     func configurations(shapes: [(query: Int, key: Int)],
-                        naiveStrategies: [NaiveAttention.Strategy?] = [nil]) -> [SweepConfiguration] {
+                        naiveStrategies: [NaiveAttention.Strategy?] = [nil]) throws -> [SweepConfiguration] {
         var result: [SweepConfiguration] = []
         var seen = Set<SweepConfiguration>()
         for core in blasCores {
@@ -116,13 +117,13 @@ struct ResolvedShape {
                             for causal in causal {
                                 for (nq, n) in shapes {
                                     for variant in variants ?? AttentionVariant.allCases.filter({ $0 != .decode || nq <= SweepConfiguration.decodeMaximumQueryLength }) {
-                                        for (bq, bk, auto) in blockPairs(variant: variant, queryLength: nq, keyLength: n,
-                                                                         headDimension: d, causal: causal) {
+                                        for blocks in try blockChoices(variant: variant, queryLength: nq, keyLength: n,
+                                                                      headDimension: d) {
                                             for strategy in variant == .naive ? naiveStrategies : [nil] {
                                                 let c = SweepConfiguration(
                                                     variant: variant, batch: b, heads: h, queryLength: nq, keyLength: n,
-                                                    headDimension: d, queryBlockSize: bq, keyBlockSize: bk, blocksAutomatic: auto,
-                                                    causal: causal, threads: threads, blasCore: core, naiveStrategy: strategy)
+                                                    headDimension: d, blocks: blocks, causal: causal, threads: threads,
+                                                    blasCore: core, naiveStrategy: strategy)
                                                 if seen.insert(c).inserted { result.append(c) }
                                             }
                                         }
@@ -137,22 +138,39 @@ struct ResolvedShape {
         return result
     }
 
-    static let level2CacheBytes = RunContext.level2CacheBytes() ?? AutomaticBlockSizes.defaultLevel2CacheBytes
-
-    /// Block pairs for a variant at a shape.
-    func blockPairs(variant: AttentionVariant, queryLength: Int, keyLength: Int, headDimension: Int,
-                    causal: Bool) -> [(Int?, Int?, Bool)] {
-        if !variant.isBlocked { return [(nil, nil, false)] }
-        let auto = AutomaticBlockSizes.choose(variant: variant, queryLength: queryLength, keyLength: keyLength,
-                                              headDimension: headDimension, causal: causal,
-                                              level2CacheBytes: Self.level2CacheBytes)
-        let qs = queryBlocks ?? [auto.query]
-        let ks = keyBlocks ?? [auto.key]
-        let isAuto = queryBlocks == nil || keyBlocks == nil
-        var pairs: [(Int?, Int?, Bool)] = []
-        for q in qs { for k in ks { pairs.append((q, k, isAuto)) } }
-        return pairs
+    /// Block choices for a variant at a shape: none for naive; otherwise every (query, key)
+    /// pair of the two axes, an `auto` axis taken from the rule.
+    func blockChoices(variant: AttentionVariant, queryLength: Int, keyLength: Int, headDimension: Int) throws -> [BlockChoice?] {
+        if !variant.isBlocked { return [nil] }
+        var choices: [BlockChoice?] = []
+        for q in queryBlocks.sizes {
+            for k in keyBlocks.sizes {
+                choices.append(try BlockChoice.resolve(query: q, key: k, queryLength: max(1, queryLength),
+                                                       keyLength: max(1, keyLength), headDimension: headDimension))
+            }
+        }
+        return choices
     }
 }
 
-import Foundation
+/// One block axis on the command line: `auto` (the rule beside the kernels chooses) or a list
+/// of sizes ≥ 1.
+enum BlockAxisChoice: Equatable {
+    case automatic
+    case sizes([Int])
+
+    static func parse(_ text: String, flag: String) throws -> BlockAxisChoice {
+        if text.trimmingSpaces().lowercased() == "auto" { return .automatic }
+        do { return .sizes(try ListParsing.integers(text, flag: flag)) } catch {
+            throw UserError(error.description.replacingOccurrences(of: "expected integers", with: "expected 'auto' or block sizes"))
+        }
+    }
+
+    /// The sizes of the axis; nil stands for the rule's choice.
+    var sizes: [Int?] {
+        switch self {
+        case .automatic: return [nil]
+        case .sizes(let values): return values
+        }
+    }
+}

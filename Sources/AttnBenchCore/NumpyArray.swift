@@ -15,7 +15,7 @@ public struct NumpyArray: Sendable, Equatable {
 
     /// Decodes a .npy file's bytes. `name` (the flag or file) goes into error messages.
     public static func decode(_ bytes: [UInt8], name: String) throws(InputError) -> NumpyArray {
-        func fail(_ value: String, _ expected: String) -> InputError { InputError(flag: name, value: value, expected: expected) }
+        func fail(_ value: String, _ expected: String) -> InputError { InputError(source: name, value: value, expected: expected) }
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
             throw fail("not a .npy file", "a NumPy .npy file (np.save) of little-endian float32")
         }

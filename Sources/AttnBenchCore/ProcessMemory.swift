@@ -69,3 +69,16 @@ public enum ProcessMemory {
         attnbench_limit_address_space(UInt64(bytes)) == 0
     }
 }
+
+extension ProcessMemory {
+    /// MemAvailable from /proc/meminfo, in bytes; nil where the system does not say.
+    public static func availableBytes() -> Int? {
+        guard let text = readFile("/proc/meminfo") else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+            let value = kilobytes(line)
+            return value >= 0 ? value * 1024 : nil
+        }
+        return nil
+    }
+}
+

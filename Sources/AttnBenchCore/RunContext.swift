@@ -34,32 +34,6 @@ public struct RunContext: Sendable, Equatable {
         return "unknown"
     }
 
-    /// One core's L2 cache in bytes, from /sys/devices/system/cpu/cpu0/cache (the unified or
-    /// data cache of level 2); nil when the system does not say.
-    public static func level2CacheBytes() -> Int? {
-        for index in 0..<8 {
-            let directory = "/sys/devices/system/cpu/cpu0/cache/index\(index)/"
-            guard let level = ProcessMemory.readFile(directory + "level")?.trimmingSpaces(), level == "2",
-                  let type = ProcessMemory.readFile(directory + "type")?.trimmingSpaces(), type != "Instruction",
-                  let size = ProcessMemory.readFile(directory + "size")?.trimmingSpaces() else { continue }
-            return parseCacheSize(size)
-        }
-        return nil
-    }
-
-    /// "512K", "1M", "1048576" → bytes.
-    public static func parseCacheSize(_ text: String) -> Int? {
-        let multiplier: Int
-        var digits = Substring(text)
-        switch text.last {
-        case "K", "k": multiplier = 1 << 10; digits = digits.dropLast()
-        case "M", "m": multiplier = 1 << 20; digits = digits.dropLast()
-        default: multiplier = 1
-        }
-        guard let value = Int(digits), value > 0 else { return nil }
-        return value * multiplier
-    }
-
     /// Fills the context columns of a row. BLAS identity comes from the process that measured.
     public func annotate(_ row: inout ResultRow, blas: BLASIdentity?) {
         row[.attnbenchVersion] = attnbenchVersion

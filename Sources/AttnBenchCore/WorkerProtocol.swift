@@ -17,6 +17,8 @@ public struct WorkerRequest: Sendable, Codable, Equatable {
     public var errorCheckBudget: Int
     /// measure: roofline samples to interleave with the repetitions (nil: none).
     public var roofline: RooflineSampling?
+    /// The process that started the worker: the worker dies with it (nil: no watch).
+    public var parentProcessIdentifier: Int32?
 
     public init(mode: Mode, configuration: SweepConfiguration, policy: RepetitionPolicy = RepetitionPolicy(),
                 seed: UInt64 = 0x5EED, memoryLimitBytes: Int? = nil, errorCheckBudget: Int = 50_000_000,

@@ -49,19 +49,31 @@ struct KernelCase: CustomStringConvertible {
     }
 }
 
-/// Runs `variant` on `testCase` and asserts every output element is finite and within
-/// `tolerance` of the float64 reference; a failure names the case, index, expected and actual.
-func assertMatchesReference(_ variant: AttentionVariant, _ testCase: KernelCase, tolerance: Double,
-                            file: StaticString = #filePath, line: UInt = #line) throws {
+/// Runs `variant` on `testCase` and compares every output row with the float64 reference.
+func runAgainstReference(_ variant: AttentionVariant, _ testCase: KernelCase) throws -> ReferenceAttention.ErrorReport {
     let problem = try testCase.problem()
     let (q, k, v) = testCase.inputs()
     let o = AttentionTensor(batch: testCase.batch, heads: testCase.heads, sequenceLength: testCase.queryLength,
                             headDimension: testCase.headDimension)
     o.fill(.nan) // every element must be written by the kernel
-    let kernel = variant.makeKernel(blockSizes: try BlockSizes(query: testCase.blocks.query, key: testCase.blocks.key))
+    let blocks = variant.isBlocked ? try BlockSizes(query: testCase.blocks.query, key: testCase.blocks.key) : nil
+    let kernel = variant.makeKernel(blockSizes: blocks)
     kernel.run(problem, query: q, key: k, value: v, output: o, threadCount: testCase.threads)
-    let report = ReferenceAttention.compare(problem, query: q, key: k, value: v, output: o,
-                                            rows: ReferenceAttention.rowsToCheck(problem, budgetMultiplyAdds: .max))
+    return ReferenceAttention.compare(problem, query: q, key: k, value: v, output: o,
+                                      rows: ReferenceAttention.rowsToCheck(problem, budgetMultiplyAdds: .max))
+}
+
+/// The largest error of `variant` on `testCase` and whether every output was finite.
+func referenceError(_ variant: AttentionVariant, _ testCase: KernelCase) throws -> (maxAbsError: Double, finite: Bool) {
+    let report = try runAgainstReference(variant, testCase)
+    return (report.maxAbsError, !report.nonFinite)
+}
+
+/// Runs `variant` on `testCase` and asserts every output element is finite and within
+/// `tolerance` of the float64 reference; a failure names the case, index, expected and actual.
+func assertMatchesReference(_ variant: AttentionVariant, _ testCase: KernelCase, tolerance: Double,
+                            file: StaticString = #filePath, line: UInt = #line) throws {
+    let report = try runAgainstReference(variant, testCase)
     XCTAssertEqual(report.rowsChecked, testCase.batch * testCase.heads * testCase.queryLength, file: file, line: line)
     if let worst = report.worst, report.nonFinite || report.maxAbsError > tolerance {
         XCTFail("""

@@ -10,9 +10,11 @@ final class BadInputTests: XCTestCase {
     override func setUpWithError() throws { directory = try CommandRunner.temporaryDirectory() }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
 
-    func assertRejected(_ arguments: [String], mentions fragments: [String], output: String? = "r.csv",
+    /// Rejections happen before any worker starts, so they run in process; `subprocess` runs
+    /// the built binary instead, to see exactly what a shell user sees.
+    func assertRejected(_ arguments: [String], mentions fragments: [String], output: String? = "r.csv", subprocess: Bool = false,
                         file: StaticString = #filePath, line: UInt = #line) throws {
-        let result = try CommandRunner.run(arguments, in: directory)
+        let result = subprocess ? try CommandRunner.run(arguments, in: directory) : try InProcess.run(arguments, in: directory)
         XCTAssertNotEqual(result.status, 0, "accepted \(arguments)", file: file, line: line)
         XCTAssertFalse(result.signalled, "crashed on \(arguments): \(result.standardError)", file: file, line: line)
         for forbidden in ["Fatal error", "Stack dump", "Current stack trace", "Illegal instruction"] {
@@ -45,10 +47,10 @@ final class BadInputTests: XCTestCase {
     }
 
     func testParserErrorsAreOneLineToo() throws {
-        try assertRejected(["sweep", "--seq-len", "-1", "--output", "r.csv"], mentions: ["--seq-len", "'-1'"])
+        try assertRejected(["sweep", "--seq-len", "-1", "--output", "r.csv"], mentions: ["--seq-len", "'-1'"], subprocess: true)
         try assertRejected(["sweep", "--causal", "maybe", "--output", "r.csv"], mentions: ["--causal", "'maybe'", "'on', 'off' or 'both'"])
         try assertRejected(["sweep", "--preset", "huge", "--output", "r.csv"], mentions: ["--preset", "'huge'"])
-        try assertRejected(["sweep", "--bogus", "--output", "r.csv"], mentions: ["--bogus"])
+        try assertRejected(["sweep", "--bogus", "--output", "r.csv"], mentions: ["--bogus"], subprocess: true)
         try assertRejected(["sweep", "--blas-core", "Nope", "--output", "r.csv"], mentions: ["--blas-core", "'Nope'", "Haswell"])
         try assertRejected(["sweep", "--query-len", "seq,x", "--output", "r.csv"], mentions: ["--query-len", "'x'", "'seq'"])
         try assertRejected(["sweep", "--memory-budget", "lots", "--output", "r.csv"], mentions: ["--memory-budget", "'lots'"])
@@ -57,7 +59,7 @@ final class BadInputTests: XCTestCase {
     /// --output opens the path in place: a symlink stays a symlink and its target gets the CSV.
     func testOutputThroughSymlinkWritesTheTarget() throws {
         let target = directory.appendingPathComponent("real.csv")
-        FileManager.default.createFile(atPath: target.path, contents: Data("old".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: target.path, contents: Data("old".utf8)))
         try FileManager.default.createSymbolicLink(atPath: directory.appendingPathComponent("link.csv").path,
                                                    withDestinationPath: target.path)
         let result = try CommandRunner.run(["sweep", "--variants", "flash2", "--seq-len", "32", "--heads", "1", "--repetitions", "1",

@@ -27,23 +27,23 @@ final class CompareCommandTests: XCTestCase {
         try write("base.csv", [row(samples: base)])
         try write("same.csv", [row(samples: base.map { $0 * 1.01 })])
         try write("slow.csv", [row(samples: base.map { $0 * 1.2 })])
-        let ok = try CommandRunner.run(["compare", "base.csv", "same.csv"], in: directory)
+        let ok = try InProcess.run(["compare", "base.csv", "same.csv"], in: directory)
         XCTAssertEqual(ok.status, 0, ok.standardError)
         XCTAssertTrue(ok.standardOutput.contains("unchanged"))
-        let slow = try CommandRunner.run(["compare", "base.csv", "slow.csv", "--format", "markdown"], in: directory)
+        let slow = try InProcess.run(["compare", "base.csv", "slow.csv", "--format", "markdown"], in: directory)
         XCTAssertEqual(slow.status, 1)
         XCTAssertTrue(slow.standardOutput.contains("| configuration | verdict |"))
         XCTAssertTrue(slow.standardOutput.contains("regression"))
-        let csv = try CommandRunner.run(["compare", "base.csv", "slow.csv", "--format", "csv"], in: directory)
+        let csv = try InProcess.run(["compare", "base.csv", "slow.csv", "--format", "csv"], in: directory)
         XCTAssertEqual(csv.status, 1)
         XCTAssertTrue(csv.standardOutput.hasPrefix("configuration,verdict,"))
-        let loose = try CommandRunner.run(["compare", "base.csv", "slow.csv", "--threshold", "0.5"], in: directory)
+        let loose = try InProcess.run(["compare", "base.csv", "slow.csv", "--threshold", "0.5"], in: directory)
         XCTAssertEqual(loose.status, 0)
     }
 
     /// `compare base.csv <current>` exits 2 and says what is wrong.
     func assertUnusable(_ current: String, mentions: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let result = try CommandRunner.run(["compare", "base.csv", current], in: directory)
+        let result = try InProcess.run(["compare", "base.csv", current], in: directory)
         XCTAssertEqual(result.status, 2, file: file, line: line)
         XCTAssertTrue(result.standardError.contains(mentions), result.standardError, file: file, line: line)
     }

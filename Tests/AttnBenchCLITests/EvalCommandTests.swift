@@ -22,7 +22,7 @@ final class EvalCommandTests: XCTestCase {
         let tk = AttentionTensor(batch: b, heads: h, sequenceLength: nk, headDimension: d, values: k.values)
         let tv = AttentionTensor(batch: b, heads: h, sequenceLength: nk, headDimension: d, values: v.values)
         for variant in AttentionVariant.allCases {
-            let result = try CommandRunner.run(["eval", "--variant", variant.rawValue, "--query", "q.npy", "--key", "k.npy",
+            let result = try InProcess.run(["eval", "--variant", variant.rawValue, "--query", "q.npy", "--key", "k.npy",
                                                 "--value", "v.npy", "--output", "o.npy", "--causal", "--key-lengths", "53,20",
                                                 "--block-q", "16", "--block-kv", "10"], in: directory)
             XCTAssertEqual(result.status, 0, result.standardError)

@@ -1,3 +1,4 @@
+import AttentionKernels
 import AttnBenchCore
 import Foundation
 import XCTest
@@ -108,6 +109,58 @@ final class SweepCommandTests: XCTestCase {
                                              "--output", "r.csv", "--resume"] + Self.fast, in: directory)
         XCTAssertEqual(resumed.status, 0, resumed.standardError)
         XCTAssertEqual(try rows("r.csv").map { $0[.variant] }, ["naive", "flash2"])
+    }
+
+    /// block_auto is true only when the rule chose both sizes; an explicit axis is recorded as set.
+    func testBlockAutoOnlyWhenTheRuleChoseBothAxes() throws {
+        let base = ["sweep", "--variants", "naive,flash2", "--seq-len", "200", "--heads", "1", "--threads", "1"] + Self.fast
+        let rule = BlockSizes.automatic(queryLength: 200, keyLength: 200, headDimension: 64)
+        for (flags, expected) in [([String](), ("\(rule.query)", "\(rule.key)", "true")),
+                                  (["--block-q", "32"], ("32", "\(rule.key)", "false")),
+                                  (["--block-q", "auto", "--block-kv", "48"], ("\(rule.query)", "48", "false")),
+                                  (["--block-size", "16"], ("16", "16", "false"))] {
+            let result = try CommandRunner.run(base + flags + ["--output", "b.csv"], in: directory)
+            XCTAssertEqual(result.status, 0, result.standardError)
+            let written = try rows("b.csv")
+            XCTAssertEqual(written.first?[.blockQ], "", "naive has no blocks")
+            XCTAssertEqual(written.first?[.blockAuto], "")
+            let flash2 = try XCTUnwrap(written.first { $0[.variant] == "flash2" })
+            XCTAssertEqual(flash2[.blockQ], expected.0, "\(flags)")
+            XCTAssertEqual(flash2[.blockKV], expected.1, "\(flags)")
+            XCTAssertEqual(flash2[.blockAuto], expected.2, "\(flags)")
+        }
+    }
+
+    /// A crash while a row was being written leaves a last row without its newline: --resume
+    /// drops it (saying so), measures that configuration again and keeps every complete row.
+    func testResumeDropsARowCutOffMidWrite() throws {
+        let arguments = ["sweep", "--variants", "naive,flash2,chunked", "--seq-len", "32", "--heads", "1", "--output", "r.csv"] + Self.fast
+        let first = try CommandRunner.run(arguments, in: directory)
+        XCTAssertEqual(first.status, 0, first.standardError)
+        let url = directory.appendingPathComponent("r.csv")
+        let complete = try String(contentsOf: url, encoding: .utf8)
+        let lines = complete.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertEqual(lines.count, 5, "header, three rows, final newline")
+        for cut in [1, 40, lines[3].count - 1] {
+            // The last row loses its tail (and its newline), as after a crash mid-write.
+            let kept: String = lines[0...2].joined(separator: "\n")
+            let truncated: String = kept + "\n" + String(lines[3].prefix(cut))
+            try truncated.write(to: url, atomically: true, encoding: .utf8)
+            let resumed = try CommandRunner.run(arguments + ["--resume"], in: directory)
+            XCTAssertEqual(resumed.status, 0, resumed.standardError)
+            XCTAssertTrue(resumed.standardError.contains("cut off"), resumed.standardError)
+            let after = try rows("r.csv")
+            XCTAssertEqual(after.map { $0[.variant] }, ["naive", "flash2", "chunked"], "cut at \(cut)")
+            XCTAssertEqual(after.prefix(2).map(\.resumeKey), try CSVCodec.parse(complete, source: "r").prefix(2).map(\.resumeKey))
+            XCTAssertTrue(after.allSatisfy { $0.status == .ok })
+        }
+        // A malformed row that is not the last one is still refused.
+        let damaged: String = [String(lines[0]), String(lines[1].prefix(30)), String(lines[2])].joined(separator: "\n") + "\n"
+        try damaged.write(to: url, atomically: true, encoding: .utf8)
+        let refused = try CommandRunner.run(arguments + ["--resume"], in: directory)
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(refused.standardError.contains("row 2"), refused.standardError)
+        XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), damaged, "a refused file is left as it was")
     }
 
     /// Killing a sweep mid-way leaves a valid CSV of the finished rows; --resume completes it.

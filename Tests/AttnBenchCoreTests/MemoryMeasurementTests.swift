@@ -14,7 +14,7 @@ final class MemoryMeasurementTests: XCTestCase {
 
     func measure(_ variant: AttentionVariant, heads: Int, length: Int) throws -> KernelMeasurementResult {
         let problem = try AttentionProblem(batch: 1, heads: heads, queryLength: length, keyLength: length, headDimension: 64)
-        let kernel = variant.makeKernel(blockSizes: try BlockSizes(query: 64, key: 128))
+        let kernel = variant.makeKernel(blockSizes: variant.isBlocked ? try BlockSizes(query: 64, key: 128) : nil)
         return KernelMeasurement.measure(kernel: kernel, problem: problem, threadCount: 1, policy: Self.policy, seed: 1,
                                          errorCheckBudget: 1_000_000)
     }
@@ -46,18 +46,31 @@ final class MemoryMeasurementTests: XCTestCase {
     }
 
     func testChunkedWorkspaceGrowsLinearlyWithKeys() throws {
-        let short = try measure(.chunked, heads: 1, length: 1024)
-        let long = try measure(.chunked, heads: 1, length: 4096)
+        guard ProcessMemory.resetPeak() else { throw XCTSkip("no /proc/self/clear_refs on this system") }
+        let short = try measure(.chunked, heads: 1, length: 4096)
+        let long = try measure(.chunked, heads: 1, length: 16384)
         // Stored summaries: ⌈N/Bk⌉ · Bq · (d + 2) floats per worker, plus one score block.
-        XCTAssertEqual(short.workspaceBytes, 4 * (64 * 128 + 8 * 64 * 66))
-        XCTAssertEqual(long.workspaceBytes, 4 * (64 * 128 + 32 * 64 * 66))
+        XCTAssertEqual(short.workspaceBytes, 4 * (64 * 128 + 32 * 64 * 66))
+        XCTAssertEqual(long.workspaceBytes, 4 * (64 * 128 + 128 * 64 * 66))
+        // The measured peak grows by what the formula adds (about 1.6 MiB), not by N² or nothing.
+        let measuredGrowth = Double(long.peakMemoryBytes! - short.peakMemoryBytes!)
+        let formulaGrowth = Double(long.workspaceBytes - short.workspaceBytes)
+        XCTAssertEqual(measuredGrowth, formulaGrowth, accuracy: 0.35 * formulaGrowth,
+                       "peak grew by \(measuredGrowth) bytes from N=4096 to N=16384; the formula says \(formulaGrowth)")
     }
 
-    func testAllocationBudgetIsEnforcedAndCounted() {
+    func testAllocationBudgetIsEnforcedAndCounted() throws {
         let before = AlignedMemory.outstandingBytes
-        let p = AlignedMemory.allocateFloats(1000)
+        AlignedMemory.setLimit(bytes: before + 4096)
+        defer { AlignedMemory.setLimit(bytes: nil) }
+        let inside = try AlignedMemory.tryAllocateFloats(1000).get()
         XCTAssertEqual(AlignedMemory.outstandingBytes - before, 4000)
-        AlignedMemory.free(p)
+        XCTAssertEqual(AlignedMemory.tryAllocateFloats(100).map { _ in 0 }, .failure(.init(bytes: 400)),
+                       "4000 + 400 bytes exceed a 4096-byte budget")
+        XCTAssertEqual(AlignedMemory.outstandingBytes - before, 4000, "a refused allocation is not counted")
+        AlignedMemory.free(inside)
         XCTAssertEqual(AlignedMemory.outstandingBytes, before)
+        let afterFree = try AlignedMemory.tryAllocateFloats(1000).get()
+        AlignedMemory.free(afterFree)
     }
 }

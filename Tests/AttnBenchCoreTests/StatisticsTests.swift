@@ -39,28 +39,6 @@ final class StatisticsTests: XCTestCase {
         XCTAssertEqual(AttentionFLOPs.gigaflopsPerSecond(full, seconds: 1e-3), 4 * 2 * 3 * 8 * 8 * 16 / 1e-3 / 1e9, accuracy: 1e-9)
     }
 
-    func testAutomaticBlocksFollowTheL2Rule() {
-        let l2 = 512 << 10
-        func blocks(_ d: Int, n: Int = 4096, q: Int? = nil, l2: Int = 512 << 10) -> [Int] {
-            let b = AutomaticBlockSizes.choose(variant: .flash2, queryLength: q ?? n, keyLength: n, headDimension: d,
-                                               level2CacheBytes: l2)
-            return [b.query, b.key]
-        }
-        XCTAssertEqual(blocks(64, l2: l2), [256, 512])
-        XCTAssertEqual(blocks(128, l2: l2), [256, 256])
-        XCTAssertEqual(blocks(32, l2: l2), [128, 1024])
-        XCTAssertEqual(blocks(256, l2: l2), [256, 128])
-        XCTAssertEqual(blocks(80, l2: l2), [256, 256], "L2/(16·80) = 409 rounds down to 256 keys")
-        XCTAssertEqual(blocks(64, l2: 1 << 20), [256, 1024])
-        XCTAssertEqual(blocks(64, l2: 128 << 10), [256, 128])
-        XCTAssertEqual(blocks(64, l2: 1), [256, 64], "an L2 under 64 KiB is treated as 64 KiB")
-        XCTAssertEqual(blocks(64, n: 100), [32, 100], "blocks never exceed the problem; at least 4 query blocks")
-        XCTAssertEqual(blocks(64, n: 512), [128, 512], "N = 512: four 128-row blocks")
-        XCTAssertEqual(blocks(64, n: 1024), [256, 512])
-        XCTAssertEqual(blocks(64, n: 20), [20, 20], "never below 32 rows, never above N")
-        XCTAssertEqual(blocks(128, n: 65536, q: 1), [1, 1024], "decode: one query block, 1024 keys")
-    }
-
     func testRooflineSamplingBounds() {
         let sampling = RooflineSampling(minimumSamples: 3, maximumSamples: 5, memoryRead: false)
         XCTAssertTrue(sampling.wantsSample(taken: 2, probeSeconds: 10, kernelSeconds: 1), "below the minimum: always")
@@ -84,13 +62,5 @@ final class StatisticsTests: XCTestCase {
         XCTAssertTrue(result.memoryReadGigabytesPerSecondSamples.allSatisfy { $0 > 0.1 && $0 < 10_000 })
         let plain = KernelMeasurement.measure(kernel: kernel, problem: problem, threadCount: 1, policy: policy, seed: 3)
         XCTAssertTrue(plain.sgemmGigaflopsSamples.isEmpty && plain.memoryReadGigabytesPerSecondSamples.isEmpty)
-    }
-
-    func testCacheSizeText() {
-        XCTAssertEqual(RunContext.parseCacheSize("512K"), 512 << 10)
-        XCTAssertEqual(RunContext.parseCacheSize("1M"), 1 << 20)
-        XCTAssertEqual(RunContext.parseCacheSize("32768"), 32768)
-        XCTAssertNil(RunContext.parseCacheSize("K"))
-        XCTAssertNil(RunContext.parseCacheSize("lots"))
     }
 }

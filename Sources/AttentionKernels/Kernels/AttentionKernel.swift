@@ -16,20 +16,6 @@ public enum AttentionVariant: String, CaseIterable, Sendable, Codable {
     public var isBlocked: Bool { self != .naive }
 }
 
-/// Query-block and key/value-block sizes, in rows. A block larger than the sequence is clipped
-/// to the sequence at run time.
-public struct BlockSizes: Sendable, Hashable, Codable {
-    public let query: Int
-    public let key: Int
-
-    public init(query: Int, key: Int) throws(KernelConfigurationError) {
-        if query < 1 { throw .blockSize(axis: "query", value: query) }
-        if key < 1 { throw .blockSize(axis: "key/value", value: key) }
-        self.query = query
-        self.key = key
-    }
-}
-
 public enum KernelConfigurationError: Error, Equatable, CustomStringConvertible {
     case blockSize(axis: String, value: Int)
     case shapeMismatch(tensor: String, expected: [Int], actual: [Int])
@@ -57,14 +43,17 @@ public protocol AttentionKernel: Sendable {
 }
 
 extension AttentionVariant {
-    /// Builds the kernel for this variant. `blockSizes` is ignored by naive.
-    public func makeKernel(blockSizes: BlockSizes) -> any AttentionKernel {
+    /// Builds the kernel for this variant. Blocked variants need `blockSizes`; naive takes
+    /// `naiveStrategy` (nil: its automatic rule) and no blocks.
+    public func makeKernel(blockSizes: BlockSizes?, naiveStrategy: NaiveAttention.Strategy? = nil) -> any AttentionKernel {
+        precondition(isBlocked == (blockSizes != nil),
+                     "\(rawValue): block sizes \(blockSizes.map { "\($0.query)x\($0.key)" } ?? "none") given to a kernel that \(isBlocked ? "needs" : "takes no") blocks")
         switch self {
-        case .naive: return NaiveAttention()
-        case .chunked: return ChunkedAttention(blockSizes: blockSizes)
-        case .flash1: return Flash1Attention(blockSizes: blockSizes)
-        case .flash2: return Flash2Attention(blockSizes: blockSizes)
-        case .decode: return FlashDecoding(blockSizes: blockSizes)
+        case .naive: return NaiveAttention(strategy: naiveStrategy)
+        case .chunked: return ChunkedAttention(blockSizes: blockSizes!)
+        case .flash1: return Flash1Attention(blockSizes: blockSizes!)
+        case .flash2: return Flash2Attention(blockSizes: blockSizes!)
+        case .decode: return FlashDecoding(blockSizes: blockSizes!)
         }
     }
 }

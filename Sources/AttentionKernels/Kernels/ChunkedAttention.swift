@@ -10,21 +10,11 @@
 ///
 /// Parallel tasks: (batch, head, query chunk). Workspace per worker: one Bq×Bk score block
 /// plus ⌈Skv/Bk⌉ summaries of Bq·(d + 2) floats, i.e. O(threads · Bq · Skv · d / Bk).
-public struct ChunkedAttention: AttentionKernel {
-    public let blockSizes: BlockSizes?
+public struct ChunkedAttention: BlockedAttentionKernel {
+    public let blocks: BlockSizes
     public var variant: AttentionVariant { .chunked }
-    let queryChunkSize: Int
-    let keyChunkSize: Int
 
-    public init(blockSizes: BlockSizes) {
-        self.blockSizes = blockSizes
-        queryChunkSize = blockSizes.query
-        keyChunkSize = blockSizes.key
-    }
-
-    func effectiveBlocks(_ p: AttentionProblem) -> (query: Int, key: Int) {
-        (min(queryChunkSize, p.queryLength), min(keyChunkSize, p.keyLength))
-    }
+    public init(blockSizes: BlockSizes) { blocks = blockSizes }
 
     func perWorkerFloats(_ p: AttentionProblem) -> Int {
         let (bq, bk) = effectiveBlocks(p)

@@ -15,21 +15,11 @@
 ///
 /// Workspace: m and l for every query row (2·B·H·Sq floats) plus, per worker, one Bq×Bk score
 /// block, one Bq×d product block and 2·Bq block statistics. O(N) memory.
-public struct Flash1Attention: AttentionKernel {
-    public let blockSizes: BlockSizes?
+public struct Flash1Attention: BlockedAttentionKernel {
+    public let blocks: BlockSizes
     public var variant: AttentionVariant { .flash1 }
-    let queryBlockSize: Int
-    let keyBlockSize: Int
 
-    public init(blockSizes: BlockSizes) {
-        self.blockSizes = blockSizes
-        queryBlockSize = blockSizes.query
-        keyBlockSize = blockSizes.key
-    }
-
-    func effectiveBlocks(_ p: AttentionProblem) -> (query: Int, key: Int) {
-        (min(queryBlockSize, p.queryLength), min(keyBlockSize, p.keyLength))
-    }
+    public init(blockSizes: BlockSizes) { blocks = blockSizes }
 
     func perWorkerFloats(_ p: AttentionProblem) -> Int {
         let (bq, bk) = effectiveBlocks(p)

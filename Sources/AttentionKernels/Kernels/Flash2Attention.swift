@@ -13,24 +13,14 @@
 ///
 /// Workspace per worker: one Bq×Bk score block plus 2·Bq row statistics (m, l); O_i lives in
 /// the output. Memory is O(threads · Bq · Bk), independent of the sequence length.
-public struct Flash2Attention: AttentionKernel {
-    public let blockSizes: BlockSizes?
+public struct Flash2Attention: BlockedAttentionKernel {
+    public let blocks: BlockSizes
     public var variant: AttentionVariant { .flash2 }
-    let queryBlockSize: Int
-    let keyBlockSize: Int
 
     /// Rows per group on chunks that cross the causal diagonal.
     static let diagonalGroupRows = 32
 
-    public init(blockSizes: BlockSizes) {
-        self.blockSizes = blockSizes
-        queryBlockSize = blockSizes.query
-        keyBlockSize = blockSizes.key
-    }
-
-    func effectiveBlocks(_ p: AttentionProblem) -> (query: Int, key: Int) {
-        (min(queryBlockSize, p.queryLength), min(keyBlockSize, p.keyLength))
-    }
+    public init(blockSizes: BlockSizes) { blocks = blockSizes }
 
     public func workspaceBytes(_ problem: AttentionProblem, threadCount: Int) -> Int {
         let (bq, bk) = effectiveBlocks(problem)

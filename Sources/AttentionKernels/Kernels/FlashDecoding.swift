@@ -11,21 +11,11 @@
 ///
 /// Workspace: partials B·H·Sq·splits·(d + 1) floats plus, per worker, one Bq×Bk score block
 /// and 2·Bq row statistics.
-public struct FlashDecoding: AttentionKernel {
-    public let blockSizes: BlockSizes?
+public struct FlashDecoding: BlockedAttentionKernel {
+    public let blocks: BlockSizes
     public var variant: AttentionVariant { .decode }
-    let queryBlockSize: Int
-    let keyBlockSize: Int
 
-    public init(blockSizes: BlockSizes) {
-        self.blockSizes = blockSizes
-        queryBlockSize = blockSizes.query
-        keyBlockSize = blockSizes.key
-    }
-
-    func effectiveBlocks(_ p: AttentionProblem) -> (query: Int, key: Int) {
-        (min(queryBlockSize, p.queryLength), min(keyBlockSize, p.keyLength))
-    }
+    public init(blockSizes: BlockSizes) { blocks = blockSizes }
 
     /// The number of key/value groups for this problem and thread count.
     public func splitCount(_ p: AttentionProblem, threadCount: Int) -> Int {

@@ -33,28 +33,35 @@ public enum ParallelFor {
 /// A fixed set of persistent worker threads. `run` hands one job to the first
 /// `participants − 1` pool threads plus the caller and returns when all have finished it.
 /// Jobs are serialised (one parallel region at a time, as kernels never nest them).
+///
+/// `@unchecked Sendable`: every mutable field is read and written only with `mutex` held
+/// (helpers sleep on `wake`, the caller on `finished`). The standard library's `Mutex` has no
+/// condition variable, so the pool keeps pthread's, allocated once on the heap so their
+/// addresses never move.
 public final class WorkerPool: @unchecked Sendable {
     public static let shared = WorkerPool()
 
-    private var mutex = pthread_mutex_t()
-    private var wake = pthread_cond_t()
-    private var finished = pthread_cond_t()
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let finished = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var threads: [pthread_t] = []
     private var generation = 0
     private var job: ((Int) -> Void)? = nil
     private var activeHelpers = 0
     private var pending = 0
-    private let regionLock = NSLockLike()
+    /// Serialises parallel regions.
+    private let region = Mutex<Void>(())
 
     init() {
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&wake, nil)
-        pthread_cond_init(&finished, nil)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(wake, nil)
+        pthread_cond_init(finished, nil)
     }
 
     /// Creates pool threads until there are at least `count` helpers.
     public func reserve(helpers count: Int) {
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
         while threads.count < count {
             let index = threads.count + 1
             let context = Unmanaged.passRetained(HelperContext(pool: self, worker: index)).toOpaque()
@@ -67,42 +74,41 @@ public final class WorkerPool: @unchecked Sendable {
             precondition(status == 0, "could not create worker thread \(index): error \(status)")
             threads.append(thread)
         }
-        pthread_mutex_unlock(&mutex)
     }
 
     func run(participants: Int, _ body: @escaping (Int) -> Void) {
-        regionLock.lock()
-        defer { regionLock.unlock() }
-        let helpers = participants - 1
-        reserve(helpers: helpers)
-        pthread_mutex_lock(&mutex)
-        job = body
-        activeHelpers = helpers
-        pending = helpers
-        generation += 1
-        pthread_cond_broadcast(&wake)
-        pthread_mutex_unlock(&mutex)
+        region.withLock { _ in
+            let helpers = participants - 1
+            reserve(helpers: helpers)
+            pthread_mutex_lock(mutex)
+            job = body
+            activeHelpers = helpers
+            pending = helpers
+            generation += 1
+            pthread_cond_broadcast(wake)
+            pthread_mutex_unlock(mutex)
 
-        body(0)
+            body(0)
 
-        pthread_mutex_lock(&mutex)
-        while pending > 0 { pthread_cond_wait(&finished, &mutex) }
-        job = nil
-        pthread_mutex_unlock(&mutex)
+            pthread_mutex_lock(mutex)
+            while pending > 0 { pthread_cond_wait(finished, mutex) }
+            job = nil
+            pthread_mutex_unlock(mutex)
+        }
     }
 
     private func helperLoop(worker: Int) {
         var seen = 0
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         while true {
-            while generation == seen { pthread_cond_wait(&wake, &mutex) }
+            while generation == seen { pthread_cond_wait(wake, mutex) }
             seen = generation
             guard worker <= activeHelpers, let body = job else { continue }
-            pthread_mutex_unlock(&mutex)
+            pthread_mutex_unlock(mutex)
             body(worker)
-            pthread_mutex_lock(&mutex)
+            pthread_mutex_lock(mutex)
             pending -= 1
-            if pending == 0 { pthread_cond_signal(&finished) }
+            if pending == 0 { pthread_cond_signal(finished) }
         }
     }
 
@@ -111,12 +117,4 @@ public final class WorkerPool: @unchecked Sendable {
         let worker: Int
         init(pool: WorkerPool, worker: Int) { self.pool = pool; self.worker = worker }
     }
-}
-
-/// A minimal mutex (Foundation-free).
-final class NSLockLike: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    func lock() { pthread_mutex_lock(&mutex) }
-    func unlock() { pthread_mutex_unlock(&mutex) }
 }

@@ -1,5 +1,8 @@
 /// Per-worker scratch: one aligned float buffer per worker, allocated once per kernel call and
 /// handed out by worker index, so the hot loop never allocates.
+///
+/// `@unchecked Sendable`: the buffer pointer is fixed at init and each worker writes only its
+/// own slice (worker indices are distinct within one parallel region).
 public final class WorkerScratch: @unchecked Sendable {
     public let floatsPerWorker: Int
     private let base: UnsafeMutablePointer<Float>

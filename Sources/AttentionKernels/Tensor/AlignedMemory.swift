@@ -8,14 +8,31 @@ import Darwin
 /// Every large buffer attnbench allocates (tensors, score matrices, per-worker scratch) goes
 /// through here: 64-byte aligned, counted, and optionally limited.
 ///
-/// `limitBytes` caps the bytes outstanding at once — the enforced memory budget of the
+/// `setLimit(bytes:)` caps the bytes outstanding at once — the enforced memory budget of the
 /// maximum-length search. An allocation that would exceed it, or that the system refuses,
-/// calls `allocationFailureHandler` (a capped child process exits with a recognisable status);
-/// without a handler it stops the process with a message naming the size.
+/// calls the allocation-failure handler (a capped child process exits with a recognisable
+/// status); without a handler it stops the process with a message naming the size.
 public enum AlignedMemory {
-    nonisolated(unsafe) public static var allocationFailureHandler: (@Sendable (_ bytes: Int) -> Never)?
-    nonisolated(unsafe) public static var limitBytes: Int? = nil
+    public typealias FailureHandler = @Sendable (_ bytes: Int) -> Never
+    static let failureHandler = Mutex<FailureHandler?>(nil)
+    /// Int.max when there is no limit.
+    static let limit = Atomic<Int>(Int.max)
     static let outstanding = Atomic<Int>(0)
+
+    /// Called with the size of an allocation that exceeds the limit or that the system refuses.
+    public static func setAllocationFailureHandler(_ handler: FailureHandler?) {
+        failureHandler.withLock { $0 = handler }
+    }
+
+    /// Caps the bytes outstanding at once; nil removes the cap.
+    public static func setLimit(bytes: Int?) {
+        limit.store(bytes ?? Int.max, ordering: .relaxed)
+    }
+
+    public static var limitBytes: Int? {
+        let value = limit.load(ordering: .relaxed)
+        return value == Int.max ? nil : value
+    }
 
     /// Bytes currently allocated through AlignedMemory.
     public static var outstandingBytes: Int { outstanding.load(ordering: .relaxed) }
@@ -24,32 +41,51 @@ public enum AlignedMemory {
     static let header = 64
 
     public static func allocateFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
+        switch tryAllocateFloats(count) {
+        case .success(let pointer): return pointer
+        case .failure(let failure): fail(failure.bytes)
+        }
+    }
+
+    /// The bytes of an allocation that was refused (over the limit, or by the system).
+    public struct AllocationFailure: Error, Equatable {
+        public let bytes: Int
+        public init(bytes: Int) { self.bytes = bytes }
+    }
+
+    /// Like `allocateFloats`, but a refused allocation is returned, not handled.
+    public static func tryAllocateFloats(_ count: Int) -> Result<UnsafeMutablePointer<Float>, AllocationFailure> {
         let (bytes, overflow) = max(1, count).multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
-        if overflow || bytes > Int.max / 2 { fail(Int.max) }
+        if overflow || bytes > Int.max / 2 { return .failure(AllocationFailure(bytes: Int.max)) }
         let now = outstanding.wrappingAdd(bytes, ordering: .relaxed).newValue
-        if let limit = limitBytes, now > limit {
+        if now > limit.load(ordering: .relaxed) {
             outstanding.wrappingSubtract(bytes, ordering: .relaxed)
-            fail(bytes)
+            return .failure(AllocationFailure(bytes: bytes))
         }
         var raw: UnsafeMutableRawPointer?
         if posix_memalign(&raw, 64, bytes + header) != 0 || raw == nil {
             outstanding.wrappingSubtract(bytes, ordering: .relaxed)
-            fail(bytes)
+            return .failure(AllocationFailure(bytes: bytes))
         }
         raw!.storeBytes(of: bytes, as: Int.self)
-        return (raw! + header).bindMemory(to: Float.self, capacity: max(1, count))
+        return .success((raw! + header).bindMemory(to: Float.self, capacity: max(1, count)))
     }
 
     public static func free(_ pointer: UnsafeMutablePointer<Float>) {
         let raw = UnsafeMutableRawPointer(pointer) - header
         let bytes = raw.load(as: Int.self)
         outstanding.wrappingSubtract(bytes, ordering: .relaxed)
-        Glibc.free(raw)
+        freeBlock(raw)
     }
 
     static func fail(_ bytes: Int) -> Never {
-        if let handler = allocationFailureHandler { handler(bytes) }
-        // fatalError, not preconditionFailure: it must stop the process in -Ounchecked builds too.
+        if let handler = failureHandler.withLock({ $0 }) { handler(bytes) }
         fatalError("out of memory allocating \(bytes) bytes (limit \(limitBytes.map(String.init) ?? "none"))")
     }
 }
+
+#if canImport(Glibc)
+@inline(__always) private func freeBlock(_ raw: UnsafeMutableRawPointer) { Glibc.free(raw) }
+#elseif canImport(Darwin)
+@inline(__always) private func freeBlock(_ raw: UnsafeMutableRawPointer) { Darwin.free(raw) }
+#endif

@@ -1,6 +1,9 @@
 /// A dense fp32 tensor of shape [batch, heads, sequence, headDimension], row-major (C order),
 /// 64-byte aligned. A reference type because it owns its storage; kernels read it through
 /// pointers taken once per call.
+///
+/// `@unchecked Sendable`: the shape and the storage pointer never change after init; kernels
+/// share a tensor across workers and write disjoint rows of it.
 public final class AttentionTensor: @unchecked Sendable {
     public let batch: Int
     public let heads: Int

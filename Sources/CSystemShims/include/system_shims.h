@@ -3,4 +3,7 @@
 // glibc allocator tuning and resource limits that Swift's Glibc module does not expose.
 int attnbench_configure_malloc_for_measurement(void);
 int attnbench_limit_address_space(unsigned long long bytes);
+// Ends this process when its parent dies; exits at once if the parent is no longer
+// `expected_parent` (0: no check). Returns 0, or -1 when the kernel refused the request.
+int attnbench_die_with_parent(int expected_parent);
 #endif

@@ -1,3 +1,4 @@
+import AttnBenchCLI
 import AttnBenchCore
 import XCTest
 

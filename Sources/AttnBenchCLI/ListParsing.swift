@@ -1,3 +1,5 @@
+import AttnBenchCore
+
 /// Parses the command line's list and size syntax. Errors carry the flag, the bad value and
 /// what would be accepted, so the CLI can print them as they are.
 public enum ListParsing {
@@ -6,13 +8,13 @@ public enum ListParsing {
     public static func integers(_ text: String, flag: String, minimum: Int = 1) throws(InputError) -> [Int] {
         let parts = text.split(separator: ",", omittingEmptySubsequences: false)
         if text.isEmpty || parts.isEmpty {
-            throw InputError(flag: flag, value: text, expected: "a comma-separated list of integers ≥ \(minimum), e.g. 512,1k,4k")
+            throw InputError(source: flag, value: text, expected: "a comma-separated list of integers ≥ \(minimum), e.g. 512,1k,4k")
         }
         var values: [Int] = []
         for part in parts {
             let item = part.trimmingSpaces().lowercased()
             guard let value = integer(item), value >= minimum else {
-                throw InputError(flag: flag, value: String(part),
+                throw InputError(source: flag, value: String(part),
                                  expected: "integers ≥ \(minimum), optionally with a k suffix (×1024), e.g. 512,1k,4k")
             }
             values.append(value)
@@ -49,7 +51,7 @@ public enum ListParsing {
         }
         guard let value = Double(number.trimmingSpaces()), value.isFinite, value > 0, value * multiplier >= 1,
               value * multiplier < 9e18 else {
-            throw InputError(flag: flag, value: text, expected: "a positive size such as 512MiB, 2GiB or 1.5GB")
+            throw InputError(source: flag, value: text, expected: "a positive size such as 512MiB, 2GiB or 1.5GB")
         }
         return Int(value * multiplier)
     }
@@ -57,34 +59,10 @@ public enum ListParsing {
     /// A comma list of names, each of which must be in `allowed`.
     public static func names(_ text: String, flag: String, allowed: [String]) throws(InputError) -> [String] {
         let parts = text.split(separator: ",").map { $0.trimmingSpaces() }
-        if parts.isEmpty { throw InputError(flag: flag, value: text, expected: "one or more of \(allowed.joined(separator: ", "))") }
+        if parts.isEmpty { throw InputError(source: flag, value: text, expected: "one or more of \(allowed.joined(separator: ", "))") }
         for part in parts where !allowed.contains(part) {
-            throw InputError(flag: flag, value: part, expected: "one or more of \(allowed.joined(separator: ", ")) (comma-separated)")
+            throw InputError(source: flag, value: part, expected: "one or more of \(allowed.joined(separator: ", ")) (comma-separated)")
         }
         return parts
-    }
-}
-
-/// A value the user gave that cannot be used: names the flag or file, the value, and what is accepted.
-public struct InputError: Error, Equatable, CustomStringConvertible {
-    public let flag: String
-    public let value: String
-    public let expected: String
-
-    public init(flag: String, value: String, expected: String) {
-        self.flag = flag
-        self.value = value
-        self.expected = expected
-    }
-
-    public var description: String { "\(flag): invalid value '\(value)'; expected \(expected)" }
-}
-
-extension StringProtocol {
-    func trimmingSpaces() -> String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
     }
 }

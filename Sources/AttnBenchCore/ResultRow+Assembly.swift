@@ -1,0 +1,152 @@
+import AttentionKernels
+
+/// From a configuration and what its worker returned to a result row: every derived figure
+/// (GFLOP/s, rooflines, bandwidth) and the verdict on correctness are decided here, once.
+extension ResultRow {
+    /// Rows whose error against the float64 reference exceeds this are `incorrect`
+    /// (unit-scale inputs; fp32 kernels land near 1e-6).
+    public static let correctnessTolerance = 1e-4
+
+    /// The configuration columns of a row, before anything is measured.
+    public init(configuration c: SweepConfiguration, kind: RowKind, policy: RepetitionPolicy, seed: UInt64) {
+        self.init()
+        self.kind = kind
+        self[.variant] = c.variant.rawValue
+        self[.batch] = String(c.batch)
+        self[.heads] = String(c.heads)
+        self[.seqLenQ] = String(c.queryLength)
+        self[.seqLenKV] = String(c.keyLength)
+        self[.headDim] = String(c.headDimension)
+        if let blocks = c.blocks {
+            self[.blockQ] = String(blocks.sizes.query)
+            self[.blockKV] = String(blocks.sizes.key)
+            self[.blockAuto] = String(blocks.automatic)
+        }
+        self[.causal] = String(c.causal)
+        self[.threads] = String(c.threads)
+        self[.blasCoreRequested] = c.blasCore
+        if c.variant == .naive, let problem = try? c.problem() {
+            let used = NaiveAttention(strategy: c.naiveStrategy).resolvedStrategy(problem, threadCount: c.threads).rawValue
+            self[.naiveStrategy] = c.naiveStrategy == nil ? "auto:\(used)" : used
+        }
+        self[.warmup] = String(policy.warmupRepetitions)
+        if kind == .time {
+            self[.minimumRepetitions] = String(policy.minimumRepetitions)
+            self[.minimumTime] = CSVNumber.seconds(policy.minimumSeconds)
+        }
+        self[.seed] = String(seed)
+    }
+
+    /// Configuration identity plus the settings that change a measurement (`--resume`).
+    public var resumeKey: String {
+        configurationKey + ";warmup=\(self[.warmup]);reps=\(self[.minimumRepetitions]);time=\(self[.minimumTime])"
+            + ";seed=\(self[.seed]);budget=\(self[.memoryBudget])"
+    }
+
+    /// A configuration not started because the memory it needs is not available.
+    public mutating func recordNotStarted(configuration c: SweepConfiguration, neededBytes: Int, availableBytes: Int) {
+        status = .oom
+        self[.message] = "needs about \(neededBytes) bytes (inputs, output, workspace and the roofline probe); this machine has \(availableBytes) available; not run"
+        if let problem = try? c.problem() {
+            self[.workspace] = String(c.kernel().workspaceBytes(problem, threadCount: c.threads))
+        }
+    }
+
+    /// Fills the measured columns and the status from a worker's outcome.
+    public mutating func record(_ outcome: WorkerOutcome, configuration: SweepConfiguration) {
+        switch outcome {
+        case .response(let response):
+            if let error = response.error {
+                status = .error
+                self[.message] = error
+            } else if let m = response.measurement, let stats = TimingStatistics(samplesSeconds: m.wallTimesSeconds),
+                      let problem = try? configuration.problem() {
+                record(m, statistics: stats, problem: problem)
+            } else {
+                status = .error
+                self[.message] = "the worker returned no measurement"
+            }
+        case .outOfMemory:
+            status = .oom
+            self[.message] = "out of memory"
+        case .timedOut(let limit):
+            status = .timeout
+            self[.message] = "exceeded the configuration time limit of \(CSVNumber.seconds(limit)) s"
+        case .crashed(let message):
+            status = .crashed
+            self[.message] = message
+        }
+    }
+
+    mutating func record(_ m: KernelMeasurementResult, statistics stats: TimingStatistics, problem: AttentionProblem) {
+        self[.repetitions] = String(m.wallTimesSeconds.count)
+        self[.wallTimeMedian] = CSVNumber.seconds(stats.medianSeconds)
+        self[.wallTimeMin] = CSVNumber.seconds(stats.minimumSeconds)
+        self[.wallTimeP90] = CSVNumber.seconds(stats.p90Seconds)
+        self[.wallTimeMax] = CSVNumber.seconds(stats.maximumSeconds)
+        self[.wallTimeMean] = CSVNumber.seconds(stats.meanSeconds)
+        self[.wallTimeIQR] = CSVNumber.seconds(stats.interquartileRangeSeconds)
+        self[.wallTimeRelativeIQR] = CSVNumber.ratio(stats.relativeInterquartileRange)
+        self[.noisy] = String(stats.isNoisy)
+        self[.wallTimes] = m.wallTimesSeconds.map(CSVNumber.seconds).joined(separator: " ")
+        let gflops = AttentionFLOPs.gigaflopsPerSecond(problem, seconds: stats.medianSeconds)
+        self[.gflops] = CSVNumber.ratio(gflops)
+        if let roofline = TimingStatistics.median(m.sgemmGigaflopsSamples), roofline > 0 {
+            self[.sgemmGflops] = CSVNumber.ratio(roofline)
+            self[.efficiency] = CSVNumber.ratio(gflops / roofline)
+        }
+        let bytes = AttentionTraffic.keyValueBytes(problem)
+        let rate = bytes / stats.medianSeconds / 1e9
+        self[.keyValueBytes] = String(Int(bytes))
+        self[.keyValueReadRate] = CSVNumber.ratio(rate)
+        if let bandwidth = TimingStatistics.median(m.memoryReadGigabytesPerSecondSamples), bandwidth > 0 {
+            self[.memoryReadRate] = CSVNumber.ratio(bandwidth)
+            self[.bandwidthEfficiency] = CSVNumber.ratio(rate / bandwidth)
+        }
+        self[.peakMemory] = m.peakMemoryBytes.map(String.init) ?? ""
+        self[.workspace] = String(m.workspaceBytes)
+        self[.maxAbsError] = CSVNumber.error(m.maxAbsError)
+        self[.errorRowsChecked] = String(m.errorRowsChecked)
+        if !m.outputsFinite || m.maxAbsError > Self.correctnessTolerance {
+            status = .incorrect
+            self[.message] = "max_abs_error \(m.maxAbsError) exceeds \(Self.correctnessTolerance)\(m.outputsFinite ? "" : " (non-finite outputs)")"
+        } else {
+            status = .ok
+        }
+    }
+
+    /// The columns of a maximum-length search: its budgets, the length found and what bound it.
+    public mutating func record(search result: MaxLengthResult, configuration c: SweepConfiguration, budget: MaxLengthBudget) {
+        self[.seqLenQ] = budget.fixedQueryLength.map(String.init) ?? ""
+        self[.seqLenKV] = ""
+        self[.memoryBudget] = String(budget.memoryBytes)
+        self[.timeBudget] = CSVNumber.seconds(budget.timeSeconds)
+        self[.maxSeqLen] = String(result.maxLength)
+        self[.maxSeqLenBound] = result.bound.rawValue
+        self[.maxSeqLenResolution] = String(result.resolution)
+        let length = max(1, result.maxLength)
+        if let problem = try? c.with(queryLength: budget.fixedQueryLength ?? length, keyLength: length).problem() {
+            self[.workspace] = String(c.kernel().workspaceBytes(problem, threadCount: c.threads))
+        }
+        status = result.bound == .error ? .error : .ok
+        if case .failed(let message)? = result.attempts.last(where: { !$0.outcome.fits })?.outcome {
+            self[.message] = message
+        } else {
+            self[.message] = "attempts: " + result.attempts.map { "\($0.length)\($0.outcome.fits ? "" : "x")" }.joined(separator: " ")
+        }
+    }
+}
+
+/// The budgets of one maximum-length search.
+public struct MaxLengthBudget: Sendable, Equatable {
+    public var memoryBytes: Int
+    public var timeSeconds: Double
+    /// nil: the query is as long as the keys; otherwise a fixed query length (decode).
+    public var fixedQueryLength: Int?
+
+    public init(memoryBytes: Int, timeSeconds: Double, fixedQueryLength: Int?) {
+        self.memoryBytes = memoryBytes
+        self.timeSeconds = timeSeconds
+        self.fixedQueryLength = fixedQueryLength
+    }
+}

@@ -1,0 +1,19 @@
+"""attnplot: figures from attnbench result CSVs.
+
+    schema.py      the CSV schema (schema/columns.json) and loading: load_csv, Dataset
+    selection.py   which rows a figure draws; panels, series, shapes, machines
+    style.py       colours, line styles, axes, legends, titles (selects the Agg backend)
+    prefill.py     time, memory and speed-up vs prefill length
+    throughput.py  GFLOP/s vs prefill length; fused vs flash2 (composition cost)
+    decode.py      decode time vs KV length
+    maxlen.py      maximum sequence length
+    blocks.py      block-size heatmaps
+    cli.py         the command line behind scripts/plot.py
+
+Importing the package loads only the schema module (standard library): `load_csv` works
+without matplotlib.
+"""
+
+from .schema import SCHEMA_PATH, Dataset, InputError, Schema, Skip, current_schema, load_csv
+
+__all__ = ["SCHEMA_PATH", "Dataset", "InputError", "Schema", "Skip", "current_schema", "load_csv"]
