@@ -7,8 +7,9 @@
 #     .venv-peers/bin/python scripts/frameworks.py --help
 #
 # The versions are pinned so that runs months apart measure the same peers; change them here
-# (and say so beside the results) to measure newer ones. pip finds the CPU-only torch wheel
-# (no CUDA libraries) on the package index configured for pip, or in a --find-links folder.
+# (and say so beside the results) to measure newer ones. The "+cpu" torch wheel (no CUDA
+# libraries) must be findable by pip: from a --find-links folder (PIP_FIND_LINKS) or from PyTorch's
+# CPU wheel index given as PIP_EXTRA_INDEX_URL.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="${PEERS_VENV:-$root/.venv-peers}"

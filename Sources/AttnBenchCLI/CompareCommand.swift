@@ -60,6 +60,9 @@ struct CompareCommand: ParsableCommand {
             throw UserError("compare: \(first)\(comparison.unusable.count > 1 ? " (and \(comparison.unusable.count - 1) more)" : "")")
         }
         FileHandle.standardOutput.write(Data(ComparisonReport.render(comparison, format: format, options: options).utf8))
+        if format == .csv && !comparison.underpowered.isEmpty {
+            printError("attnbench compare: \(comparison.underpowered.count) row(s) cannot reach p < \(alpha) with their repetition counts: \(comparison.underpowered.joined(separator: "; "))")
+        }
         if comparison.comparableCount == 0 {
             let refused = comparison.entries.first { $0.verdict == .refused }
             throw UserError("compare: nothing to match between '\(baseline)' and '\(current)'"

@@ -13,7 +13,7 @@ struct SweepCommand: ParsableCommand {
             Progress goes to stderr, CSV to --output or stdout.
             """)
 
-    @Option(parsing: .unconditional, help: "Preset grid: default, quick (< 1 min), ci (a few minutes), full (README figures) or targets (the performance targets: naive and flash2, N 2k/4k, head_dim 64/128, 1 and 2 threads, causal both). Explicit flags override it.")
+    @Option(parsing: .unconditional, help: "Preset grid: default, quick (< 1 min), ci (a few minutes), full (README figures) or compute (naive and flash2 at N 2k/4k, head_dim 64/128, 1 and 2 threads, causal both). Explicit flags override it.")
     var preset: PresetName = .default
 
     @OptionGroup var shape: ShapeOptions

@@ -11,9 +11,13 @@ public struct KernelMeasurementResult: Sendable, Codable, Equatable {
     public var outputsFinite: Bool
     /// Resident bytes before the kernel's first call (inputs and output allocated).
     public var residentBeforeBytes: Int?
-    /// Roofline samples interleaved with the repetitions (empty when not requested).
-    public var sgemmGigaflopsSamples: [Double] = []
+    /// Ceiling samples interleaved with the repetitions (empty when not requested).
+    public var fmaPeakGigaflopsSamples: [Double] = []
+    public var sgemmPeakGigaflopsSamples: [Double] = []
+    public var gemmRooflineGigaflopsSamples: [Double] = []
     public var memoryReadGigabytesPerSecondSamples: [Double] = []
+    /// Vector width of the FMA-peak loop, in bits (nil without ceiling samples).
+    public var vectorBits: Int?
 }
 
 /// Measures one kernel on one problem, honestly:
@@ -22,9 +26,10 @@ public struct KernelMeasurementResult: Sendable, Codable, Equatable {
 ///    high-water mark minus the resident size just before (inputs already counted out);
 /// 3. the output of that first call is checked against the float64 reference;
 /// 4. warm-up calls, then timed repetitions under `policy`; the output is kept alive;
-/// 5. with `roofline`, samples of the sgemm (and memory-read) rooflines are taken between the
-///    repetitions, in this process, after the peak was read (the probe's buffers are not the
-///    kernel's memory), so each row's efficiency compares medians taken in the same minutes.
+/// 5. with `roofline`, samples of the ceilings (FMA peak, sgemm peak, GEMM roofline and, for
+///    decode shapes, memory read) are taken between the repetitions, in this process, after the
+///    peak was read (the probe's buffers are not the kernel's memory), so each row's
+///    efficiencies compare medians taken in the same minutes.
 public enum KernelMeasurement {
     public static func measure(kernel: any AttentionKernel, problem: AttentionProblem, threadCount: Int,
                                policy: RepetitionPolicy, seed: UInt64,
@@ -53,20 +58,30 @@ public enum KernelMeasurement {
         let probe = roofline.map {
             RooflineProbe(headDimension: problem.headDimension, threadCount: threadCount, memoryRead: $0.memoryRead)
         }
-        var sgemmSamples: [Double] = [], readSamples: [Double] = []
+        var fmaSamples: [Double] = [], sgemmSamples: [Double] = [], gemmSamples: [Double] = [], readSamples: [Double] = []
         var probeElapsed = 0.0
         func sampleRoofline() {
             guard let probe else { return }
-            let seconds = probe.sgemmSampleSeconds()
-            sgemmSamples.append(probe.sgemmFlops / seconds / 1e9)
-            probeElapsed += seconds
+            for (seconds, flops, into) in [(probe.fmaPeakSampleSeconds(), probe.fmaPeakFlops, 0),
+                                           (probe.sgemmPeakSampleSeconds(), probe.sgemmPeakFlops, 1),
+                                           (probe.gemmRooflineSampleSeconds(), probe.gemmRooflineFlops, 2)] {
+                let rate = flops / seconds / 1e9
+                switch into {
+                case 0: fmaSamples.append(rate)
+                case 1: sgemmSamples.append(rate)
+                default: gemmSamples.append(rate)
+                }
+                probeElapsed += seconds
+            }
             if let read = probe.memoryReadSampleSeconds() {
                 readSamples.append(probe.readBytes / read / 1e9)
                 probeElapsed += read
             }
         }
-        if let probe {  // warm the probe's pages and OpenBLAS buffers, untimed
-            _ = probe.sgemmSampleSeconds()
+        if let probe {  // warm the probe's pages, OpenBLAS buffers and the FMA loop, untimed
+            _ = probe.fmaPeakSampleSeconds()
+            _ = probe.sgemmPeakSampleSeconds()
+            _ = probe.gemmRooflineSampleSeconds()
             _ = probe.memoryReadSampleSeconds()
         }
 
@@ -78,18 +93,20 @@ public enum KernelMeasurement {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             times.append(seconds)
             elapsed += seconds
-            if let roofline, roofline.wantsSample(taken: sgemmSamples.count, probeSeconds: probeElapsed, kernelSeconds: elapsed) {
+            if let roofline, roofline.wantsSample(taken: gemmSamples.count, probeSeconds: probeElapsed, kernelSeconds: elapsed) {
                 sampleRoofline()
             }
         }
-        while let roofline, sgemmSamples.count < roofline.minimumSamples { sampleRoofline() }
+        while let roofline, gemmSamples.count < roofline.minimumSamples { sampleRoofline() }
         keepAlive(o)
         return KernelMeasurementResult(
             wallTimesSeconds: times, peakMemoryBytes: peak,
             workspaceBytes: kernel.workspaceBytes(problem, threadCount: threadCount),
             maxAbsError: report.maxAbsError, errorRowsChecked: report.rowsChecked, outputsFinite: finite,
             residentBeforeBytes: before?.residentBytes,
-            sgemmGigaflopsSamples: sgemmSamples, memoryReadGigabytesPerSecondSamples: readSamples)
+            fmaPeakGigaflopsSamples: fmaSamples, sgemmPeakGigaflopsSamples: sgemmSamples,
+            gemmRooflineGigaflopsSamples: gemmSamples, memoryReadGigabytesPerSecondSamples: readSamples,
+            vectorBits: probe?.vectorBits)
     }
 
     /// Runs the kernel once on a fresh problem and reports whether it completed. Used by the

@@ -1,16 +1,22 @@
 import Foundation
 
 /// The CSV schema: every column attnbench writes, in order. Units are in the names.
-/// Bump `schemaVersion` whenever a column is added, removed or changes meaning.
+/// schema/columns.json describes the same columns (type, unit, meaning) for the plotting
+/// scripts and the README; a test keeps the two equal. Bump `currentSchemaVersion` there and
+/// here whenever a column is added, removed or changes meaning.
 public enum ResultColumn: String, CaseIterable, Sendable, Codable {
     case schemaVersion = "schema_version"
     case kind
     case variant
+    case model
     case batch
     case heads
+    case keyValueHeads = "kv_heads"
     case seqLenQ = "seq_len_q"
     case seqLenKV = "seq_len_kv"
+    case keyLengths = "key_lengths"
     case headDim = "head_dim"
+    case window
     case blockQ = "block_q"
     case blockKV = "block_kv"
     case blockAuto = "block_auto"
@@ -31,8 +37,12 @@ public enum ResultColumn: String, CaseIterable, Sendable, Codable {
     case wallTimeRelativeIQR = "wall_time_iqr_over_median"
     case noisy
     case gflops
-    case sgemmGflops = "sgemm_gflops"
-    case efficiency
+    case fmaPeakGflops = "fma_peak_gflops"
+    case sgemmPeakGflops = "sgemm_peak_gflops"
+    case gemmRooflineGflops = "gemm_roofline_gflops"
+    case peakEfficiency = "peak_efficiency"
+    case sgemmEfficiency = "sgemm_efficiency"
+    case gemmRooflineEfficiency = "gemm_roofline_efficiency"
     case keyValueBytes = "kv_bytes"
     case keyValueReadRate = "kv_read_gbps"
     case memoryReadRate = "memory_read_gbps"
@@ -55,6 +65,7 @@ public enum ResultColumn: String, CaseIterable, Sendable, Codable {
     case hostname
     case cpuModel = "cpu_model"
     case cpuCores = "cpu_cores"
+    case cpuVectorBits = "cpu_vector_bits"
     case openblasVersion = "openblas_version"
     case openblasCore = "openblas_core"
     case openblasConfig = "openblas_config"
@@ -62,12 +73,11 @@ public enum ResultColumn: String, CaseIterable, Sendable, Codable {
     case openblasEnvironment = "openblas_env"
     case seed
 
-    public static let currentSchemaVersion = "1"
+    public static let currentSchemaVersion = "2"
 
     /// Columns that identify a configuration: rows with equal values here measure the same thing.
     public static let configurationKey: [ResultColumn] = [
-        .kind, .variant, .batch, .heads, .seqLenQ, .seqLenKV, .headDim, .blockQ, .blockKV, .causal, .threads,
-        .blasCoreRequested, .naiveStrategy, .memoryBudget,
+        .kind, .variant, .model, .batch, .heads, .keyValueHeads, .seqLenQ, .seqLenKV, .keyLengths, .headDim, .window, .blockQ, .blockKV, .causal, .threads, .blasCoreRequested, .naiveStrategy, .memoryBudget,
     ]
 
     /// Columns that describe the machine and BLAS a row was measured on.

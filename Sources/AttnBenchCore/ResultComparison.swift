@@ -41,6 +41,10 @@ public struct ResultComparison {
     public var entries: [Entry] = []
     /// Values that make the comparison meaningless (a timed ok row without a usable median).
     public var unusable: [String] = []
+    /// Labels of timed rows whose repetition counts cannot reach `alpha` whatever the times
+    /// (the exact Mann–Whitney distribution has no p-value that small): such a row can only
+    /// come out `noisy` or `unchanged`, never `regression`.
+    public var underpowered: [String] = []
 
     public var regressions: Int { entries.filter { $0.verdict == .regression }.count }
     public var comparableCount: Int { entries.filter { ![.new, .missing, .refused].contains($0.verdict) }.count }
@@ -78,7 +82,7 @@ public struct ResultComparison {
                                              + " (pass --allow-different-machine to compare anyway)"]))
                 continue
             }
-            if base[.kind] == "time" && base[.status] == "ok" && now[.status] == "ok" {
+            if base.kind == .time && base.status == .ok && now.status == .ok {
                 for (name, row) in [("baseline", base), ("current", now)] {
                     let median = row.double(.wallTimeMedian)
                     if median == nil || !median!.isFinite || median! <= 0 {
@@ -86,8 +90,15 @@ public struct ResultComparison {
                     }
                 }
             }
-            entries.append(Self.compare(base, now, key: key, label: label, options: options,
-                                        machineNote: differences.isEmpty ? nil : "different machine: " + differences.joined(separator: ", ")))
+            let entry = Self.compare(base, now, key: key, label: label, options: options,
+                                     machineNote: differences.isEmpty ? nil : "different machine: " + differences.joined(separator: ", "))
+            if base.kind == .time && base.status == .ok && now.status == .ok {
+                let (n1, n2) = (base.rawWallTimesSeconds.count, now.rawWallTimesSeconds.count)
+                if n1 > 0 && n2 > 0 && MannWhitneyU.smallestPValue(n1, n2) >= options.alpha {
+                    underpowered.append("\(label) (\(n1) vs \(n2) repetitions)")
+                }
+            }
+            entries.append(entry)
         }
     }
 
@@ -96,13 +107,13 @@ public struct ResultComparison {
         var entry = Entry(key: key, label: label, verdict: .unchanged, notes: [])
         if let machineNote { entry.notes.append(machineNote) }
         var findings: [Verdict] = []
-        if base[.status] != "ok" || now[.status] != "ok" {
-            if base[.status] == "ok" {
+        if base.status != .ok || now.status != .ok {
+            if base.status == .ok {
                 entry.notes.append("status \(base[.status]) → \(now[.status]) \(now[.message])")
                 entry.verdict = .regression
                 return entry
             }
-            if now[.status] == "ok" {
+            if now.status == .ok {
                 entry.notes.append("status \(base[.status]) → ok")
                 entry.verdict = .improvement
                 return entry
@@ -121,7 +132,13 @@ public struct ResultComparison {
             if abs(ratio - 1) > options.timeThreshold {
                 let direction: Verdict = ratio > 1 ? .regression : .improvement
                 if let p {
-                    if p < options.alpha { findings.append(direction) } else {
+                    let (n1, n2) = (base.rawWallTimesSeconds.count, now.rawWallTimesSeconds.count)
+                    let smallest = MannWhitneyU.smallestPValue(n1, n2)
+                    if p < options.alpha { findings.append(direction) } else if smallest >= options.alpha {
+                        findings.append(.noisy)
+                        entry.notes.append(String(format: "median %+.1f%%, but %d vs %d repetitions cannot reach p < %.3g (smallest possible p = %.3g); re-run with more --repetitions",
+                                                  (ratio - 1) * 100, n1, n2, options.alpha, smallest))
+                    } else {
                         findings.append(.noisy)
                         entry.notes.append(String(format: "median %+.1f%% but p = %.3g ≥ α = %.3g", (ratio - 1) * 100, p, options.alpha))
                     }
@@ -158,7 +175,7 @@ public struct ResultComparison {
 
     static func label(_ row: ResultRow) -> String {
         var parts = [row[.variant]]
-        if row[.kind] == "maxlen" { parts.append("maxlen budget=\(row[.memoryBudget])") }
+        if row.kind == .maxlen { parts.append("maxlen budget=\(row[.memoryBudget])") }
         parts.append("B\(row[.batch]) H\(row[.heads]) d\(row[.headDim])")
         if !row[.seqLenKV].isEmpty { parts.append("q\(row[.seqLenQ]) kv\(row[.seqLenKV])") }
         if !row[.blockQ].isEmpty { parts.append("blk \(row[.blockQ])x\(row[.blockKV])") }
@@ -185,6 +202,10 @@ public enum ComparisonReport {
         func ratio(_ x: Double?) -> String { x.map { String(format: "%.3f", $0) } ?? "" }
         func p(_ x: Double?) -> String { x.map { String(format: "%.3g", $0) } ?? "" }
         func int(_ x: Int?) -> String { x.map { $0 > 0 ? "+\($0)" : "\($0)" } ?? "" }
+        let underpowered = comparison.underpowered.isEmpty ? [] : [
+            String(format: "%d row(s) cannot reach p < %.3g with their repetition counts (exact Mann–Whitney), so a slowdown there is never called a regression: ",
+                   comparison.underpowered.count, options.alpha) + comparison.underpowered.joined(separator: "; "),
+        ]
         switch format {
         case .csv:
             var lines = ["configuration,verdict,baseline_median_s,current_median_s,time_ratio,p_value,peak_memory_change_bytes,max_seq_len_change,notes"]
@@ -208,6 +229,7 @@ public enum ComparisonReport {
                              int(e.maxSeqLenChange), e.notes.joined(separator: "; ")]
                 lines.append("| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |")
             }
+            if !underpowered.isEmpty { lines += ["", "⚠️ " + underpowered[0]] }
             return lines.joined(separator: "\n") + "\n"
         case .text:
             var rows = [["configuration", "verdict", "base_s", "cur_s", "ratio", "p", "Δmem_B", "Δmaxlen", "notes"]]
@@ -224,6 +246,7 @@ public enum ComparisonReport {
             lines.append("")
             lines.append("\(comparison.regressions > 0 ? "REGRESSION" : "no regression"): \(summary)")
             lines.append("(\(rule))")
+            lines += underpowered
             return lines.joined(separator: "\n") + "\n"
         }
     }

@@ -91,10 +91,15 @@ extension ResultRow {
         self[.wallTimes] = m.wallTimesSeconds.map(CSVNumber.seconds).joined(separator: " ")
         let gflops = AttentionFLOPs.gigaflopsPerSecond(problem, seconds: stats.medianSeconds)
         self[.gflops] = CSVNumber.ratio(gflops)
-        if let roofline = TimingStatistics.median(m.sgemmGigaflopsSamples), roofline > 0 {
-            self[.sgemmGflops] = CSVNumber.ratio(roofline)
-            self[.efficiency] = CSVNumber.ratio(gflops / roofline)
+        for (samples, ceiling, efficiency) in [(m.fmaPeakGigaflopsSamples, ResultColumn.fmaPeakGflops, ResultColumn.peakEfficiency),
+                                               (m.sgemmPeakGigaflopsSamples, .sgemmPeakGflops, .sgemmEfficiency),
+                                               (m.gemmRooflineGigaflopsSamples, .gemmRooflineGflops, .gemmRooflineEfficiency)] {
+            if let median = TimingStatistics.median(samples), median > 0 {
+                self[ceiling] = CSVNumber.ratio(median)
+                self[efficiency] = CSVNumber.ratio(gflops / median)
+            }
         }
+        self[.cpuVectorBits] = m.vectorBits.map(String.init) ?? ""
         let bytes = AttentionTraffic.keyValueBytes(problem)
         let rate = bytes / stats.medianSeconds / 1e9
         self[.keyValueBytes] = String(Int(bytes))

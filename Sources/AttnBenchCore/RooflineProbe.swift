@@ -1,33 +1,48 @@
 import AttentionKernels
 import Dispatch
 
-/// The two rooflines a row is compared against, as workloads that can be timed one sample at
-/// a time, so that `KernelMeasurement` can interleave them with the kernel's own repetitions
-/// in the same process and report median against median. On a shared machine a ceiling
-/// measured once, minutes away from the row, drifts with the neighbours (here: 78 to 148
-/// GFLOP/s for the same two-thread sgemm in one afternoon), and a ratio of two numbers taken
-/// at different times measures the neighbours as much as the kernel.
+/// The ceilings a row is compared against, as workloads that can be timed one sample at a time,
+/// so that `KernelMeasurement` can interleave them with the kernel's own repetitions in the
+/// same process and report median against median. On a shared machine a ceiling measured
+/// once, minutes away from the row, drifts with the neighbours (the same two-thread sgemm has
+/// been seen to read anywhere from 78 to 148 GFLOP/s within an afternoon on a shared VM), and
+/// a ratio of two numbers taken at different times measures the neighbours as much as the
+/// kernel.
 ///
-/// - sgemm: cblas_sgemm at attention's own shapes, the two whole-slice products of a
+/// - FMA peak (`FMAPeak`): register-resident FMAs at the widest vector width on the row's
+///   threads. Nothing can exceed it: `peak_efficiency` ≤ 1.
+/// - sgemm peak: one large square cblas_sgemm (`squareSize`³) with the row's threads and
+///   OpenBLAS core: what the BLAS reaches on its best shape.
+/// - GEMM roofline: cblas_sgemm at attention's own shapes, the two whole-slice products of a
 ///   non-causal problem (S = Q·Kᵀ, then O = S·V), `slices` slices of `sequenceLength` rows,
 ///   run with the kernels' threading (slice-parallel with one OpenBLAS thread each when there
-///   are enough slices, otherwise multi-threaded OpenBLAS). Attention's useful FLOPs are all
-///   matrix products, so this is the compute roofline.
+///   are enough slices, otherwise multi-threaded OpenBLAS). What composition from these two
+///   calls can reach; a kernel can beat it (other shapes pack better), so it is not a ceiling.
 /// - memory read: `threadCount` workers each sum their share of a buffer far larger than the
 ///   caches with SIMD loads. Decode shapes must stream K and V once, so this is their roofline.
 public final class RooflineProbe {
     public static let sequenceLength = 1024
     public static let slices = 8
     public static let readBufferBytes = 256 << 20
+    public static let squareSize = 1024
+    /// FMA-loop iterations per worker and sample: 2·12·16·2^21 ≈ 0.8 GFLOP at AVX-512.
+    public static let fmaIterations = 1 << 21
 
     public let headDimension: Int
     public let threadCount: Int
-    /// Useful floating-point operations in one sgemm sample.
-    public let sgemmFlops: Double
+    /// Useful floating-point operations in one GEMM-roofline sample.
+    public let gemmRooflineFlops: Double
+    /// Floating-point operations in one sgemm-peak sample.
+    public let sgemmPeakFlops: Double
+    /// Floating-point operations in one FMA-peak sample (all workers).
+    public let fmaPeakFlops: Double
+    public let vectorBits: Int
     /// Bytes read in one memory-read sample (0 without a read buffer).
     public let readBytes: Double
 
     let q, k, s, o: UnsafeMutablePointer<Float>
+    /// The square matrices of the sgemm peak: A, B and C, each squareSize².
+    let square: UnsafeMutablePointer<Float>
     /// The read buffer and one 16-float partial sum per chunk; nil without `memoryRead`.
     let read: (buffer: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>)?
     let readChunks: Int
@@ -35,7 +50,8 @@ public final class RooflineProbe {
 
     /// Bytes the probe allocates (for memory pre-checks).
     public static func bytes(headDimension d: Int, memoryRead: Bool) -> Int {
-        4 * slices * sequenceLength * (3 * d + sequenceLength) + (memoryRead ? readBufferBytes : 0)
+        4 * slices * sequenceLength * (3 * d + sequenceLength) + 4 * 3 * squareSize * squareSize
+            + (memoryRead ? readBufferBytes : 0)
     }
 
     /// `memoryRead`: also allocate the 256 MiB read buffer (only decode shapes need it).
@@ -54,7 +70,14 @@ public final class RooflineProbe {
         }
         o.initialize(repeating: 0, count: slices * n * d)
         for i in 0..<(slices * n * n) { s[i] = Float(generator.nextUnitDouble()) }
-        sgemmFlops = 4 * Double(slices) * Double(n) * Double(n) * Double(d)
+        gemmRooflineFlops = 4 * Double(slices) * Double(n) * Double(n) * Double(d)
+        let m = Self.squareSize
+        square = AlignedMemory.allocateFloats(3 * m * m)
+        for i in 0..<(2 * m * m) { square[i] = Float(generator.nextUnitDouble()) - 0.5 }
+        (square + 2 * m * m).initialize(repeating: 0, count: m * m)
+        sgemmPeakFlops = 2 * Double(m) * Double(m) * Double(m)
+        vectorBits = FMAPeak.hostVectorBits
+        fmaPeakFlops = Double(self.threadCount) * FMAPeak.flops(iterations: Self.fmaIterations, vectorBits: vectorBits)
 
         readChunks = self.threadCount * 8
         if memoryRead {
@@ -72,12 +95,28 @@ public final class RooflineProbe {
     }
 
     deinit {
-        AlignedMemory.free(q); AlignedMemory.free(k); AlignedMemory.free(s); AlignedMemory.free(o)
+        AlignedMemory.free(q); AlignedMemory.free(k); AlignedMemory.free(s); AlignedMemory.free(o); AlignedMemory.free(square)
         if let read { AlignedMemory.free(read.buffer); AlignedMemory.free(read.sums) }
     }
 
+    /// Seconds of one FMA-peak sample.
+    public func fmaPeakSampleSeconds() -> Double {
+        FMAPeak.sampleSeconds(threadCount: threadCount, iterations: Self.fmaIterations, vectorBits: vectorBits)
+    }
+
+    /// Seconds of one square sgemm on the row's threads.
+    public func sgemmPeakSampleSeconds() -> Double {
+        let m = Self.squareSize
+        let a = square, b = square + m * m, c = square + 2 * m * m
+        let start = DispatchTime.now().uptimeNanoseconds
+        BLAS.withThreadCount(threadCount) {
+            BLAS.sgemm(.none, .none, m: m, n: m, k: m, alpha: 1, a: a, lda: m, b: b, ldb: m, beta: 0, c: c, ldc: m)
+        }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
     /// Seconds of one pass of the attention-shaped products.
-    public func sgemmSampleSeconds() -> Double {
+    public func gemmRooflineSampleSeconds() -> Double {
         let n = Self.sequenceLength, d = headDimension, slices = Self.slices
         let (q, k, s, o) = (self.q, self.k, self.s, self.o)
         func slice(_ i: Int) {

@@ -37,10 +37,15 @@ final class SweepCommandTests: XCTestCase {
             XCTAssertFalse(row[.openblasCore].isEmpty)
             XCTAssertFalse(row[.cpuModel].isEmpty)
             XCTAssertEqual(row[.maxSeqLen], "")
-            // The sgemm roofline is sampled in the row's own process; efficiency is the ratio.
-            let sgemm = try XCTUnwrap(row.double(.sgemmGflops), "sgemm_gflops missing")
-            XCTAssertGreaterThan(sgemm, 1)
-            XCTAssertEqual(row.double(.efficiency)!, row.double(.gflops)! / sgemm, accuracy: 0.002 * row.double(.efficiency)! + 1e-4)
+            // The ceilings are sampled in the row's own process; each efficiency is its ratio.
+            for (ceiling, efficiency) in [(ResultColumn.fmaPeakGflops, ResultColumn.peakEfficiency),
+                                          (.sgemmPeakGflops, .sgemmEfficiency), (.gemmRooflineGflops, .gemmRooflineEfficiency)] {
+                let value = try XCTUnwrap(row.double(ceiling), "\(ceiling.rawValue) missing")
+                XCTAssertGreaterThan(value, 1)
+                XCTAssertEqual(row.double(efficiency)!, row.double(.gflops)! / value, accuracy: 0.002 * row.double(efficiency)! + 1e-4)
+            }
+            XCTAssertGreaterThan(row.double(.fmaPeakGflops)!, row.double(.gflops)!, "nothing runs faster than the FMA peak")
+            XCTAssertTrue(["128", "256", "512"].contains(row[.cpuVectorBits]))
             XCTAssertEqual(row[.memoryReadRate], "", "memory-read bandwidth is sampled for decode shapes only")
             if row[.variant] == "naive" { XCTAssertEqual(row[.blockQ], "") } else { XCTAssertEqual(row[.blockQ], "64") }
             seen.insert("\(row[.variant])/\(row[.seqLenKV])/\(row[.batch])")

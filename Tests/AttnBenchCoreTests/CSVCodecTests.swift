@@ -29,7 +29,8 @@ final class CSVCodecTests: XCTestCase {
         for name in ["variant", "batch", "heads", "seq_len_q", "seq_len_kv", "head_dim", "block_q", "block_kv", "causal",
                      "threads", "repetitions", "wall_time_median_s", "wall_time_min_s", "gflops", "peak_memory_bytes",
                      "max_seq_len", "max_abs_error", "status", "workspace_bytes", "memory_budget_bytes",
-                     "max_seq_len_bound", "sgemm_gflops", "efficiency", "openblas_core", "seed"] {
+                     "max_seq_len_bound", "fma_peak_gflops", "sgemm_peak_gflops", "gemm_roofline_gflops", "peak_efficiency",
+                     "sgemm_efficiency", "gemm_roofline_efficiency", "kv_heads", "window", "model", "openblas_core", "seed"] {
             XCTAssertTrue(header.contains(name), "missing column \(name)")
         }
     }

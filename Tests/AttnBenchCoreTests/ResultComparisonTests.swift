@@ -96,10 +96,25 @@ final class ResultComparisonTests: XCTestCase {
         XCTAssertEqual(allowed.entries[0].verdict, .unchanged)
     }
 
-    func testMannWhitneyAgainstKnownValue() {
-        // scipy.stats.mannwhitneyu([1,2,3,4,5], [6,7,8,9,10], method="asymptotic").pvalue = 0.012185780355344813
-        XCTAssertEqual(MannWhitneyU.pValue([1, 2, 3, 4, 5], [6, 7, 8, 9, 10])!, 0.012185780355344813, accuracy: 1e-12)
-        XCTAssertNil(MannWhitneyU.pValue([1, 2], [3, 4, 5]))
+    /// Exact p-values against scipy.stats.mannwhitneyu(method="exact"), and with ties against
+    /// a brute-force enumeration of every split of the pooled mid-ranks.
+    func testMannWhitneyExactSmallSamples() {
+        XCTAssertEqual(MannWhitneyU.pValue([1, 2, 3], [4, 5, 6])!, 0.1, accuracy: 1e-12)
+        XCTAssertEqual(MannWhitneyU.pValue([1, 2, 3, 4, 5], [6, 7, 8, 9, 10])!, 0.007936507936507936, accuracy: 1e-12)
+        XCTAssertEqual(MannWhitneyU.pValue([1.0, 2.5, 3.1, 7, 8], [2, 4, 6, 9, 10, 11])!, 0.24675324675324672, accuracy: 1e-12)
+        XCTAssertEqual(MannWhitneyU.pValue([1, 2, 2, 3], [2, 3, 3, 4, 5])!, 0.1111111111111111, accuracy: 1e-12)
         XCTAssertEqual(MannWhitneyU.pValue([1, 1, 1], [1, 1, 1]), 1)
+        XCTAssertNil(MannWhitneyU.pValue([1], [3, 4, 5]))
+        XCTAssertEqual(MannWhitneyU.smallestPValue(3, 3), 0.1, accuracy: 1e-12)
+        XCTAssertEqual(MannWhitneyU.smallestPValue(5, 5), 2.0 / 252, accuracy: 1e-12)
+        XCTAssertEqual(MannWhitneyU.smallestPValue(2, 2), 1.0 / 3, accuracy: 1e-12)
+    }
+
+    /// Beyond the exact limit, the normal approximation with continuity correction.
+    func testMannWhitneyLargeSamplesUseTheNormalApproximation() {
+        let x = (0..<40).map { Double($0) }, y = (0..<40).map { Double($0) + 5.5 }
+        let p = MannWhitneyU.pValue(x, y)!
+        // scipy.stats.mannwhitneyu(x, y, method="asymptotic").pvalue
+        XCTAssertEqual(p, 0.049090804709638, accuracy: 1e-9)
     }
 }

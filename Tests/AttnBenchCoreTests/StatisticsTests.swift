@@ -56,11 +56,18 @@ final class StatisticsTests: XCTestCase {
         let result = KernelMeasurement.measure(kernel: kernel, problem: problem, threadCount: 1, policy: policy, seed: 3,
                                                roofline: RooflineSampling(minimumSamples: 2, maximumSamples: 4, memoryRead: true))
         XCTAssertEqual(result.wallTimesSeconds.count, 40)
-        XCTAssertTrue((2...4).contains(result.sgemmGigaflopsSamples.count), "\(result.sgemmGigaflopsSamples.count) sgemm samples")
-        XCTAssertEqual(result.memoryReadGigabytesPerSecondSamples.count, result.sgemmGigaflopsSamples.count)
-        XCTAssertTrue(result.sgemmGigaflopsSamples.allSatisfy { $0 > 0.5 && $0 < 100_000 })
+        let taken = result.gemmRooflineGigaflopsSamples.count
+        XCTAssertTrue((2...4).contains(taken), "\(taken) GEMM roofline samples")
+        for samples in [result.fmaPeakGigaflopsSamples, result.sgemmPeakGigaflopsSamples, result.memoryReadGigabytesPerSecondSamples] {
+            XCTAssertEqual(samples.count, taken, "every ceiling is sampled at the same points")
+        }
+        for samples in [result.fmaPeakGigaflopsSamples, result.sgemmPeakGigaflopsSamples, result.gemmRooflineGigaflopsSamples] {
+            XCTAssertTrue(samples.allSatisfy { $0 > 0.5 && $0 < 100_000 }, "\(samples)")
+        }
+        XCTAssertEqual(result.vectorBits, FMAPeak.hostVectorBits)
         XCTAssertTrue(result.memoryReadGigabytesPerSecondSamples.allSatisfy { $0 > 0.1 && $0 < 10_000 })
         let plain = KernelMeasurement.measure(kernel: kernel, problem: problem, threadCount: 1, policy: policy, seed: 3)
-        XCTAssertTrue(plain.sgemmGigaflopsSamples.isEmpty && plain.memoryReadGigabytesPerSecondSamples.isEmpty)
+        XCTAssertTrue(plain.gemmRooflineGigaflopsSamples.isEmpty && plain.fmaPeakGigaflopsSamples.isEmpty
+                      && plain.memoryReadGigabytesPerSecondSamples.isEmpty)
     }
 }

@@ -77,7 +77,7 @@ def test_manual_trigger_and_inputs(fleet):
         assert spec["type"] in {"string", "choice", "boolean", "number", "environment"}, name
         assert isinstance(spec["description"], str) and spec["description"], name
     assert inputs["preset"]["type"] == "choice"
-    assert inputs["preset"]["options"] == ["default", "quick", "ci", "full", "targets"]
+    assert inputs["preset"]["options"] == ["default", "quick", "ci", "full", "compute"]
     assert inputs["preset"]["default"] in inputs["preset"]["options"]
     assert inputs["sweep_args"]["type"] == "string" and inputs["sweep_args"]["default"] == ""
     assert inputs["runners"]["type"] == "string"
@@ -547,10 +547,10 @@ ARRAY_1_TO_8 = {"SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "8", "SLURM
 
 def test_sweep_sbatch_task_runs_its_shard_resumable(submit_dir):
     result, [call] = run_sbatch(SWEEP_SBATCH, submit_dir, SLURM_ARRAY_TASK_ID="3", **ARRAY_1_TO_8,
-                                PRESET="targets", SWEEP_ARGS="--threads 1,2")
+                                PRESET="compute", SWEEP_ARGS="--threads 1,2")
     assert result.returncode == 0, result.stderr
     assert call["cwd"] == str(submit_dir)
-    assert call["args"] == ["sweep", "--preset", "targets", "--threads", "1,2",
+    assert call["args"] == ["sweep", "--preset", "compute", "--threads", "1,2",
                             "--shard", "3/8", "--resume", "--output", "results/shard-3.csv"]
     assert (submit_dir / "results").is_dir()
 
