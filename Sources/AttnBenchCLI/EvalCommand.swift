@@ -89,33 +89,8 @@ struct EvalCommand: ParsableCommand {
         kind.makeKernel(blockSizes: blocks).run(problem, query: tq, key: tk, value: tv, output: to, threadCount: threadCount)
 
         let bytes = NumpyArray(shape: to.shape, values: to.toArray()).encode()
-        try Self.writeOutput(Data(bytes), to: output)
+        try OutputFile.write(Data(bytes), to: output)
         printError("attnbench eval: \(kind.rawValue) on [\(problem.batch), \(problem.heads), \(problem.queryLength)×\(problem.keyLength), \(problem.headDimension)] → \(output)")
-    }
-
-    /// Writes O without ever leaving a half-written file and without replacing a symlink or a
-    /// device: a regular file (or a new one) is written beside the symlink-resolved target and
-    /// renamed over it; anything else (a device, a pipe) is opened and written in place.
-    static func writeOutput(_ data: Data, to output: String) throws {
-        let resolved = URL(fileURLWithPath: output).resolvingSymlinksInPath().path
-        var info = stat()
-        if stat(resolved, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG {
-            guard let handle = FileHandle(forWritingAtPath: resolved) else {
-                throw UserError("--output: cannot write '\(output)'; choose a writable path")
-            }
-            do { try handle.write(contentsOf: data); try handle.close() } catch {
-                throw UserError("--output: cannot write '\(output)' (\(error.localizedDescription)); choose a writable path")
-            }
-            return
-        }
-        let temporary = resolved + ".partial-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-            throw UserError("--output: cannot write '\(output)'; choose a writable path")
-        }
-        if rename(temporary, resolved) != 0 {
-            unlink(temporary)
-            throw UserError("--output: cannot write '\(output)'; choose a writable path")
-        }
     }
 
     func load(_ path: String, flag: String) throws -> NumpyArray {

@@ -26,6 +26,8 @@ struct MaxLenCommand: ParsableCommand {
     @Option(name: .shortAndLong, parsing: .unconditional, help: "CSV output file (default: stdout).")
     var output: String?
 
+    @OptionGroup var sharding: ShardOptions
+
     func run() throws {
         let resolved = try ResolvedShape(shape, defaults: Preset(heads: "1"))
         let queryChoice = try SweepCommand.parseQueryLengths(queryLength)
@@ -33,9 +35,15 @@ struct MaxLenCommand: ParsableCommand {
         let settings = try budget.resolve(fixedQueryLength: queryChoice[0])
         // Blocks for `auto` are chosen at a nominal length; the search sets the lengths itself.
         let nominal = 4096
-        let configurations = try resolved.configurations(shapes: [(query: queryChoice[0] ?? nominal, key: nominal)]).map {
+        let shard = try sharding.resolve()
+        let grid = try resolved.configurations(shapes: [(query: queryChoice[0] ?? nominal, key: nominal)]).map {
             $0.with(queryLength: 0, keyLength: 0)
         }
+        // Every search costs about the same: the shards get equal numbers of them.
+        let items = grid.map { (kind: RowKind.maxlen, configuration: $0, seconds: SweepShards.perConfigurationSeconds * 10) }
+        let selected = ShardOptions.select(items, work: \.seconds, shard: shard)
+        if sharding.dryRun { return printPlan(selected, shard: shard) }
+        let configurations = selected.map(\.configuration)
         let writer = try CSVFileWriter(path: output, append: false)
         defer { writer.close() }
         let runner = SweepRunner(policy: RepetitionPolicy(), seed: seed, context: ContextProbe.make(seed: seed),

@@ -56,6 +56,8 @@ struct SweepCommand: ParsableCommand {
 
     @OptionGroup var budget: BudgetOptions
 
+    @OptionGroup var sharding: ShardOptions
+
     func run() throws {
         let presetValues = Preset.named(preset)
         let resolved = try ResolvedShape(shape, defaults: presetValues)
@@ -68,8 +70,23 @@ struct SweepCommand: ParsableCommand {
         }
         if resume && output == nil { throw UserError("--resume: needs --output FILE (the CSV to continue)") }
 
+        let shard = try sharding.resolve()
         let shapes = lengths.flatMap { n in queryChoices.map { (query: $0 ?? n, key: n) } }
-        let configurations = try resolved.configurations(shapes: shapes, naiveStrategies: strategies)
+        let grid = try resolved.configurations(shapes: shapes, naiveStrategies: strategies)
+        var maxlenGrid: [SweepConfiguration] = []
+        if maximumSequenceLength {
+            for c in grid where c.queryLength == c.keyLength {
+                let m = c.with(queryLength: 0, keyLength: 0)
+                if !maxlenGrid.contains(m) { maxlenGrid.append(m) }
+            }
+        }
+        // Time and maxlen configurations are sharded together, each by its estimated work.
+        let items = grid.map { (kind: RowKind.time, configuration: $0, seconds: SweepShards.estimatedWorkSeconds($0, policy: policy)) }
+            + maxlenGrid.map { (kind: RowKind.maxlen, configuration: $0, seconds: SweepShards.perConfigurationSeconds * 10) }
+        let selected = ShardOptions.select(items, work: \.seconds, shard: shard)
+        if sharding.dryRun { return printPlan(selected, shard: shard) }
+        let configurations = selected.filter { $0.kind == .time }.map(\.configuration)
+        let maxlenConfigurations = selected.filter { $0.kind == .maxlen }.map(\.configuration)
 
         var skip = Set<String>()
         var append = false
@@ -99,14 +116,7 @@ struct SweepCommand: ParsableCommand {
         let context = ContextProbe.make(seed: seed)
         let runner = SweepRunner(policy: policy, seed: seed, context: context, writer: writer,
                                  configurationTimeoutSeconds: configurationTimeout)
-        var maxlenConfigurations: [SweepConfiguration] = []
-        if maximumSequenceLength {
-            for c in configurations where c.queryLength == c.keyLength {
-                let m = c.with(queryLength: 0, keyLength: 0)
-                if !maxlenConfigurations.contains(m) { maxlenConfigurations.append(m) }
-            }
-        }
-        printError("attnbench sweep: \(configurations.count) configurations\(maxlenConfigurations.isEmpty ? "" : " + \(maxlenConfigurations.count) maximum-length searches"), \(output.map { "writing \($0)" } ?? "CSV on stdout")")
+        printError("attnbench sweep: \(configurations.count) configurations\(shard.map { " (shard \($0.index)/\($0.count) of \(items.count))" } ?? "")\(maxlenConfigurations.isEmpty ? "" : " + \(maxlenConfigurations.count) maximum-length searches"), \(output.map { "writing \($0)" } ?? "CSV on stdout")")
         let progress = Progress(total: configurations.count + maxlenConfigurations.count)
         try runner.measure(configurations, skip: skip, progress: progress)
         if let maxlenSettings {

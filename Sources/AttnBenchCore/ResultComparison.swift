@@ -36,6 +36,14 @@ public struct ResultComparison {
         public var peakMemoryChangeBytes: Int?
         public var maxSeqLenChange: Int?
         public var notes: [String]
+        /// The machines of the two rows ("cpu_model, N cores, OpenBLAS core").
+        public var baselineMachine = ""
+        public var currentMachine = ""
+    }
+
+    /// "AMD EPYC 9R14, 2 cores, OpenBLAS Cooperlake".
+    public static func machineLabel(_ row: ResultRow) -> String {
+        "\(row[.cpuModel]), \(row[.cpuCores]) cores, OpenBLAS \(row[.openblasCore])"
     }
 
     public var entries: [Entry] = []
@@ -50,22 +58,28 @@ public struct ResultComparison {
     public var comparableCount: Int { entries.filter { ![.new, .missing, .refused].contains($0.verdict) }.count }
 
     public init(baseline: [ResultRow], current: [ResultRow], options: Options = Options()) {
+        // Rows match by configuration; when a side holds several machines (a merged CSV), by
+        // configuration and machine, so each machine is compared with itself.
+        func machines(_ rows: [ResultRow]) -> Set<String> { Set(rows.map(Self.machineLabel)) }
+        let perMachine = machines(baseline).count > 1 || machines(current).count > 1
+        func key(_ row: ResultRow) -> String { perMachine ? row.configurationKey + "|" + Self.machineLabel(row) : row.configurationKey }
         var baselineByKey: [String: ResultRow] = [:]
         var order: [String] = []
         for row in baseline {
-            let key = row.configurationKey
+            let key = key(row)
             if baselineByKey[key] == nil { order.append(key) }
             baselineByKey[key] = row // a later (resumed) row wins
         }
         var currentByKey: [String: ResultRow] = [:]
         for row in current {
-            let key = row.configurationKey
+            let key = key(row)
             if currentByKey[key] == nil && baselineByKey[key] == nil { order.append(key) }
             currentByKey[key] = row
         }
         for key in order {
             let base = baselineByKey[key], now = currentByKey[key]
-            let label = Self.label(now ?? base!)
+            let row = now ?? base!
+            let label = Self.label(row) + (perMachine ? " @ \(Self.machineLabel(row))" : "")
             guard let base else {
                 entries.append(Entry(key: key, label: label, verdict: .new, notes: ["only in the current CSV"]))
                 continue
@@ -90,8 +104,10 @@ public struct ResultComparison {
                     }
                 }
             }
-            let entry = Self.compare(base, now, key: key, label: label, options: options,
+            var entry = Self.compare(base, now, key: key, label: label, options: options,
                                      machineNote: differences.isEmpty ? nil : "different machine: " + differences.joined(separator: ", "))
+            entry.baselineMachine = Self.machineLabel(base)
+            entry.currentMachine = Self.machineLabel(now)
             if base.kind == .time && base.status == .ok && now.status == .ok {
                 let (n1, n2) = (base.rawWallTimesSeconds.count, now.rawWallTimesSeconds.count)
                 if n1 > 0 && n2 > 0 && MannWhitneyU.smallestPValue(n1, n2) >= options.alpha {
@@ -173,7 +189,7 @@ public struct ResultComparison {
         return entry
     }
 
-    static func label(_ row: ResultRow) -> String {
+    public static func label(_ row: ResultRow) -> String {
         var parts = [row[.variant]]
         if row.kind == .maxlen { parts.append("maxlen budget=\(row[.memoryBudget])") }
         parts.append("B\(row[.batch]) H\(row[.heads]) d\(row[.headDim])")
@@ -202,6 +218,18 @@ public enum ComparisonReport {
         func ratio(_ x: Double?) -> String { x.map { String(format: "%.3f", $0) } ?? "" }
         func p(_ x: Double?) -> String { x.map { String(format: "%.3g", $0) } ?? "" }
         func int(_ x: Int?) -> String { x.map { $0 > 0 ? "+\($0)" : "\($0)" } ?? "" }
+        // Per machine pair: how many rows and the geometric mean of current / baseline time.
+        var pairs: [String: [Double]] = [:]
+        var pairOrder: [String] = []
+        for e in comparison.entries where !e.baselineMachine.isEmpty {
+            let pair = e.baselineMachine == e.currentMachine ? e.currentMachine : "\(e.baselineMachine) → \(e.currentMachine)"
+            if pairs[pair] == nil { pairOrder.append(pair); pairs[pair] = [] }
+            if let r = e.timeRatio, r > 0 { pairs[pair]!.append(r) }
+        }
+        func geometricMean(_ values: [Double]) -> String {
+            values.isEmpty ? "" : String(format: "%.3f", exp(values.map { log($0) }.reduce(0, +) / Double(values.count)))
+        }
+        let showMachines = pairOrder.count > 1 || comparison.entries.contains { !$0.baselineMachine.isEmpty && $0.baselineMachine != $0.currentMachine }
         let underpowered = comparison.underpowered.isEmpty ? [] : [
             String(format: "%d row(s) cannot reach p < %.3g with their repetition counts (exact Mann–Whitney), so a slowdown there is never called a regression: ",
                    comparison.underpowered.count, options.alpha) + comparison.underpowered.joined(separator: "; "),
@@ -229,6 +257,10 @@ public enum ComparisonReport {
                              int(e.maxSeqLenChange), e.notes.joined(separator: "; ")]
                 lines.append("| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |")
             }
+            if showMachines {
+                lines += ["", "#### Per machine", "", "| machine | rows timed | geometric mean time ratio (current / baseline) |", "|---|---:|---:|"]
+                for pair in pairOrder { lines.append("| \(pair) | \(pairs[pair]!.count) | \(geometricMean(pairs[pair]!)) |") }
+            }
             if !underpowered.isEmpty { lines += ["", "⚠️ " + underpowered[0]] }
             return lines.joined(separator: "\n") + "\n"
         case .text:
@@ -246,6 +278,9 @@ public enum ComparisonReport {
             lines.append("")
             lines.append("\(comparison.regressions > 0 ? "REGRESSION" : "no regression"): \(summary)")
             lines.append("(\(rule))")
+            if showMachines {
+                for pair in pairOrder { lines.append("machine \(pair): \(pairs[pair]!.count) rows timed, geometric mean time ratio \(geometricMean(pairs[pair]!))") }
+            }
             lines += underpowered
             return lines.joined(separator: "\n") + "\n"
         }
