@@ -4,19 +4,23 @@ import Testing
 
 /// Every kernel against the float64 reference on random shapes: lengths, head dimensions and
 /// blocks drawn independently (blocks larger than the sequence, N = 1, lengths that are not a
-/// multiple of the block), causal or not, with and without a padding mask. The fixed ragged
+/// multiple of the block), causal or not, with and without a padding mask, multi-head,
+/// grouped-query or multi-query, with and without a sliding window. The fixed ragged
 /// cases in KernelCorrectnessTests pin known edges; these look for the ones nobody listed.
 /// A failure prints the case, whose seed reproduces it.
 @Test(.tags(.kernels))
 func kernelsMatchReferenceOnRandomShapes() async throws {
     await propertyCheck(count: 60, input: Gen.int(in: 1...90), Gen.int(in: 1...90), Gen.int(in: 1...72),
-                        Gen.int(in: 1...80), Gen.int(in: 0...7)) { queryLength, keyLength, headDimension, block, flags in
+                        Gen.int(in: 1...80), Gen.int(in: 0...63)) { queryLength, keyLength, headDimension, block, flags in
         let causal = flags & 1 == 1
         let padded = flags & 2 == 2
         let threads = flags & 4 == 4 ? 2 : 1
+        let keyValueHeads = [4, 2, 1][(flags >> 3) % 3] // multi-head, GQA, MQA over 4 query heads
+        let window = flags & 32 == 32 ? 1 + (block * 7 + queryLength) % 40 : nil
         let testCase = KernelCase(
-            batch: 2, heads: 2, queryLength: queryLength, keyLength: keyLength, headDimension: headDimension,
+            batch: 2, heads: 4, queryLength: queryLength, keyLength: keyLength, headDimension: headDimension,
             causal: causal, validKeyLengths: padded ? [keyLength, keyLength / 2] : nil,
+            keyValueHeads: keyValueHeads, window: window,
             blocks: (block, max(1, 97 - block)), threads: threads,
             seed: UInt64(queryLength * 1_000_003 + keyLength * 1009 + headDimension * 31 + block + flags))
         for variant in AttentionVariant.allCases {

@@ -20,6 +20,8 @@ struct KernelCase: CustomStringConvertible {
     var headDimension: Int
     var causal = false
     var validKeyLengths: [Int]? = nil
+    var keyValueHeads: Int? = nil
+    var window: Int? = nil
     var blocks: (query: Int, key: Int) = (32, 32)
     var amplitude: Float = 1
     var scale: Float? = nil
@@ -28,20 +30,21 @@ struct KernelCase: CustomStringConvertible {
 
     var description: String {
         "B=\(batch) H=\(heads) Sq=\(queryLength) Skv=\(keyLength) d=\(headDimension) causal=\(causal) "
-            + "keyLengths=\(validKeyLengths.map { "\($0)" } ?? "none") blocks=\(blocks.query)x\(blocks.key) "
+            + "keyLengths=\(validKeyLengths.map { "\($0)" } ?? "none") kvHeads=\(keyValueHeads ?? heads) "
+            + "window=\(window.map(String.init) ?? "none") blocks=\(blocks.query)x\(blocks.key) "
             + "amplitude=\(amplitude) threads=\(threads) seed=\(seed)"
     }
 
     func problem() throws -> AttentionProblem {
         try AttentionProblem(batch: batch, heads: heads, queryLength: queryLength, keyLength: keyLength,
                              headDimension: headDimension, causal: causal, validKeyLengths: validKeyLengths,
-                             scale: scale)
+                             scale: scale, keyValueHeads: keyValueHeads, window: window)
     }
 
     func inputs() -> (AttentionTensor, AttentionTensor, AttentionTensor) {
         let q = AttentionTensor(batch: batch, heads: heads, sequenceLength: queryLength, headDimension: headDimension)
-        let k = AttentionTensor(batch: batch, heads: heads, sequenceLength: keyLength, headDimension: headDimension)
-        let v = AttentionTensor(batch: batch, heads: heads, sequenceLength: keyLength, headDimension: headDimension)
+        let k = AttentionTensor(batch: batch, heads: keyValueHeads ?? heads, sequenceLength: keyLength, headDimension: headDimension)
+        let v = AttentionTensor(batch: batch, heads: keyValueHeads ?? heads, sequenceLength: keyLength, headDimension: headDimension)
         q.fillRandom(seed: seed, amplitude: amplitude)
         k.fillRandom(seed: seed &+ 1, amplitude: amplitude)
         v.fillRandom(seed: seed &+ 2, amplitude: 1)

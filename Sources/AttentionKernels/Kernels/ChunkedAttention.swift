@@ -6,7 +6,9 @@
 ///   M = max_c m_c,  O = Σ_c e^{m_c−M}·exp_values_c / Σ_c e^{m_c−M}·exp_weights_c.
 /// It is not an online (streaming) update: every chunk summary of a query chunk is held at
 /// once, as in the paper. Like the paper's listing it visits every key chunk and applies the
-/// mask as a bias — masked chunks are computed, not skipped.
+/// mask as a bias — masked chunks are computed, not skipped: causal and sliding-window masks
+/// change the result, not the work (the window's chunks outside it are computed and weigh
+/// zero). Grouped-query K/V heads are read in place.
 ///
 /// Parallel tasks: (batch, head, query chunk). Workspace per worker: one Bq×Bk score block
 /// plus ⌈Skv/Bk⌉ summaries of Bq·(d + 2) floats, i.e. O(threads · Bq · Skv · d / Bk).
@@ -46,6 +48,7 @@ public struct ChunkedAttention: BlockedAttentionKernel {
         BLAS.withThreadCount(1) {
             ParallelFor.run(taskCount: taskCount, threadCount: workers) { task, worker in
                 let slice = task / queryChunks
+                let kvSlice = problem.keyValueSlice(ofQuerySlice: slice)
                 let b = slice / problem.heads
                 let rowStart = (task % queryChunks) * Bq
                 let rows = min(Bq, Nq - rowStart)
@@ -61,13 +64,13 @@ public struct ChunkedAttention: BlockedAttentionKernel {
                     let keyStart = c * Bk
                     let columns = min(Bk, Nk - keyStart)
                     BLAS.sgemm(.none, .transpose, m: rows, n: columns, k: d, alpha: scale,
-                               a: q, lda: d, b: K + (slice * Nk + keyStart) * d, ldb: d, beta: 0, c: S, ldc: columns)
+                               a: q, lda: d, b: K + (kvSlice * Nk + keyStart) * d, ldb: d, beta: 0, c: S, ldc: columns)
                     problem.maskScores(S, leadingDimension: columns, batch: b, rowStart: rowStart, rows: rows,
                                        keyStart: keyStart, columns: columns)
                     BlockExponentials.compute(scores: S, rows: rows, columns: columns,
                                               rowMaximum: maxima + c * Bq, rowSum: weights + c * Bq)
                     BLAS.sgemm(.none, .none, m: rows, n: d, k: columns, alpha: 1,
-                               a: S, lda: columns, b: V + (slice * Nk + keyStart) * d, ldb: d,
+                               a: S, lda: columns, b: V + (kvSlice * Nk + keyStart) * d, ldb: d,
                                beta: 0, c: values + c * Bq * d, ldc: d)
                 }
                 // Combine the summaries: global max, rescale, sum, divide.

@@ -56,9 +56,10 @@ public struct Flash1Attention: BlockedAttentionKernel {
         func step(slice: Int, keyBlock j: Int, queryBlock i: Int, worker: Int) {
             let b = slice / problem.heads
             let rowStart = i * Bq, rows = min(Bq, Nq - rowStart)
-            let keyStart = j * Bk
-            // Skip a wholly masked block; trim keys masked for every row of the block.
-            let keyEnd = min(keyStart + Bk, problem.visibleKeyEnd(batch: b, row: rowStart + rows - 1))
+            // Skip a wholly masked block; trim keys masked for every row of the block (beyond the
+            // last row's end, before the first row's window start).
+            let keyStart = max(j * Bk, problem.visibleKeyStart(batch: b, row: rowStart))
+            let keyEnd = min(j * Bk + Bk, problem.visibleKeyEnd(batch: b, row: rowStart + rows - 1))
             if keyEnd <= keyStart { return }
             let columns = keyEnd - keyStart
             let S = scratch.buffer(worker: worker)
@@ -70,12 +71,12 @@ public struct Flash1Attention: BlockedAttentionKernel {
             let m = mAll + slice * Nq + rowStart
             let l = lAll + slice * Nq + rowStart
             BLAS.sgemm(.none, .transpose, m: rows, n: columns, k: d, alpha: scale,
-                       a: q, lda: d, b: K + (slice * Nk + keyStart) * d, ldb: d, beta: 0, c: S, ldc: columns)
+                       a: q, lda: d, b: K + (problem.keyValueSlice(ofQuerySlice: slice) * Nk + keyStart) * d, ldb: d, beta: 0, c: S, ldc: columns)
             problem.maskScores(S, leadingDimension: columns, batch: b, rowStart: rowStart, rows: rows,
                                keyStart: keyStart, columns: columns)
             BlockExponentials.compute(scores: S, rows: rows, columns: columns, rowMaximum: blockMax, rowSum: blockSum)
             BLAS.sgemm(.none, .none, m: rows, n: d, k: columns, alpha: 1,
-                       a: S, lda: columns, b: V + (slice * Nk + keyStart) * d, ldb: d, beta: 0, c: PV, ldc: d)
+                       a: S, lda: columns, b: V + (problem.keyValueSlice(ofQuerySlice: slice) * Nk + keyStart) * d, ldb: d, beta: 0, c: PV, ldc: d)
             for r in 0..<rows {
                 let mTilde = blockMax[r]
                 if mTilde == -.infinity { continue }

@@ -6,10 +6,11 @@
 ///   l ← l·e^{m−m'} + rowsum P,  O_i ← O_i·e^{m−m'} + P·V_j,
 /// and O_i is divided by l once, after the last block (deferred normalisation). The rescale is
 /// skipped when a row's maximum does not change. Keys every row of the query block sees (rounded
-/// down to a multiple of 16) are processed in whole Bk blocks without a mask; keys no row sees
-/// are never computed; the causal triangle between is processed in 32-row groups, each trimmed
-/// to its own last visible key and masked element-wise. Causal tasks are handed out longest
-/// first across all (batch, head) slices.
+/// to multiples of 16) are processed in whole Bk blocks without a mask; keys no row sees are
+/// never computed, so a sliding window of W keys costs O(N·W), not O(N²); the masked bands at
+/// the causal diagonal and the window's lower edge are processed in 32-row groups, each
+/// trimmed to its own rows' keys and masked element-wise. Causal tasks are handed out longest
+/// first across all (batch, head) slices. Grouped-query K/V heads are read in place.
 ///
 /// Workspace per worker: one Bq×Bk score block plus 2·Bq row statistics (m, l); O_i lives in
 /// the output. Memory is O(threads · Bq · Bk), independent of the sequence length.
@@ -55,8 +56,8 @@ public struct Flash2Attention: BlockedAttentionKernel {
                 let rows = min(Bq, Nq - rowStart)
                 let q = Q + (slice * Nq + rowStart) * d
                 let o = O + (slice * Nq + rowStart) * d
-                let k = K + slice * Nk * d
-                let v = V + slice * Nk * d
+                let k = K + problem.keyValueSlice(ofQuerySlice: slice) * Nk * d
+                let v = V + problem.keyValueSlice(ofQuerySlice: slice) * Nk * d
                 let S = scratch.buffer(worker: worker)
                 let m = S + Bq * Bk
                 let l = m + Bq
@@ -80,31 +81,39 @@ public struct Flash2Attention: BlockedAttentionKernel {
                                a: S, lda: columns, b: v + keyStart * d, ldb: d, beta: 1, c: go, ldc: d)
                 }
 
-                // Keys every row of the block sees (the first row sees the fewest), rounded
-                // down to a multiple of 16 so the triangle's columns stay SIMD-aligned: whole
-                // blocks, no mask. Keys beyond the last row's end are masked for every row and
-                // never computed.
-                let firstRowEnd = problem.visibleKeyEnd(batch: b, row: rowStart)
-                let lastRowEnd = problem.visibleKeyEnd(batch: b, row: rowStart + rows - 1)
-                let sharedEnd = firstRowEnd == lastRowEnd ? firstRowEnd : firstRowEnd / 16 * 16
-                var keyStart = 0
-                while keyStart < sharedEnd {
+                // Keys every row of the block sees — from the last row's window start (rounded up)
+                // to the first row's end (rounded down), multiples of 16 so the masked columns
+                // stay SIMD-aligned — go in whole blocks without a mask. Keys no row sees are never
+                // computed. The two masked bands beside them (the window's lower edge, the causal
+                // diagonal) go in groups of `diagonalGroupRows` rows, each trimmed to its own rows'
+                // keys and masked element-wise, so a band costs one small group per block.
+                let firstStart = problem.visibleKeyStart(batch: b, row: rowStart)
+                let lastStart = problem.visibleKeyStart(batch: b, row: rowStart + rows - 1)
+                let firstEnd = problem.visibleKeyEnd(batch: b, row: rowStart)
+                let lastEnd = problem.visibleKeyEnd(batch: b, row: rowStart + rows - 1)
+                let sharedStart = firstStart == lastStart ? lastStart : (lastStart + 15) / 16 * 16
+                let sharedEnd = firstEnd == lastEnd ? firstEnd : firstEnd / 16 * 16
+                let hasShared = sharedStart < sharedEnd
+                var keyStart = sharedStart
+                while hasShared && keyStart < sharedEnd {
                     let columns = min(Bk, sharedEnd - keyStart)
                     step(groupStart: 0, groupRows: rows, keyStart: keyStart, columns: columns, masked: false)
                     keyStart += columns
                 }
-                // The causal triangle (keys sharedEnd..<end of the last row): groups of
-                // `diagonalGroupRows` rows, each trimmed to its own last row's end and masked
-                // element-wise, so the masked half costs one small group per block.
                 var groupStart = 0
                 while groupStart < rows {
                     let gRows = min(Self.diagonalGroupRows, rows - groupStart)
-                    let groupEnd = problem.visibleKeyEnd(batch: b, row: rowStart + groupStart + gRows - 1)
-                    var keyStart = sharedEnd
-                    while keyStart < groupEnd {
-                        let columns = min(Bk, groupEnd - keyStart)
-                        step(groupStart: groupStart, groupRows: gRows, keyStart: keyStart, columns: columns, masked: true)
-                        keyStart += columns
+                    let groupLow = problem.visibleKeyStart(batch: b, row: rowStart + groupStart)
+                    let groupHigh = problem.visibleKeyEnd(batch: b, row: rowStart + groupStart + gRows - 1)
+                    let bands = hasShared ? [(groupLow, min(sharedStart, groupHigh)), (max(sharedEnd, groupLow), groupHigh)]
+                                          : [(groupLow, groupHigh)]
+                    for (bandStart, bandEnd) in bands {
+                        var keyStart = bandStart
+                        while keyStart < bandEnd {
+                            let columns = min(Bk, bandEnd - keyStart)
+                            step(groupStart: groupStart, groupRows: gRows, keyStart: keyStart, columns: columns, masked: true)
+                            keyStart += columns
+                        }
                     }
                     groupStart += gRows
                 }

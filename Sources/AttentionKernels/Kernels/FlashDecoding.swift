@@ -7,72 +7,112 @@
 ///   M = max_s L_s,  O = Σ_s e^{L_s−M}·O_s / Σ_s e^{L_s−M}.
 /// With a single query row, the products are matrix–vector (`sgemv`): each task streams its
 /// K and V rows once, so decode runs at memory speed. Splits are chosen so there are at least
-/// four tasks per thread (capped by the number of key blocks); groups wholly masked are skipped.
+/// four tasks per thread (capped by the number of key blocks); only the keys some row of the
+/// task sees are split (a sliding window's earlier keys are never read).
 ///
-/// Workspace: partials B·H·Sq·splits·(d + 1) floats plus, per worker, one Bq×Bk score block
-/// and 2·Bq row statistics.
+/// Grouped-query attention: when the whole query fits one block (Bq ≥ Sq), the G = H/H_kv query
+/// heads sharing a K/V head are stacked into one block of G·Sq rows (they are adjacent in Q
+/// and O), so each K/V block is read once per group and multiplied by a G·Sq-row matrix with
+/// sgemm instead of G matrix–vector products: G times the work per byte read.
+///
+/// Workspace: partials B·H·Sq·splits·(d + 1) floats plus, per worker, one R×Bk score block and
+/// 2·R row statistics, R = G·Sq when heads are stacked, else Bq.
 public struct FlashDecoding: BlockedAttentionKernel {
     public let blocks: BlockSizes
     public var variant: AttentionVariant { .decode }
 
     public init(blockSizes: BlockSizes) { blocks = blockSizes }
 
+    /// How tasks see the problem: slices of rows sharing one K/V head, cut into row blocks.
+    struct Layout {
+        /// Query heads of a group are stacked into one block (Bq ≥ Sq and G > 1).
+        let stacked: Bool
+        let slices: Int
+        let rowsPerSlice: Int
+        let blockRows: Int
+        var rowBlocks: Int { (rowsPerSlice + blockRows - 1) / blockRows }
+
+        init(_ p: AttentionProblem, queryBlock bq: Int) {
+            stacked = p.groupSize > 1 && bq >= p.queryLength
+            slices = p.batch * (stacked ? p.keyValueHeads : p.heads)
+            rowsPerSlice = stacked ? p.groupSize * p.queryLength : p.queryLength
+            blockRows = stacked ? rowsPerSlice : bq
+        }
+    }
+
+    /// Keys the splits divide: those visible to some query row.
+    static func keySpan(_ p: AttentionProblem) -> Int {
+        p.window.map { min(p.keyLength, $0 + p.queryLength - 1) } ?? p.keyLength
+    }
+
     /// The number of key/value groups for this problem and thread count.
     public func splitCount(_ p: AttentionProblem, threadCount: Int) -> Int {
         let (bq, bk) = effectiveBlocks(p)
-        let keyBlocks = (p.keyLength + bk - 1) / bk
-        let baseTasks = p.batch * p.heads * ((p.queryLength + bq - 1) / bq)
+        let layout = Layout(p, queryBlock: bq)
+        let keyBlocks = (Self.keySpan(p) + bk - 1) / bk
+        let baseTasks = layout.slices * layout.rowBlocks
         let wanted = (4 * max(1, threadCount) + baseTasks - 1) / baseTasks
         return max(1, min(keyBlocks, wanted))
     }
 
     public func workspaceBytes(_ problem: AttentionProblem, threadCount: Int) -> Int {
         let (bq, bk) = effectiveBlocks(problem)
+        let rows = Layout(problem, queryBlock: bq).blockRows
         let splits = splitCount(problem, threadCount: threadCount)
         let partials = problem.batch * problem.heads * problem.queryLength * splits * (problem.headDimension + 1)
-        return 4 * (partials + max(1, threadCount) * (bq * bk + 2 * bq))
+        return 4 * (partials + max(1, threadCount) * (rows * bk + 2 * rows))
     }
 
     public func run(_ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
                     output: AttentionTensor, threadCount: Int) {
         problem.preconditionShapes(query: query, key: key, value: value, output: output)
-        // Names: Bq/Bk = block rows, d = headDimension, S = scores, m/l = row max/sum,
-        // P_O/P_L = partial outputs and their log-sum-exps, indexed [slice, split, row].
+        // Names: R = rows per block, Bk = key block, d = headDimension, S = scores, m/l = row
+        // max/sum, P_O/P_L = partial outputs and their log-sum-exps, indexed [slice, split, row].
         let (Bq, Bk) = effectiveBlocks(problem)
+        let layout = Layout(problem, queryBlock: Bq)
+        let R = layout.blockRows, rowsPerSlice = layout.rowsPerSlice, slices = layout.slices
         let d = problem.headDimension
         let Nq = problem.queryLength, Nk = problem.keyLength
-        let slices = problem.batch * problem.heads
-        let queryBlocks = (Nq + Bq - 1) / Bq
-        let keyBlocks = (Nk + Bk - 1) / Bk
         let splits = splitCount(problem, threadCount: threadCount)
-        let blocksPerSplit = (keyBlocks + splits - 1) / splits
         let workers = max(1, threadCount)
-        let scratch = WorkerScratch(workers: workers, floatsPerWorker: Bq * Bk + 2 * Bq)
-        let partialStore = WorkerScratch(workers: 1, floatsPerWorker: slices * splits * Nq * (d + 1))
+        let scratch = WorkerScratch(workers: workers, floatsPerWorker: R * Bk + 2 * R)
+        let partialStore = WorkerScratch(workers: 1, floatsPerWorker: slices * splits * rowsPerSlice * (d + 1))
         let P_O = partialStore.buffer(worker: 0)
-        let P_L = P_O + slices * splits * Nq * d
+        let P_L = P_O + slices * splits * rowsPerSlice * d
         let Q = query.baseAddress, K = key.baseAddress, V = value.baseAddress, O = output.baseAddress
         let scale = problem.scale
+        let H = problem.heads, Hkv = problem.keyValueHeads, G = problem.groupSize
+
+        // Row 0 of a slice in Q and O, and its K/V slice.
+        func queryOffset(_ slice: Int) -> Int {
+            layout.stacked ? ((slice / Hkv) * H + (slice % Hkv) * G) * Nq * d : slice * Nq * d
+        }
+        func keyValueSlice(_ slice: Int) -> Int { layout.stacked ? slice : problem.keyValueSlice(ofQuerySlice: slice) }
+        func batch(_ slice: Int) -> Int { layout.stacked ? slice / Hkv : slice / H }
 
         BLAS.withThreadCount(1) {
-            ParallelFor.run(taskCount: slices * queryBlocks * splits, threadCount: workers) { task, worker in
+            ParallelFor.run(taskCount: slices * layout.rowBlocks * splits, threadCount: workers) { task, worker in
                 let split = task % splits
-                let queryBlock = (task / splits) % queryBlocks
-                let slice = task / (splits * queryBlocks)
-                let b = slice / problem.heads
-                let rowStart = queryBlock * Bq, rows = min(Bq, Nq - rowStart)
-                let partialO = P_O + ((slice * splits + split) * Nq + rowStart) * d
-                let partialL = P_L + (slice * splits + split) * Nq + rowStart
-                let groupStart = split * blocksPerSplit * Bk
-                let groupEnd = min(Nk, (split + 1) * blocksPerSplit * Bk,
-                                   problem.visibleKeyEnd(batch: b, row: rowStart + rows - 1))
+                let rowBlock = (task / splits) % layout.rowBlocks
+                let slice = task / (splits * layout.rowBlocks)
+                let b = batch(slice)
+                let rowStart = rowBlock * R, rows = min(R, rowsPerSlice - rowStart)
+                let partialO = P_O + ((slice * splits + split) * rowsPerSlice + rowStart) * d
+                let partialL = P_L + (slice * splits + split) * rowsPerSlice + rowStart
+                // The keys some row of the block sees, cut into `splits` runs of whole blocks.
+                let (firstPosition, lastPosition) = layout.stacked ? (0, Nq - 1) : (rowStart, rowStart + rows - 1)
+                let spanStart = problem.visibleKeyStart(batch: b, row: firstPosition)
+                let spanEnd = problem.visibleKeyEnd(batch: b, row: lastPosition)
+                let blocksPerSplit = (max(0, spanEnd - spanStart) + Bk * splits - 1) / (Bk * splits)
+                let groupStart = spanStart + split * blocksPerSplit * Bk
+                let groupEnd = min(spanEnd, groupStart + blocksPerSplit * Bk)
                 partialO.update(repeating: 0, count: rows * d)
-                let q = Q + (slice * Nq + rowStart) * d
-                let k = K + slice * Nk * d
-                let v = V + slice * Nk * d
+                let q = Q + queryOffset(slice) + rowStart * d
+                let k = K + keyValueSlice(slice) * Nk * d
+                let v = V + keyValueSlice(slice) * Nk * d
                 let S = scratch.buffer(worker: worker)
-                let m = S + Bq * Bk
-                let l = m + Bq
+                let m = S + R * Bk
+                let l = m + R
                 m.update(repeating: -.infinity, count: rows)
                 l.update(repeating: 0, count: rows)
                 var keyStart = groupStart
@@ -85,8 +125,13 @@ public struct FlashDecoding: BlockedAttentionKernel {
                         BLAS.sgemm(.none, .transpose, m: rows, n: columns, k: d, alpha: scale,
                                    a: q, lda: d, b: k + keyStart * d, ldb: d, beta: 0, c: S, ldc: columns)
                     }
-                    problem.maskScores(S, leadingDimension: columns, batch: b, rowStart: rowStart, rows: rows,
-                                       keyStart: keyStart, columns: columns)
+                    if layout.stacked {
+                        problem.maskGroupedScores(S, leadingDimension: columns, batch: b, rowStart: rowStart, rows: rows,
+                                                  keyStart: keyStart, columns: columns)
+                    } else {
+                        problem.maskScores(S, leadingDimension: columns, batch: b, rowStart: rowStart, rows: rows,
+                                           keyStart: keyStart, columns: columns)
+                    }
                     OnlineSoftmax.step(scores: S, rows: rows, columns: columns, output: partialO, headDimension: d,
                                        rowMaximum: m, rowSum: l)
                     if rows == 1 {
@@ -110,19 +155,19 @@ public struct FlashDecoding: BlockedAttentionKernel {
 
             // Merge the partials of each query row by log-sum-exp.
             ParallelFor.run(taskCount: slices, threadCount: workers) { slice, _ in
-                for row in 0..<Nq {
-                    let out = O + (slice * Nq + row) * d
+                for row in 0..<rowsPerSlice {
+                    let out = O + queryOffset(slice) + row * d
                     RowOperations.fill(out, count: d, with: 0)
                     var M = -Float.infinity
-                    for s in 0..<splits { M = max(M, P_L[(slice * splits + s) * Nq + row]) }
+                    for s in 0..<splits { M = max(M, P_L[(slice * splits + s) * rowsPerSlice + row]) }
                     if M == -.infinity { continue }
                     var total: Float = 0
                     for s in 0..<splits {
-                        let L = P_L[(slice * splits + s) * Nq + row]
+                        let L = P_L[(slice * splits + s) * rowsPerSlice + row]
                         if L == -.infinity { continue }
                         let w = scalarExp(L - M)
                         total += w
-                        RowOperations.combine(out, times: 1, plus: P_O + ((slice * splits + s) * Nq + row) * d,
+                        RowOperations.combine(out, times: 1, plus: P_O + ((slice * splits + s) * rowsPerSlice + row) * d,
                                               times: w, count: d)
                     }
                     RowOperations.scale(out, count: d, by: 1 / total)

@@ -1,7 +1,9 @@
 /// Naive attention, the reference point every other variant is judged against.
 ///
 /// S = scale · Q·Kᵀ is materialised for the whole problem ([batch, heads, Sq, Skv] floats),
-/// masked with −∞, soft-maxed row by row (max, exp and sum fused), then O = P·V.
+/// masked with −∞ (causal, window and padding masks alike: every pair is computed), soft-maxed
+/// row by row (max, exp and sum fused), then O = P·V. With grouped-query attention each query
+/// head's products read its shared K/V head in place.
 /// Workspace: 4 · B · H · Sq · Skv bytes, i.e. O(N²) memory.
 ///
 /// Parallel strategy, chosen honestly per call: when there are at least two (batch, head)
@@ -52,7 +54,7 @@ public struct NaiveAttention: AttentionKernel {
 
         @inline(__always) func scores(_ slice: Int) { // S_slice = scale · Q Kᵀ
             BLAS.sgemm(.none, .transpose, m: Nq, n: Nk, k: d, alpha: scale,
-                       a: Q + slice * Nq * d, lda: d, b: K + slice * Nk * d, ldb: d,
+                       a: Q + slice * Nq * d, lda: d, b: K + problem.keyValueSlice(ofQuerySlice: slice) * Nk * d, ldb: d,
                        beta: 0, c: S + slice * Nq * Nk, ldc: Nk)
         }
         @inline(__always) func softmaxRows(_ slice: Int, _ rows: Range<Int>) {
@@ -70,7 +72,7 @@ public struct NaiveAttention: AttentionKernel {
         }
         @inline(__always) func values(_ slice: Int) { // O_slice = P V
             BLAS.sgemm(.none, .none, m: Nq, n: d, k: Nk, alpha: 1,
-                       a: S + slice * Nq * Nk, lda: Nk, b: V + slice * Nk * d, ldb: d,
+                       a: S + slice * Nq * Nk, lda: Nk, b: V + problem.keyValueSlice(ofQuerySlice: slice) * Nk * d, ldb: d,
                        beta: 0, c: O + slice * Nq * d, ldc: d)
         }
 

@@ -12,23 +12,23 @@ public enum ReferenceAttention {
     public static func row(_ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor,
                            value: AttentionTensor, batch b: Int, head h: Int, row i: Int) -> [Double] {
         let d = problem.headDimension
-        let end = problem.visibleKeyEnd(batch: b, row: i)
+        let start = problem.visibleKeyStart(batch: b, row: i), end = problem.visibleKeyEnd(batch: b, row: i)
         var result = [Double](repeating: 0, count: d)
-        if end == 0 { return result }
+        if end <= start { return result }
         let q = query.headPointer(batch: b, head: h) + i * d
-        let k = key.headPointer(batch: b, head: h)
-        let v = value.headPointer(batch: b, head: h)
+        let k = key.headPointer(batch: b, head: h / problem.groupSize)
+        let v = value.headPointer(batch: b, head: h / problem.groupSize)
         let scale = Double(problem.scale)
         var scores = [Double](repeating: 0, count: end)
         var maximum = -Double.infinity
-        for j in 0..<end {
+        for j in start..<end {
             var dot = 0.0
             for c in 0..<d { dot += Double(q[c]) * Double(k[j * d + c]) }
             scores[j] = dot * scale
             maximum = Swift.max(maximum, scores[j])
         }
         var sum = 0.0
-        for j in 0..<end {
+        for j in start..<end {
             let w = exp(scores[j] - maximum)
             sum += w
             for c in 0..<d { result[c] += w * Double(v[j * d + c]) }
