@@ -15,7 +15,7 @@ struct EvalCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Query tensor .npy, shape [batch, heads, seq_q, head_dim].")
     var query: String
 
-    @Option(parsing: .unconditional, help: "Key tensor .npy, shape [batch, heads, seq_kv, head_dim].")
+    @Option(parsing: .unconditional, help: "Key tensor .npy, shape [batch, kv_heads, seq_kv, head_dim]; kv_heads divides the query's heads (grouped-query attention).")
     var key: String
 
     @Option(parsing: .unconditional, help: "Value tensor .npy, same shape as the key.")
@@ -29,6 +29,9 @@ struct EvalCommand: ParsableCommand {
 
     @Option(name: .customLong("key-lengths"), parsing: .unconditional, help: "Valid key length per batch element, comma-separated (padding mask).")
     var keyLengths: String?
+
+    @Option(parsing: .unconditional, help: "Sliding window in keys (causal: query i sees keys i−W < j ≤ i).")
+    var window: Int?
 
     @Option(name: .customLong("block-q"), parsing: .unconditional, help: "Query block size, or 'auto' (the rule sweep uses).",
             transform: { try BlockAxisChoice.parse($0, flag: "--block-q") })
@@ -59,9 +62,13 @@ struct EvalCommand: ParsableCommand {
         let q = try load(query, flag: "--query")
         let k = try load(key, flag: "--key")
         let v = try load(value, flag: "--value")
-        if q.shape[0] != k.shape[0] || q.shape[1] != k.shape[1] {
-            throw UserError("--key: '\(key)' has batch and heads \(Array(k.shape[0..<2])); expected the query's \(Array(q.shape[0..<2]))")
+        if q.shape[0] != k.shape[0] {
+            throw UserError("--key: '\(key)' has batch \(k.shape[0]); expected the query's batch \(q.shape[0])")
         }
+        if q.shape[1] % k.shape[1] != 0 {
+            throw UserError("--key: '\(key)' has \(k.shape[1]) heads, which does not divide the query's \(q.shape[1]); expected a divisor of \(q.shape[1]) (\((1...q.shape[1]).filter { q.shape[1] % $0 == 0 }.map(String.init).joined(separator: ", ")))")
+        }
+        if let window, window < 1 { throw UserError("--window: invalid value '\(window)'; expected a window of at least 1 key") }
         if q.shape[3] != k.shape[3] {
             throw UserError("--key: '\(key)' has head_dim \(k.shape[3]); expected the query's head_dim \(q.shape[3])")
         }
@@ -74,7 +81,8 @@ struct EvalCommand: ParsableCommand {
         let problem: AttentionProblem
         do {
             problem = try AttentionProblem(batch: q.shape[0], heads: q.shape[1], queryLength: q.shape[2], keyLength: k.shape[2],
-                                           headDimension: q.shape[3], causal: causal, validKeyLengths: lengths, scale: scale)
+                                           headDimension: q.shape[3], causal: causal, validKeyLengths: lengths, scale: scale,
+                                           keyValueHeads: k.shape[1], window: window)
         } catch {
             throw UserError(lengths != nil ? "--key-lengths: \(error)" : "\(error)")
         }

@@ -35,8 +35,11 @@ struct MaxLenCommand: ParsableCommand {
         let settings = try budget.resolve(fixedQueryLength: queryChoice[0])
         // Blocks for `auto` are chosen at a nominal length; the search sets the lengths itself.
         let nominal = 4096
+        if case .explicit = resolved.keyLengths {
+            throw UserError("--key-lengths: maxlen varies the sequence length, so fixed lengths cannot apply; use 'full' or 'ragged'")
+        }
         let shard = try sharding.resolve()
-        let grid = try resolved.configurations(shapes: [(query: queryChoice[0] ?? nominal, key: nominal)]).map {
+        let grid = try resolved.configurations(shapes: [(query: queryChoice[0] ?? nominal, key: nominal)], seed: seed).map {
             $0.with(queryLength: 0, keyLength: 0)
         }
         // Every search costs about the same: the shards get equal numbers of them.

@@ -72,7 +72,7 @@ struct SweepCommand: ParsableCommand {
 
         let shard = try sharding.resolve()
         let shapes = lengths.flatMap { n in queryChoices.map { (query: $0 ?? n, key: n) } }
-        let grid = try resolved.configurations(shapes: shapes, naiveStrategies: strategies)
+        let grid = try resolved.configurations(shapes: shapes, naiveStrategies: strategies, seed: seed)
         var maxlenGrid: [SweepConfiguration] = []
         if maximumSequenceLength {
             for c in grid where c.queryLength == c.keyLength {

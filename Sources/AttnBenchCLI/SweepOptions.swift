@@ -42,6 +42,18 @@ struct ShapeOptions: ParsableArguments {
             transform: { try BlockAxisChoice.parse($0, flag: "--block-kv") })
     var blockKey: BlockAxisChoice?
 
+    @Option(name: .customLong("kv-heads"), parsing: .unconditional, help: "Key/value heads, a list; each must divide every --heads value (grouped-query attention; 1 = multi-query). Default: as many as --heads.")
+    var keyValueHeads: String?
+
+    @Option(parsing: .unconditional, help: "Sliding windows in keys, a list; 'none' for full attention. A window is causal: query i sees keys i−W < j ≤ i.")
+    var window: String?
+
+    @Option(name: .customLong("key-lengths"), parsing: .unconditional, help: "Valid keys per batch element: 'full' (default), 'ragged' (each drawn from [seq_kv/2, seq_kv] by --seed, as a batch of decodes with different contexts), or one length per batch element, comma-separated.")
+    var keyLengths: String?
+
+    @Option(parsing: .unconditional, help: "Model presets, comma-separated (attnbench models lists them): heads, kv heads, head_dim, window and causal from the model's published configuration. Explicit flags override them.")
+    var model: String?
+
     @Option(name: .customLong("blas-core"), parsing: .unconditional, help: "OpenBLAS cores to run, comma-separated: 'env' (what the environment selects) or core names (Haswell, SkylakeX, Cooperlake, Zen, ...). Each runs in child processes with OPENBLAS_CORETYPE set for them alone.")
     var blasCore: String?
 }
@@ -50,9 +62,15 @@ struct ShapeOptions: ParsableArguments {
 struct ResolvedShape {
     var variants: [AttentionVariant]?
     var batches: [Int]
-    var heads: [Int]
-    var headDimensions: [Int]
-    var causal: [Bool]
+    /// nil: from the model, else the preset default.
+    var heads: [Int]?
+    var keyValueHeads: [Int]?
+    var headDimensions: [Int]?
+    var windows: [Int?]?
+    var causal: [Bool]?
+    var models: [ModelPreset?]
+    var keyLengths: KeyLengthChoice
+    var defaults: Preset
     var threads: [Int]
     var queryBlocks: BlockAxisChoice
     var keyBlocks: BlockAxisChoice
@@ -64,10 +82,15 @@ struct ResolvedShape {
                 try ListParsing.names($0, flag: "--variants", allowed: AttentionVariant.allCases.map(\.rawValue))
                     .map { AttentionVariant(rawValue: $0)! }
             } ?? defaults.variants
+            self.defaults = defaults
             batches = try ListParsing.integers(o.batch ?? defaults.batch, flag: "--batch")
-            heads = try ListParsing.integers(o.heads ?? defaults.heads, flag: "--heads")
-            headDimensions = try ListParsing.integers(o.headDimension ?? defaults.headDimension, flag: "--head-dim")
-            causal = (o.causal ?? defaults.causal).values
+            heads = try o.heads.map { try ListParsing.integers($0, flag: "--heads") }
+            keyValueHeads = try o.keyValueHeads.map { try ListParsing.integers($0, flag: "--kv-heads") }
+            headDimensions = try o.headDimension.map { try ListParsing.integers($0, flag: "--head-dim") }
+            windows = try o.window.map { try Self.parseWindows($0) }
+            causal = o.causal?.values
+            models = try o.model.map { try Self.parseModels($0) } ?? [nil]
+            keyLengths = .full
             threads = try (o.threads ?? defaults.threads).map { try ListParsing.integers($0, flag: "--threads") } ?? [Self.coreCount]
             let both = o.blockSize ?? .automatic
             queryBlocks = o.blockQuery ?? both
@@ -78,6 +101,72 @@ struct ResolvedShape {
         }
         for t in threads where t > 256 {
             throw UserError("--threads: invalid value '\(t)'; expected a thread count between 1 and 256")
+        }
+        if let text = o.keyLengths { keyLengths = try Self.parseKeyLengths(text, batches: batches) }
+        if let windows, windows.contains(where: { $0 != nil }), o.causal == .off {
+            throw UserError("--window: a sliding window is causal (query i sees keys i−W < j ≤ i); drop --causal off or use --window none")
+        }
+        for model in models {
+            for h in heads ?? [model?.heads ?? 0] where h > 0 {
+                for kv in keyValueHeads ?? [] where kv < 1 || h % kv != 0 {
+                    throw UserError("--kv-heads: invalid value '\(kv)'; expected a divisor of the \(h) query heads (\((1...h).filter { h % $0 == 0 }.map(String.init).joined(separator: ", ")))")
+                }
+                if keyValueHeads == nil, let model, h % model.keyValueHeads != 0 {
+                    throw UserError("--heads: invalid value '\(h)' for --model \(model.name) (\(model.keyValueHeads) K/V heads); expected a multiple of \(model.keyValueHeads), or give --kv-heads")
+                }
+            }
+        }
+    }
+
+    /// The shape of one model (or none): explicit flags, else the model, else the preset.
+    struct ModelShape {
+        var heads: [Int], headDimensions: [Int], windows: [Int?], causal: [Bool]
+        /// K/V heads for a head count.
+        var keyValueHeads: (Int) -> [Int]
+    }
+
+    func shape(of model: ModelPreset?) throws -> ModelShape {
+        let defaultHeads = try ListParsing.integers(defaults.heads, flag: "--heads")
+        let defaultDimensions = try ListParsing.integers(defaults.headDimension, flag: "--head-dim")
+        return ModelShape(
+            heads: heads ?? model.map { [$0.heads] } ?? defaultHeads,
+            headDimensions: headDimensions ?? model.map { [$0.headDimension] } ?? defaultDimensions,
+            windows: windows ?? [model?.window],
+            causal: causal ?? model.map { [$0.causal] } ?? defaults.causal.values,
+            keyValueHeads: { h in keyValueHeads ?? [model.map { h % $0.keyValueHeads == 0 ? $0.keyValueHeads : h } ?? h] })
+    }
+
+    /// "none,4096" → [nil, 4096].
+    static func parseWindows(_ text: String) throws -> [Int?] {
+        try text.split(separator: ",", omittingEmptySubsequences: false).map { part -> Int? in
+            let item = part.trimmingSpaces().lowercased()
+            if item == "none" { return nil }
+            guard let value = try? ListParsing.integers(item, flag: "--window").first, !item.isEmpty else {
+                throw UserError("--window: invalid value '\(part)'; expected 'none' or a window of at least 1 key, e.g. none,4096")
+            }
+            return value
+        }
+    }
+
+    static func parseModels(_ text: String) throws -> [ModelPreset?] {
+        try text.split(separator: ",").map { part in
+            guard let model = ModelPreset.named(part.trimmingSpaces()) else {
+                throw UserError("--model: invalid value '\(part)'; expected one of \(ModelPreset.all.map(\.name).joined(separator: ", ")) (attnbench models)")
+            }
+            return model
+        }
+    }
+
+    static func parseKeyLengths(_ text: String, batches: [Int]) throws -> KeyLengthChoice {
+        switch text.trimmingSpaces().lowercased() {
+        case "full": return .full
+        case "ragged": return .ragged(seed: 0)
+        default:
+            let values = try parsingInput { try ListParsing.integers(text, flag: "--key-lengths", minimum: 0) }
+            if batches.contains(where: { $0 != values.count }) {
+                throw UserError("--key-lengths: invalid value '\(text)'; expected one length per batch element (--batch \(batches.map(String.init).joined(separator: ","))), 'full' or 'ragged'")
+            }
+            return .explicit(values)
         }
     }
 
@@ -101,30 +190,42 @@ struct ResolvedShape {
         return cores
     }
 
-    /// Every configuration of the grid — BLAS cores × threads × head_dim × batch × heads × causal
-    /// × `shapes` (query, key lengths) × variants × block pairs × naive strategies — in that
-    /// order, without duplicates. Variants default to all that apply (decode only for query
-    /// lengths ≤ 16).
-    func configurations(shapes: [(query: Int, key: Int)],
-                        naiveStrategies: [NaiveAttention.Strategy?] = [nil]) throws -> [SweepConfiguration] {
+    /// Every configuration of the grid — BLAS cores × threads × models × head_dim × batch × heads
+    /// × K/V heads × windows × causal × `shapes` (query, key lengths) × variants × block pairs ×
+    /// naive strategies — in that order, without duplicates. Variants default to all that apply
+    /// (decode only for query lengths ≤ 16). `seed` draws ragged key lengths.
+    func configurations(shapes: [(query: Int, key: Int)], naiveStrategies: [NaiveAttention.Strategy?] = [nil],
+                        seed: UInt64 = 0) throws -> [SweepConfiguration] {
         var result: [SweepConfiguration] = []
         var seen = Set<SweepConfiguration>()
+        let lengths: KeyLengthChoice
+        if case .ragged = keyLengths { lengths = .ragged(seed: seed) } else { lengths = keyLengths }
         for core in blasCores {
             for threads in threads {
-                for d in headDimensions {
-                    for b in batches {
-                        for h in heads {
-                            for causal in causal {
-                                for (nq, n) in shapes {
-                                    for variant in variants ?? AttentionVariant.allCases.filter({ $0 != .decode || nq <= SweepConfiguration.decodeMaximumQueryLength }) {
-                                        for blocks in try blockChoices(variant: variant, queryLength: nq, keyLength: n,
-                                                                      headDimension: d) {
-                                            for strategy in variant == .naive ? naiveStrategies : [nil] {
-                                                let c = SweepConfiguration(
-                                                    variant: variant, batch: b, heads: h, queryLength: nq, keyLength: n,
-                                                    headDimension: d, blocks: blocks, causal: causal, threads: threads,
-                                                    blasCore: core, naiveStrategy: strategy)
-                                                if seen.insert(c).inserted { result.append(c) }
+                for model in models {
+                    let shape = try shape(of: model)
+                    for d in shape.headDimensions {
+                        for b in batches {
+                            for h in shape.heads {
+                                for kv in shape.keyValueHeads(h) {
+                                    for window in shape.windows {
+                                        for causal in shape.causal {
+                                            for (nq, n) in shapes {
+                                                if case .explicit(let values) = lengths, let too = values.first(where: { $0 > n }) {
+                                                    throw UserError("--key-lengths: invalid value '\(too)'; expected lengths of at most the sequence length \(n)")
+                                                }
+                                                for variant in variants ?? AttentionVariant.allCases.filter({ $0 != .decode || nq <= SweepConfiguration.decodeMaximumQueryLength }) {
+                                                    for blocks in try blockChoices(variant: variant, queryLength: nq, keyLength: n, headDimension: d) {
+                                                        for strategy in variant == .naive ? naiveStrategies : [nil] {
+                                                            let c = SweepConfiguration(
+                                                                variant: variant, model: model?.name, batch: b, heads: h, keyValueHeads: kv,
+                                                                queryLength: nq, keyLength: n, headDimension: d, window: window,
+                                                                keyLengths: lengths, blocks: blocks, causal: causal, threads: threads,
+                                                                blasCore: core, naiveStrategy: strategy)
+                                                            if seen.insert(c).inserted { result.append(c) }
+                                                        }
+                                                    }
+                                                }
                                             }
                                         }
                                     }

@@ -100,9 +100,16 @@ final class SweepRunner {
 extension SweepConfiguration {
     /// A short human label for progress lines.
     var progressLabel: String {
-        var s = "\(variant.rawValue) B=\(batch) H=\(heads)"
+        var s = variant.rawValue + (model.map { " \($0)" } ?? "") + " B=\(batch) H=\(heads)"
+        if keyValueHeads != heads { s += " KV=\(keyValueHeads)" }
         if keyLength > 0 { s += " Sq=\(queryLength) Skv=\(keyLength)" }
         s += " d=\(headDimension)"
+        if let window { s += " window=\(window)" }
+        switch keyLengths {
+        case .full: break
+        case .ragged: s += " keys=ragged"
+        case .explicit(let values): s += " keys=\(values.map(String.init).joined(separator: ","))"
+        }
         if let blocks { s += " blocks=\(blocks.sizes.query)x\(blocks.sizes.key)\(blocks.automatic ? "(auto)" : "")" }
         s += " causal=\(causal ? "on" : "off") threads=\(threads)"
         if blasCore != "env" { s += " core=\(blasCore)" }

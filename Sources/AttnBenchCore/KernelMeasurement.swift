@@ -125,12 +125,11 @@ public enum KernelMeasurement {
     /// a kernel fails to write shows up as non-finite), all resident before anything is measured.
     static func makeTensors(_ problem: AttentionProblem, seed: UInt64)
         -> (AttentionTensor, AttentionTensor, AttentionTensor, AttentionTensor) {
-        func tensor(_ length: Int) -> AttentionTensor {
-            AttentionTensor(batch: problem.batch, heads: problem.heads, sequenceLength: length,
-                            headDimension: problem.headDimension)
+        func tensor(_ heads: Int, _ length: Int) -> AttentionTensor {
+            AttentionTensor(batch: problem.batch, heads: heads, sequenceLength: length, headDimension: problem.headDimension)
         }
-        let q = tensor(problem.queryLength), k = tensor(problem.keyLength)
-        let v = tensor(problem.keyLength), o = tensor(problem.queryLength)
+        let q = tensor(problem.heads, problem.queryLength), k = tensor(problem.keyValueHeads, problem.keyLength)
+        let v = tensor(problem.keyValueHeads, problem.keyLength), o = tensor(problem.heads, problem.queryLength)
         q.fillRandom(seed: seed)
         k.fillRandom(seed: seed &+ 1)
         v.fillRandom(seed: seed &+ 2)

@@ -12,7 +12,7 @@ extension SweepConfiguration {
     /// overflows (certainly too big).
     public var estimatedBytes: Int? {
         guard let problem = try? problem() else { return nil }
-        let tensors = 4.0 * Double(batch * heads) * Double(headDimension) * Double(2 * queryLength + 2 * keyLength)
+        let tensors = 4.0 * Double(batch) * Double(headDimension) * Double(2 * heads * queryLength + 2 * keyValueHeads * keyLength)
         let probe = Double(RooflineProbe.bytes(headDimension: headDimension, memoryRead: rooflineSampling.memoryRead))
         let total = tensors + Double(kernel().workspaceBytes(problem, threadCount: threads)) + probe
         return total < 9e18 ? Int(total) : Int.max

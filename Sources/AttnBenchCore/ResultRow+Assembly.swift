@@ -12,11 +12,16 @@ extension ResultRow {
         self.init()
         self.kind = kind
         self[.variant] = c.variant.rawValue
+        self[.model] = c.model ?? ""
         self[.batch] = String(c.batch)
         self[.heads] = String(c.heads)
+        self[.keyValueHeads] = String(c.keyValueHeads)
         self[.seqLenQ] = String(c.queryLength)
         self[.seqLenKV] = String(c.keyLength)
+        if c.keyLength > 0 { self[.keyLengths] = c.keyLengths.lengths(batch: c.batch, keyLength: c.keyLength)?.map(String.init).joined(separator: " ") ?? "" }
+        if case .ragged = c.keyLengths, c.keyLength == 0 { self[.keyLengths] = "ragged" }
         self[.headDim] = String(c.headDimension)
+        self[.window] = c.window.map(String.init) ?? ""
         if let blocks = c.blocks {
             self[.blockQ] = String(blocks.sizes.query)
             self[.blockKV] = String(blocks.sizes.key)

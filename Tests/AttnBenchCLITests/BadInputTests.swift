@@ -46,6 +46,19 @@ final class BadInputTests: XCTestCase {
         try assertRejected(["sweep", "--seq-len", "16", "--blas-core", "Has well", "--output", "r.csv"], mentions: ["--blas-core", "'Has well'"])
     }
 
+    /// Grouped-query, window and model flags: one line naming the flag, the value and what is accepted.
+    func testShapeFlagsOfModels() throws {
+        try assertRejected(["sweep", "--heads", "8", "--kv-heads", "3", "--output", "r.csv"], mentions: ["--kv-heads", "'3'", "1, 2, 4, 8"])
+        try assertRejected(["sweep", "--window", "0", "--output", "r.csv"], mentions: ["--window", "'0'", "none"])
+        try assertRejected(["sweep", "--window", "64", "--causal", "off", "--output", "r.csv"], mentions: ["--window", "causal"])
+        try assertRejected(["sweep", "--model", "gpt-5", "--output", "r.csv"], mentions: ["--model", "'gpt-5'", "llama-3-8b", "mistral-7b"])
+        try assertRejected(["sweep", "--model", "llama-3-8b", "--heads", "12", "--output", "r.csv"], mentions: ["--heads", "'12'", "--kv-heads"])
+        try assertRejected(["sweep", "--batch", "2", "--key-lengths", "5", "--output", "r.csv"], mentions: ["--key-lengths", "one length per batch element"])
+        try assertRejected(["sweep", "--batch", "1", "--seq-len", "64", "--key-lengths", "65", "--output", "r.csv"], mentions: ["--key-lengths", "'65'", "at most"])
+        try assertRejected(["maxlen", "--key-lengths", "5"], mentions: ["--key-lengths", "maxlen"], output: nil)
+        try assertRejected(["maxlen", "--model", "nope"], mentions: ["--model", "'nope'"], output: nil)
+    }
+
     func testParserErrorsAreOneLineToo() throws {
         try assertRejected(["sweep", "--seq-len", "-1", "--output", "r.csv"], mentions: ["--seq-len", "'-1'"], subprocess: true)
         try assertRejected(["sweep", "--causal", "maybe", "--output", "r.csv"], mentions: ["--causal", "'maybe'", "'on', 'off' or 'both'"])
@@ -109,6 +122,10 @@ final class BadInputTests: XCTestCase {
 
         let base = ["eval", "--variant", "flash2", "--query", "q.npy", "--value", "v.npy", "--output", "o.npy"]
         try assertRejected(base + ["--key", "k16.npy"], mentions: ["--key", "k16.npy", "head_dim 16", "head_dim 8"], output: "o.npy")
+        try writeNpy("q3h.npy", shape: [1, 3, 5, 8])
+        try assertRejected(["eval", "--variant", "flash2", "--query", "q3h.npy", "--key", "k.npy", "--value", "v.npy", "--output", "o.npy"],
+                           mentions: ["--key", "2 heads", "divide", "1, 3"], output: "o.npy")
+        try assertRejected(base + ["--key", "k.npy", "--window", "0"], mentions: ["--window", "'0'"], output: "o.npy")
         try assertRejected(base + ["--key", "k64.npy"], mentions: ["--key", "k64.npy", "<f8", "astype(np.float32)"], output: "o.npy")
         try assertRejected(["eval", "--variant", "flash2", "--query", "q3.npy", "--key", "k.npy", "--value", "v.npy", "--output", "o.npy"],
                            mentions: ["--query", "q3.npy", "[2, 5, 8]", "4 dimensions"], output: "o.npy")
