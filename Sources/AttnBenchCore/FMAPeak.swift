@@ -12,20 +12,8 @@ import Dispatch
 public enum FMAPeak {
     public static let accumulators = 12
 
-    /// The widest float vector of this CPU, in bits (from /proc/cpuinfo's flags on x86-64;
-    /// 128 on arm64, NEON).
-    public static let hostVectorBits: Int = {
-        #if arch(x86_64)
-        guard let text = ProcessMemory.readFile("/proc/cpuinfo"),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return 128 }
-        let flags = Set(line.split(separator: " ").map(String.init))
-        if flags.contains("avx512f") { return 512 }
-        if flags.contains("avx2") && flags.contains("fma") { return 256 }
-        return 128
-        #else
-        return 128
-        #endif
-    }()
+    /// The widest float vector of this CPU, in bits.
+    public static var hostVectorBits: Int { VectorWidth.hostBits }
 
     /// Floating-point operations of `run` with these arguments.
     public static func flops(iterations: Int, vectorBits: Int) -> Double {

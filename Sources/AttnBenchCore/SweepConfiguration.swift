@@ -82,10 +82,9 @@ public struct BlockChoice: Sendable, Codable, Hashable {
     }
 
     /// Sizes for one axis each: nil takes that axis from the automatic rule for the shape.
-    public static func resolve(query: Int?, key: Int?, queryLength: Int, keyLength: Int, headDimension: Int,
-                               level2CacheBytes: Int = BlockSizes.hostLevel2CacheBytes) throws(KernelConfigurationError) -> BlockChoice {
-        let rule = BlockSizes.automatic(queryLength: queryLength, keyLength: keyLength, headDimension: headDimension,
-                                        level2CacheBytes: level2CacheBytes)
+    public static func resolve(query: Int?, key: Int?, queryLength: Int, keyLength: Int,
+                               headDimension: Int) throws(KernelConfigurationError) -> BlockChoice {
+        let rule = BlockSizes.automatic(queryLength: queryLength, keyLength: keyLength, headDimension: headDimension)
         let sizes = try BlockSizes(query: query ?? rule.query, key: key ?? rule.key)
         return BlockChoice(sizes: sizes, automatic: query == nil && key == nil)
     }

@@ -11,6 +11,8 @@ public enum AttentionVariant: String, CaseIterable, Sendable, Codable {
     case flash2
     /// Flash-Decoding: split-KV partial outputs merged by log-sum-exp.
     case decode
+    /// FlashAttention-2 loop order with SIMD micro-kernels and no BLAS call (split-KV for decode).
+    case fused
 
     /// Whether the variant takes block sizes.
     public var isBlocked: Bool { self != .naive }
@@ -54,6 +56,7 @@ extension AttentionVariant {
         case .flash1: return Flash1Attention(blockSizes: blockSizes!)
         case .flash2: return Flash2Attention(blockSizes: blockSizes!)
         case .decode: return FlashDecoding(blockSizes: blockSizes!)
+        case .fused: return FusedAttention(blockSizes: blockSizes!)
         }
     }
 }

@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Measure two attnbench builds side by side, interleaved one configuration at a time.
+
+A sweep of build A followed by a sweep of build B compares two different stretches of time:
+on a shared machine the second can be 10-30% slower for reasons that have nothing to do with
+the code. This script runs each configuration of the grid on A, then on B (B first on every
+other configuration), appending to one CSV per build with `--resume`, so both CSVs cover the
+same minutes. Compare them with `attnbench compare A.csv B.csv`.
+
+    python3 scripts/ab_sweep.py --a OLD/attnbench --b NEW/attnbench --out-a before.csv --out-b after.csv \\
+        --variants naive,chunked,flash1,flash2,decode --seq-len 512,1k,2k --query-len seq,1 --causal off,on \\
+        -- --warmup 1 --repetitions 9 --min-time 0.1
+
+The grid flags are expanded here (every combination); the arguments after `--` go to every
+sweep unchanged. decode runs only at query lengths of 16 or less, as in attnbench's own grid.
+"""
+import argparse
+import itertools
+import subprocess
+import sys
+
+
+def split(text):
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--a", required=True, help="attnbench binary A (e.g. the base build)")
+    parser.add_argument("--b", required=True, help="attnbench binary B (e.g. the change)")
+    parser.add_argument("--out-a", required=True)
+    parser.add_argument("--out-b", required=True)
+    parser.add_argument("--variants", required=True)
+    parser.add_argument("--seq-len", required=True)
+    parser.add_argument("--query-len", default="seq")
+    parser.add_argument("--causal", default="off", help="off, on or off,on")
+    parser.add_argument("rest", nargs="*", help="arguments after -- go to every sweep")
+    args = parser.parse_args(argv)
+    grid = list(itertools.product(split(args.causal), split(args.seq_len), split(args.query_len), split(args.variants)))
+    grid = [g for g in grid if g[3] != "decode" or (g[2] != "seq" and int(g[2]) <= 16)]
+    for index, (causal, seq, query, variant) in enumerate(grid):
+        flags = ["sweep", "--variants", variant, "--seq-len", seq, "--query-len", query, "--causal", causal] + args.rest
+        order = [(args.a, args.out_a), (args.b, args.out_b)]
+        if index % 2:
+            order.reverse()
+        for binary, output in order:
+            done = subprocess.run([binary] + flags + ["--output", output, "--resume"], stderr=subprocess.DEVNULL)
+            if done.returncode not in (0, 3):
+                sys.exit(f"ab_sweep.py: {binary} {' '.join(flags)} exited {done.returncode}")
+        print(f"[{index + 1}/{len(grid)}] {variant} seq {seq} query {query} causal {causal}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
