@@ -58,9 +58,9 @@ final class SweepCommandTests: XCTestCase {
                                             "--causal", "both"] + Self.fast, in: directory)
         XCTAssertEqual(result.status, 0, result.standardError)
         let rows = try CSVCodec.parse(result.standardOutput, source: "stdout")
-        // Default variants at a decode shape include decode: 5 variants × 2 causal settings.
-        XCTAssertEqual(Set(rows.map { $0[.variant] }), ["naive", "chunked", "flash1", "flash2", "decode"])
-        XCTAssertEqual(rows.count, 10)
+        // Default variants at a decode shape include decode: 6 variants × 2 causal settings.
+        XCTAssertEqual(Set(rows.map { $0[.variant] }), ["naive", "chunked", "flash1", "flash2", "decode", "fused"])
+        XCTAssertEqual(rows.count, 12)
         XCTAssertTrue(rows.allSatisfy { $0[.status] == "ok" && $0[.seqLenQ] == "1" && $0[.seqLenKV] == "100" })
         for row in rows {
             let bandwidth = try XCTUnwrap(row.double(.memoryReadRate), "decode shapes carry memory_read_gbps")
