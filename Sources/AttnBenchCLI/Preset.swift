@@ -21,6 +21,8 @@ public struct Preset: Sendable {
     var warmup = 1
     public internal(set) var minimumRepetitions = 5
     var minimumSeconds = 0.2
+    /// Worker processes per configuration.
+    var processes = 1
 
     public static func named(_ name: PresetName) -> Preset {
         switch name {
@@ -31,8 +33,10 @@ public struct Preset: Sendable {
             return Preset(seqLen: "256,1k", queryLen: "seq,1", causal: .both, warmup: 1, minimumRepetitions: 5,
                           minimumSeconds: 0.02)
         case .ci:
+            // A gate: three worker processes per configuration, so that compare sees how much a
+            // configuration moves between processes of the same build.
             return Preset(seqLen: "512,1k,2k", queryLen: "seq,1", causal: .both, warmup: 1, minimumRepetitions: 9,
-                          minimumSeconds: 0.1)
+                          minimumSeconds: 0.1, processes: 3)
         case .full:
             return Preset(seqLen: "512,1k,2k,4k,8k", queryLen: "seq,1", causal: .both,
                           threads: "1,2", warmup: 1, minimumRepetitions: 5, minimumSeconds: 0.1)

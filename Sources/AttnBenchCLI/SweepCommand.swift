@@ -39,6 +39,9 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .customLong("max-repetitions"), parsing: .unconditional, help: "Upper bound on timed repetitions.")
     var maximumRepetitions: Int = 1000
 
+    @Option(parsing: .unconditional, help: "Worker processes per configuration, one after another; their repetitions are pooled and each process's median recorded (process_medians_s), so compare can tell a change from per-process effects. Default: 3 for the ci preset, else 1.")
+    var processes: Int?
+
     @Option(parsing: .unconditional, help: "Seed of the random inputs (recorded in every row).")
     var seed: UInt64 = 0x5EED
 
@@ -64,6 +67,10 @@ struct SweepCommand: ParsableCommand {
         let lengths = try parsingInput { try ListParsing.integers(sequenceLength ?? presetValues.seqLen, flag: "--seq-len") }
         let queryChoices = try Self.parseQueryLengths(queryLength ?? presetValues.queryLen)
         let policy = try resolvePolicy(presetValues)
+        let processCount = processes ?? presetValues.processes
+        if !(1...20).contains(processCount) {
+            throw UserError("--processes: invalid value '\(processCount)'; expected 1 to 20 worker processes per configuration")
+        }
         let strategies: [NaiveAttention.Strategy?] = try parsingInput {
             try ListParsing.names(naiveStrategy, flag: "--naive-strategy", allowed: ["auto", "slices", "blas"])
                 .map { $0 == "auto" ? nil : NaiveAttention.Strategy(rawValue: $0)! }
@@ -81,7 +88,7 @@ struct SweepCommand: ParsableCommand {
             }
         }
         // Time and maxlen configurations are sharded together, each by its estimated work.
-        let items = grid.map { (kind: RowKind.time, configuration: $0, seconds: SweepShards.estimatedWorkSeconds($0, policy: policy)) }
+        let items = grid.map { (kind: RowKind.time, configuration: $0, seconds: SweepShards.estimatedWorkSeconds($0, policy: policy) * Double(processCount)) }
             + maxlenGrid.map { (kind: RowKind.maxlen, configuration: $0, seconds: SweepShards.perConfigurationSeconds * 10) }
         let selected = ShardOptions.select(items, work: \.seconds, shard: shard)
         if sharding.dryRun { return printPlan(selected, shard: shard) }
@@ -115,7 +122,7 @@ struct SweepCommand: ParsableCommand {
         defer { writer.close() }
         let context = ContextProbe.make(seed: seed)
         let runner = SweepRunner(policy: policy, seed: seed, context: context, writer: writer,
-                                 configurationTimeoutSeconds: configurationTimeout)
+                                 configurationTimeoutSeconds: configurationTimeout, processes: processCount)
         printError("attnbench sweep: \(configurations.count) configurations\(shard.map { " (shard \($0.index)/\($0.count) of \(items.count))" } ?? "")\(maxlenConfigurations.isEmpty ? "" : " + \(maxlenConfigurations.count) maximum-length searches"), \(output.map { "writing \($0)" } ?? "CSV on stdout")")
         let progress = Progress(total: configurations.count + maxlenConfigurations.count)
         try runner.measure(configurations, skip: skip, progress: progress)

@@ -17,9 +17,13 @@ final class SweepRunner {
     let context: RunContext
     let writer: CSVFileWriter
     let configurationTimeoutSeconds: Double?
+    /// Worker processes per configuration; their repetitions are pooled into one row.
+    let processes: Int
     var failures = 0
 
-    init(policy: RepetitionPolicy, seed: UInt64, context: RunContext, writer: CSVFileWriter, configurationTimeoutSeconds: Double?) {
+    init(policy: RepetitionPolicy, seed: UInt64, context: RunContext, writer: CSVFileWriter, configurationTimeoutSeconds: Double?,
+         processes: Int = 1) {
+        self.processes = max(1, processes)
         self.policy = policy
         self.seed = seed
         self.context = context
@@ -42,7 +46,7 @@ final class SweepRunner {
             } else {
                 let request = WorkerRequest(mode: .measure, configuration: configuration, policy: policy, seed: seed,
                                             roofline: configuration.rooflineSampling)
-                let outcome = ChildProcess.run(request, timeoutSeconds: configurationTimeoutSeconds)
+                let outcome = measureInProcesses(request)
                 if case .response(let response) = outcome { blas = response.blas }
                 row.record(outcome, configuration: configuration)
             }
@@ -89,6 +93,24 @@ final class SweepRunner {
             if row.status != .ok { failures += 1 }
             progress.finished(label, summary: "max_seq_len \(result.maxLength) (\(result.bound.rawValue)-bound, \(result.attempts.count) attempts)")
         }
+    }
+
+    /// Runs the request in `processes` worker processes one after another and pools their
+    /// measurements; the first outcome that is not a measurement ends it and is the row's.
+    func measureInProcesses(_ request: WorkerRequest) -> WorkerOutcome {
+        var parts: [KernelMeasurementResult] = []
+        var last: WorkerResponse? = nil
+        for _ in 0..<processes {
+            let outcome = ChildProcess.run(request, timeoutSeconds: configurationTimeoutSeconds)
+            guard case .response(let response) = outcome, response.error == nil, let measurement = response.measurement else {
+                return outcome
+            }
+            parts.append(measurement)
+            last = response
+        }
+        guard var response = last else { return .crashed("no worker process ran") }
+        response.measurement = KernelMeasurementResult.pooling(parts)
+        return .response(response)
     }
 
     func summary(_ row: ResultRow) -> String {

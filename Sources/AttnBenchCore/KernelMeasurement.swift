@@ -18,6 +18,42 @@ public struct KernelMeasurementResult: Sendable, Codable, Equatable {
     public var memoryReadGigabytesPerSecondSamples: [Double] = []
     /// Vector width of the FMA-peak loop, in bits (nil without ceiling samples).
     public var vectorBits: Int?
+    /// The median of each worker process whose repetitions are pooled here.
+    public var processMediansSeconds: [Double] = []
+
+    public init(wallTimesSeconds: [Double], peakMemoryBytes: Int?, workspaceBytes: Int, maxAbsError: Double,
+                errorRowsChecked: Int, outputsFinite: Bool, residentBeforeBytes: Int?,
+                fmaPeakGigaflopsSamples: [Double] = [], sgemmPeakGigaflopsSamples: [Double] = [],
+                gemmRooflineGigaflopsSamples: [Double] = [], memoryReadGigabytesPerSecondSamples: [Double] = [],
+                vectorBits: Int? = nil) {
+        self.wallTimesSeconds = wallTimesSeconds; self.peakMemoryBytes = peakMemoryBytes; self.workspaceBytes = workspaceBytes
+        self.maxAbsError = maxAbsError; self.errorRowsChecked = errorRowsChecked; self.outputsFinite = outputsFinite
+        self.residentBeforeBytes = residentBeforeBytes; self.fmaPeakGigaflopsSamples = fmaPeakGigaflopsSamples
+        self.sgemmPeakGigaflopsSamples = sgemmPeakGigaflopsSamples; self.gemmRooflineGigaflopsSamples = gemmRooflineGigaflopsSamples
+        self.memoryReadGigabytesPerSecondSamples = memoryReadGigabytesPerSecondSamples; self.vectorBits = vectorBits
+    }
+
+    /// The measurements of one configuration in several worker processes, as one: repetitions
+    /// and ceiling samples pooled, the worst error and the largest peak kept, each process's
+    /// median recorded. Per-process effects (memory placement, which core, the neighbours of
+    /// a VM) shift every repetition of a process alike; the spread of the process medians shows
+    /// how large they are.
+    public static func pooling(_ parts: [KernelMeasurementResult]) -> KernelMeasurementResult? {
+        guard var pooled = parts.first else { return nil }
+        pooled.processMediansSeconds = parts.compactMap { TimingStatistics.median($0.wallTimesSeconds) }
+        for part in parts.dropFirst() {
+            pooled.wallTimesSeconds += part.wallTimesSeconds
+            pooled.peakMemoryBytes = [pooled.peakMemoryBytes, part.peakMemoryBytes].compactMap { $0 }.max()
+            pooled.maxAbsError = max(pooled.maxAbsError, part.maxAbsError)
+            pooled.errorRowsChecked = max(pooled.errorRowsChecked, part.errorRowsChecked)
+            pooled.outputsFinite = pooled.outputsFinite && part.outputsFinite
+            pooled.fmaPeakGigaflopsSamples += part.fmaPeakGigaflopsSamples
+            pooled.sgemmPeakGigaflopsSamples += part.sgemmPeakGigaflopsSamples
+            pooled.gemmRooflineGigaflopsSamples += part.gemmRooflineGigaflopsSamples
+            pooled.memoryReadGigabytesPerSecondSamples += part.memoryReadGigabytesPerSecondSamples
+        }
+        return pooled
+    }
 }
 
 /// Measures one kernel on one problem, honestly:

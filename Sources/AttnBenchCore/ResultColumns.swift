@@ -59,6 +59,7 @@ public enum ResultColumn: String, CaseIterable, Sendable, Codable {
     case status
     case message
     case wallTimes = "wall_times_s"
+    case processMedians = "process_medians_s"
     case attnbenchVersion = "attnbench_version"
     case gitCommit = "git_commit"
     case dateUTC = "date_utc"
@@ -107,6 +108,11 @@ public struct ResultRow: Sendable, Equatable {
 
     public var rawWallTimesSeconds: [Double] {
         self[.wallTimes].split(separator: " ").compactMap { Double($0) }
+    }
+
+    /// The median of each worker process that measured the row (one per `--processes`).
+    public var processMediansSeconds: [Double] {
+        self[.processMedians].split(separator: " ").compactMap { Double($0) }
     }
 }
 

@@ -145,7 +145,15 @@ public struct ResultComparison {
             entry.timeRatio = ratio
             let p = MannWhitneyU.pValue(base.rawWallTimesSeconds, now.rawWallTimesSeconds)
             entry.pValue = p
-            if abs(ratio - 1) > options.timeThreshold {
+            // Between-process spread: when each side was measured in several worker processes,
+            // a change no larger than the spread of one side's process medians cannot be told
+            // from the per-process effects that move every repetition of a process alike.
+            let spread = max(Self.relativeSpread(base.processMediansSeconds), Self.relativeSpread(now.processMediansSeconds))
+            if abs(ratio - 1) > options.timeThreshold && abs(log(ratio)) <= log(1 + spread) {
+                findings.append(.noisy)
+                entry.notes.append(String(format: "median %+.1f%%, within the %.0f%% spread between its worker processes",
+                                          (ratio - 1) * 100, spread * 100))
+            } else if abs(ratio - 1) > options.timeThreshold {
                 let direction: Verdict = ratio > 1 ? .regression : .improvement
                 if let p {
                     let (n1, n2) = (base.rawWallTimesSeconds.count, now.rawWallTimesSeconds.count)
@@ -189,6 +197,12 @@ public struct ResultComparison {
         return entry
     }
 
+    /// max/min − 1 over a row's process medians; 0 with fewer than two.
+    static func relativeSpread(_ medians: [Double]) -> Double {
+        guard medians.count >= 2, let low = medians.min(), let high = medians.max(), low > 0 else { return 0 }
+        return high / low - 1
+    }
+
     public static func label(_ row: ResultRow) -> String {
         var parts = [row[.variant]]
         if row.kind == .maxlen { parts.append("maxlen budget=\(row[.memoryBudget])") }
@@ -211,7 +225,7 @@ public enum ComparisonReport {
             (verdict, comparison.entries.filter { $0.verdict == verdict }.count)
         }.filter { $0.1 > 0 }
         let summary = counts.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", ")
-        let rule = String(format: "time: median change > %.0f%% and Mann–Whitney U p < %.3g; memory: > %.0f%% and > %d KiB; max_seq_len: > %.0f%% and beyond the search resolution",
+        let rule = String(format: "time: median change > %.0f%%, beyond the spread between worker processes, and Mann–Whitney U p < %.3g; memory: > %.0f%% and > %d KiB; max_seq_len: > %.0f%% and beyond the search resolution",
                           options.timeThreshold * 100, options.alpha, options.memoryThreshold * 100,
                           options.memoryAbsoluteBytes / 1024, options.lengthThreshold * 100)
         func seconds(_ x: Double?) -> String { x.map { String(format: "%.4g", $0) } ?? "" }

@@ -94,6 +94,8 @@ extension ResultRow {
         self[.wallTimeRelativeIQR] = CSVNumber.ratio(stats.relativeInterquartileRange)
         self[.noisy] = String(stats.isNoisy)
         self[.wallTimes] = m.wallTimesSeconds.map(CSVNumber.seconds).joined(separator: " ")
+        self[.processMedians] = (m.processMediansSeconds.isEmpty ? [stats.medianSeconds] : m.processMediansSeconds)
+            .map(CSVNumber.seconds).joined(separator: " ")
         let gflops = AttentionFLOPs.gigaflopsPerSecond(problem, seconds: stats.medianSeconds)
         self[.gflops] = CSVNumber.ratio(gflops)
         // The two ceilings are the best of their interleaved samples (interference only ever

@@ -15,14 +15,9 @@ public struct RunContext: Sendable, Equatable {
 
     public init(attnbenchVersion: String, gitCommit: String, dateUTC: String, hostname: String, cpuModel: String,
                 cpuCores: Int, openblasEnvironment: String, seed: UInt64) {
-        self.attnbenchVersion = attnbenchVersion
-        self.gitCommit = gitCommit
-        self.dateUTC = dateUTC
-        self.hostname = hostname
-        self.cpuModel = cpuModel
-        self.cpuCores = cpuCores
-        self.openblasEnvironment = openblasEnvironment
-        self.seed = seed
+        self.attnbenchVersion = attnbenchVersion; self.gitCommit = gitCommit; self.dateUTC = dateUTC
+        self.hostname = hostname; self.cpuModel = cpuModel; self.cpuCores = cpuCores
+        self.openblasEnvironment = openblasEnvironment; self.seed = seed
     }
 
     /// The CPU model from /proc/cpuinfo ("model name"), or "unknown".

@@ -34,20 +34,11 @@ public struct SweepConfiguration: Sendable, Codable, Hashable {
                 keyLengths: KeyLengthChoice = .full, blocks: BlockChoice?, causal: Bool, threads: Int,
                 blasCore: String = "env", naiveStrategy: NaiveAttention.Strategy? = nil) {
         precondition(variant.isBlocked == (blocks != nil), "\(variant.rawValue): blocks given to a variant that \(variant.isBlocked ? "needs" : "takes no") blocks")
-        self.variant = variant
-        self.model = model
-        self.batch = batch
-        self.heads = heads
-        self.keyValueHeads = keyValueHeads ?? heads
-        self.queryLength = queryLength
-        self.keyLength = keyLength
-        self.headDimension = headDimension
-        self.window = window
-        self.keyLengths = keyLengths
-        self.blocks = blocks
-        self.causal = causal || window != nil
-        self.threads = threads
-        self.blasCore = blasCore
+        self.variant = variant; self.model = model; self.batch = batch
+        self.heads = heads; self.keyValueHeads = keyValueHeads ?? heads; self.queryLength = queryLength
+        self.keyLength = keyLength; self.headDimension = headDimension; self.window = window
+        self.keyLengths = keyLengths; self.blocks = blocks; self.causal = causal || window != nil
+        self.threads = threads; self.blasCore = blasCore
         self.naiveStrategy = variant == .naive ? naiveStrategy : nil
     }
 

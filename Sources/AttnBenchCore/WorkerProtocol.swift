@@ -23,12 +23,8 @@ public struct WorkerRequest: Sendable, Codable, Equatable {
     public init(mode: Mode, configuration: SweepConfiguration, policy: RepetitionPolicy = RepetitionPolicy(),
                 seed: UInt64 = 0x5EED, memoryLimitBytes: Int? = nil, errorCheckBudget: Int = 50_000_000,
                 roofline: RooflineSampling? = nil) {
-        self.roofline = roofline
-        self.mode = mode
-        self.configuration = configuration
-        self.policy = policy
-        self.seed = seed
-        self.memoryLimitBytes = memoryLimitBytes
+        self.roofline = roofline; self.mode = mode; self.configuration = configuration
+        self.policy = policy; self.seed = seed; self.memoryLimitBytes = memoryLimitBytes
         self.errorCheckBudget = errorCheckBudget
     }
 }

@@ -54,13 +54,17 @@ struct KernelCase: CustomStringConvertible {
 
 /// Runs `variant` on `testCase` and compares every output row with the float64 reference.
 func runAgainstReference(_ variant: AttentionVariant, _ testCase: KernelCase) throws -> ReferenceAttention.ErrorReport {
+    let blocks = variant.isBlocked ? try BlockSizes(query: testCase.blocks.query, key: testCase.blocks.key) : nil
+    return try runAgainstReference(variant.makeKernel(blockSizes: blocks), testCase)
+}
+
+/// Runs `kernel` on `testCase` and compares every output row with the float64 reference.
+func runAgainstReference(_ kernel: any AttentionKernel, _ testCase: KernelCase) throws -> ReferenceAttention.ErrorReport {
     let problem = try testCase.problem()
     let (q, k, v) = testCase.inputs()
     let o = AttentionTensor(batch: testCase.batch, heads: testCase.heads, sequenceLength: testCase.queryLength,
                             headDimension: testCase.headDimension)
     o.fill(.nan) // every element must be written by the kernel
-    let blocks = variant.isBlocked ? try BlockSizes(query: testCase.blocks.query, key: testCase.blocks.key) : nil
-    let kernel = variant.makeKernel(blockSizes: blocks)
     kernel.run(problem, query: q, key: k, value: v, output: o, threadCount: testCase.threads)
     return ReferenceAttention.compare(problem, query: q, key: k, value: v, output: o,
                                       rows: ReferenceAttention.rowsToCheck(problem, budgetMultiplyAdds: .max))

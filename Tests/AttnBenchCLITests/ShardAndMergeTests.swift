@@ -15,10 +15,11 @@ final class ShardAndMergeTests: XCTestCase {
     /// The ci preset in two shards, merged, holds exactly the configurations of one unsharded
     /// run, and the shards' estimated work differs by less than 20%.
     func testCIPresetShardsMergeIntoTheWholeGrid() throws {
-        let fast = ["--repetitions", "1", "--min-time", "0", "--warmup", "0"] // repetitions do not change the grid
+        // Repetitions and worker processes do not change the grid.
+        let fast = ["--repetitions", "1", "--min-time", "0", "--warmup", "0", "--processes", "1"]
         var estimated: [Double] = []
         for shard in ["1/2", "2/2"] {
-            let plan = try CommandRunner.run(["sweep", "--preset", "ci", "--shard", shard, "--dry-run"], in: directory)
+            let plan = try CommandRunner.run(["sweep", "--preset", "ci", "--shard", shard, "--dry-run", "--processes", "1"], in: directory)
             XCTAssertEqual(plan.status, 0, plan.standardError)
             estimated.append(plan.standardOutput.split(separator: "\n").dropFirst()
                 .compactMap { Double($0.split(separator: "\t")[1]) }.reduce(0, +))

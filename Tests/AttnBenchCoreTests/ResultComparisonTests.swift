@@ -117,4 +117,33 @@ final class ResultComparisonTests: XCTestCase {
         // scipy.stats.mannwhitneyu(x, y, method="asymptotic").pvalue
         XCTAssertEqual(p, 0.049090804709638, accuracy: 1e-9)
     }
+
+    /// Worker processes of one build that differ by 30% make a 25% change between builds noise,
+    /// however many repetitions each process ran; a 60% change is still a regression.
+    func testAChangeWithinTheSpreadBetweenProcessesIsNoise() {
+        func row(_ medians: [Double]) -> ResultRow {
+            var r = Self.row(samples: medians.flatMap { m in (0..<30).map { m * (1 + 0.001 * Double($0 % 5)) } })
+            r[.processMedians] = medians.map { "\($0)" }.joined(separator: " ")
+            return r
+        }
+        let base = row([0.010, 0.013, 0.0105])
+        let within = ResultComparison(baseline: [base], current: [row([0.0125, 0.0128, 0.0131])])
+        XCTAssertEqual(within.entries[0].verdict, .noisy, "\(within.entries[0].notes)")
+        XCTAssertTrue(within.entries[0].notes.joined().contains("spread between its worker processes"))
+        let beyond = ResultComparison(baseline: [base], current: [row([0.0170, 0.0175, 0.0172])])
+        XCTAssertEqual(beyond.entries[0].verdict, .regression)
+    }
+
+    func testPoolingProcessesKeepsEveryRepetitionAndEachMedian() {
+        func part(_ times: [Double], error: Double, peak: Int) -> KernelMeasurementResult {
+            KernelMeasurementResult(wallTimesSeconds: times, peakMemoryBytes: peak, workspaceBytes: 10, maxAbsError: error,
+                                    errorRowsChecked: 4, outputsFinite: true, residentBeforeBytes: nil)
+        }
+        let pooled = KernelMeasurementResult.pooling([part([1, 2, 3], error: 1e-7, peak: 100), part([5, 6, 7], error: 3e-7, peak: 90)])!
+        XCTAssertEqual(pooled.wallTimesSeconds, [1, 2, 3, 5, 6, 7])
+        XCTAssertEqual(pooled.processMediansSeconds, [2, 6])
+        XCTAssertEqual(pooled.maxAbsError, 3e-7)
+        XCTAssertEqual(pooled.peakMemoryBytes, 100)
+        XCTAssertNil(KernelMeasurementResult.pooling([]))
+    }
 }

@@ -11,22 +11,22 @@ struct Shape {
     let name: String
     let batch: Int, heads: Int, queryLength: Int, keyLength: Int, headDimension: Int
     let causal: Bool
-    let blocks: (query: Int, key: Int)
     let threads: Int
 }
 
 let shapes: [AttentionVariant: [Shape]] = {
     let prefill = [
         Shape(name: "B1-H8-N1024-d64", batch: 1, heads: 8, queryLength: 1024, keyLength: 1024, headDimension: 64,
-              causal: false, blocks: (64, 256), threads: 1),
+              causal: false, threads: 1),
         Shape(name: "B1-H8-N1024-d64-causal", batch: 1, heads: 8, queryLength: 1024, keyLength: 1024, headDimension: 64,
-              causal: true, blocks: (64, 256), threads: 1),
+              causal: true, threads: 1),
     ]
     let decode = [
         Shape(name: "B1-H8-Q1-N16k-d128", batch: 1, heads: 8, queryLength: 1, keyLength: 16384, headDimension: 128,
-              causal: false, blocks: (1, 512), threads: 1),
+              causal: false, threads: 1),
     ]
-    return [.naive: prefill, .chunked: prefill, .flash1: prefill, .flash2: prefill + decode, .decode: decode]
+    return [.naive: prefill, .chunked: prefill, .flash1: prefill, .flash2: prefill + decode, .decode: decode,
+            .fused: prefill + decode]
 }()
 
 let benchmarks: @Sendable () -> Void = {
@@ -39,7 +39,10 @@ let benchmarks: @Sendable () -> Void = {
             let problem = try! AttentionProblem(
                 batch: shape.batch, heads: shape.heads, queryLength: shape.queryLength, keyLength: shape.keyLength,
                 headDimension: shape.headDimension, causal: shape.causal)
-            let kernel = variant.makeKernel(blockSizes: try! BlockSizes(query: shape.blocks.query, key: shape.blocks.key))
+            // The automatic rule, as sweep, maxlen and eval use it.
+            let blocks = BlockSizes.automatic(queryLength: shape.queryLength, keyLength: shape.keyLength,
+                                              headDimension: shape.headDimension)
+            let kernel = variant.makeKernel(blockSizes: variant.isBlocked ? blocks : nil)
             let q = AttentionTensor(batch: shape.batch, heads: shape.heads, sequenceLength: shape.queryLength, headDimension: shape.headDimension)
             let k = AttentionTensor(batch: shape.batch, heads: shape.heads, sequenceLength: shape.keyLength, headDimension: shape.headDimension)
             let v = AttentionTensor(batch: shape.batch, heads: shape.heads, sequenceLength: shape.keyLength, headDimension: shape.headDimension)
@@ -53,7 +56,7 @@ let benchmarks: @Sendable () -> Void = {
                         "variant": variant.rawValue, "batch": "\(shape.batch)", "heads": "\(shape.heads)",
                         "seq_len_q": "\(shape.queryLength)", "seq_len_kv": "\(shape.keyLength)",
                         "head_dim": "\(shape.headDimension)", "causal": "\(shape.causal)",
-                        "block_q": "\(shape.blocks.query)", "block_kv": "\(shape.blocks.key)", "threads": "\(shape.threads)",
+                        "block_q": "\(blocks.query)", "block_kv": "\(blocks.key)", "threads": "\(shape.threads)",
                     ],
                     warmupIterations: 2,
                     maxDuration: .seconds(2),

@@ -32,11 +32,8 @@ public struct ChunkedAttention: BlockedAttentionKernel {
 
     public func run(_ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
                     output: AttentionTensor, threadCount: Int) {
-        problem.preconditionShapes(query: query, key: key, value: value, output: output)
         // Names: Bq/Bk = chunk rows, d = headDimension, C = key chunk count, S = scores.
-        let (Bq, Bk) = effectiveBlocks(problem)
-        let d = problem.headDimension
-        let Nq = problem.queryLength, Nk = problem.keyLength
+        let (Bq, Bk, d, Nq, Nk) = prepare(problem, query, key, value, output)
         let C = (Nk + Bk - 1) / Bk
         let queryChunks = (Nq + Bq - 1) / Bq
         let taskCount = problem.batch * problem.heads * queryChunks

@@ -21,23 +21,21 @@ public struct Flash1Attention: BlockedAttentionKernel {
 
     public init(blockSizes: BlockSizes) { blocks = blockSizes }
 
-    func perWorkerFloats(_ p: AttentionProblem) -> Int {
-        let (bq, bk) = effectiveBlocks(p)
-        return bq * bk + bq * p.headDimension + 2 * bq
-    }
-
     public func workspaceBytes(_ problem: AttentionProblem, threadCount: Int) -> Int {
         let rowStatistics = 2 * problem.batch * problem.heads * problem.queryLength
         return 4 * (rowStatistics + max(1, threadCount) * perWorkerFloats(problem))
     }
 
+    /// One score block, one P̃·V block and the block's row statistics.
+    func perWorkerFloats(_ p: AttentionProblem) -> Int {
+        let (bq, bk) = effectiveBlocks(p)
+        return bq * bk + bq * p.headDimension + 2 * bq
+    }
+
     public func run(_ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
                     output: AttentionTensor, threadCount: Int) {
-        problem.preconditionShapes(query: query, key: key, value: value, output: output)
         // Names: Bq/Bk = block rows, d = headDimension, S = scores, PV = P̃·V_j, m/l = row max/sum.
-        let (Bq, Bk) = effectiveBlocks(problem)
-        let d = problem.headDimension
-        let Nq = problem.queryLength, Nk = problem.keyLength
+        let (Bq, Bk, d, Nq, Nk) = prepare(problem, query, key, value, output)
         let slices = problem.batch * problem.heads
         let queryBlocks = (Nq + Bq - 1) / Bq
         let keyBlocks = (Nk + Bk - 1) / Bk

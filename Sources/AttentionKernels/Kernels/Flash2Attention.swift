@@ -31,17 +31,14 @@ public struct Flash2Attention: BlockedAttentionKernel {
 
     public func run(_ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
                     output: AttentionTensor, threadCount: Int) {
-        problem.preconditionShapes(query: query, key: key, value: value, output: output)
         // Names: Bq/Bk = query/key block rows, d = headDimension, S = scores, m/l = row max/sum.
-        let (Bq, Bk) = effectiveBlocks(problem)
-        let d = problem.headDimension
+        let (Bq, Bk, d, Nq, Nk) = prepare(problem, query, key, value, output)
         let queryBlocks = (problem.queryLength + Bq - 1) / Bq
         let slices = problem.batch * problem.heads
         let taskCount = slices * queryBlocks
         let workers = max(1, min(threadCount, taskCount))
         let scratch = WorkerScratch(workers: workers, floatsPerWorker: Bq * Bk + 2 * Bq)
         let Q = query.baseAddress, K = key.baseAddress, V = value.baseAddress, O = output.baseAddress
-        let Nq = problem.queryLength, Nk = problem.keyLength
         let scale = problem.scale
 
         BLAS.withThreadCount(1) {

@@ -12,8 +12,9 @@
 ///
 /// Grouped-query attention: when the whole query fits one block (Bq ≥ Sq), the G = H/H_kv query
 /// heads sharing a K/V head are stacked into one block of G·Sq rows (they are adjacent in Q
-/// and O), so each K/V block is read once per group and multiplied by a G·Sq-row matrix with
-/// sgemm instead of G matrix–vector products: G times the work per byte read.
+/// and O), so each K/V block is read from memory once per group, not once per query head: G
+/// times the work per byte read. Up to 8 rows use a matrix–vector product per row on the
+/// block while it is in L2; more rows use one sgemm.
 ///
 /// Workspace: partials B·H·Sq·splits·(d + 1) floats plus, per worker, one R×Bk score block and
 /// 2·R row statistics, R = G·Sq when heads are stacked, else Bq.
@@ -22,6 +23,11 @@ public struct FlashDecoding: BlockedAttentionKernel {
     public var variant: AttentionVariant { .decode }
 
     public init(blockSizes: BlockSizes) { blocks = blockSizes }
+
+    /// Blocks of at most this many rows use one `sgemv` per row instead of one `sgemm`:
+    /// OpenBLAS packs both operands of every sgemm call, which for a few rows costs more than
+    /// the product (measured, llama-3-8b decode shapes: K/V read at 12 GB/s with a 4-row sgemm).
+    static let matrixVectorRows = 8
 
     /// How tasks see the problem: slices of rows sharing one K/V head, cut into row blocks.
     struct Layout {
@@ -65,14 +71,11 @@ public struct FlashDecoding: BlockedAttentionKernel {
 
     public func run(_ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
                     output: AttentionTensor, threadCount: Int) {
-        problem.preconditionShapes(query: query, key: key, value: value, output: output)
         // Names: R = rows per block, Bk = key block, d = headDimension, S = scores, m/l = row
         // max/sum, P_O/P_L = partial outputs and their log-sum-exps, indexed [slice, split, row].
-        let (Bq, Bk) = effectiveBlocks(problem)
+        let (Bq, Bk, d, Nq, Nk) = prepare(problem, query, key, value, output)
         let layout = Layout(problem, queryBlock: Bq)
         let R = layout.blockRows, rowsPerSlice = layout.rowsPerSlice, slices = layout.slices
-        let d = problem.headDimension
-        let Nq = problem.queryLength, Nk = problem.keyLength
         let splits = splitCount(problem, threadCount: threadCount)
         let workers = max(1, threadCount)
         let scratch = WorkerScratch(workers: workers, floatsPerWorker: R * Bk + 2 * R)
@@ -118,9 +121,13 @@ public struct FlashDecoding: BlockedAttentionKernel {
                 var keyStart = groupStart
                 while keyStart < groupEnd {
                     let columns = min(Bk, groupEnd - keyStart)
-                    if rows == 1 {
-                        BLAS.sgemv(.none, rows: columns, columns: d, alpha: scale, a: k + keyStart * d, lda: d,
-                                   x: q, beta: 0, y: S)
+                    if rows <= Self.matrixVectorRows {
+                        // One matrix–vector product per row: the K block comes from memory once,
+                        // then from L2 for the group's other rows.
+                        for r in 0..<rows {
+                            BLAS.sgemv(.none, rows: columns, columns: d, alpha: scale, a: k + keyStart * d, lda: d,
+                                       x: q + r * d, beta: 0, y: S + r * columns)
+                        }
                     } else {
                         BLAS.sgemm(.none, .transpose, m: rows, n: columns, k: d, alpha: scale,
                                    a: q, lda: d, b: k + keyStart * d, ldb: d, beta: 0, c: S, ldc: columns)
@@ -134,9 +141,11 @@ public struct FlashDecoding: BlockedAttentionKernel {
                     }
                     OnlineSoftmax.step(scores: S, rows: rows, columns: columns, output: partialO, headDimension: d,
                                        rowMaximum: m, rowSum: l)
-                    if rows == 1 {
-                        BLAS.sgemv(.transpose, rows: columns, columns: d, alpha: 1, a: v + keyStart * d, lda: d,
-                                   x: S, beta: 1, y: partialO)
+                    if rows <= Self.matrixVectorRows {
+                        for r in 0..<rows {
+                            BLAS.sgemv(.transpose, rows: columns, columns: d, alpha: 1, a: v + keyStart * d, lda: d,
+                                       x: S + r * columns, beta: 1, y: partialO + r * d)
+                        }
                     } else {
                         BLAS.sgemm(.none, .none, m: rows, n: d, k: columns, alpha: 1,
                                    a: S, lda: columns, b: v + keyStart * d, ldb: d, beta: 1, c: partialO, ldc: d)
@@ -156,21 +165,9 @@ public struct FlashDecoding: BlockedAttentionKernel {
             // Merge the partials of each query row by log-sum-exp.
             ParallelFor.run(taskCount: slices, threadCount: workers) { slice, _ in
                 for row in 0..<rowsPerSlice {
-                    let out = O + queryOffset(slice) + row * d
-                    RowOperations.fill(out, count: d, with: 0)
-                    var M = -Float.infinity
-                    for s in 0..<splits { M = max(M, P_L[(slice * splits + s) * rowsPerSlice + row]) }
-                    if M == -.infinity { continue }
-                    var total: Float = 0
-                    for s in 0..<splits {
-                        let L = P_L[(slice * splits + s) * rowsPerSlice + row]
-                        if L == -.infinity { continue }
-                        let w = scalarExp(L - M)
-                        total += w
-                        RowOperations.combine(out, times: 1, plus: P_O + ((slice * splits + s) * rowsPerSlice + row) * d,
-                                              times: w, count: d)
-                    }
-                    RowOperations.scale(out, count: d, by: 1 / total)
+                    SplitMerge.merge(into: O + queryOffset(slice) + row * d, headDimension: d, splits: splits,
+                                     partialOutput: { UnsafePointer(P_O + ((slice * splits + $0) * rowsPerSlice + row) * d) },
+                                     logSumExp: { P_L[(slice * splits + $0) * rowsPerSlice + row] })
                 }
             }
         }

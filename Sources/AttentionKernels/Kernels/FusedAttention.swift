@@ -44,7 +44,24 @@ public struct FusedAttention: BlockedAttentionKernel {
     /// Most stacked rows the decode path takes.
     static let maximumStackedRows = 64
 
-    public init(blockSizes: BlockSizes) { blocks = blockSizes }
+    /// Lanes of the tiles: the host's (nil), or 16, 8 or 4 to run narrower tiles (tests).
+    let vectorLanes: Int?
+
+    public init(blockSizes: BlockSizes) {
+        blocks = blockSizes
+        vectorLanes = nil
+    }
+
+    /// Tiles of `vectorLanes` lanes (16, 8 or 4; at most the CPU's) instead of the host's widest:
+    /// lets one machine check the narrower tiles other CPUs use.
+    public init(blockSizes: BlockSizes, vectorLanes: Int) {
+        precondition([4, 8, 16].contains(vectorLanes) && vectorLanes <= max(4, VectorWidth.hostLanes),
+                     "vector lanes \(vectorLanes): expected 4, 8 or 16, at most this CPU's \(VectorWidth.hostLanes)")
+        blocks = blockSizes
+        self.vectorLanes = vectorLanes
+    }
+
+    var geometry: Geometry { Geometry(lanes: vectorLanes ?? max(4, VectorWidth.hostLanes)) }
 
     /// The tile geometry for a vector width.
     struct Geometry {
@@ -54,7 +71,6 @@ public struct FusedAttention: BlockedAttentionKernel {
         var accumulateVectors: Int { lanes >= 16 ? 4 : 2 }
         func paddedHeadDimension(_ d: Int) -> Int { (d + lanes - 1) / lanes * lanes }
         func paddedKeys(_ n: Int) -> Int { (n + panelKeys - 1) / panelKeys * panelKeys }
-        static var host: Geometry { Geometry(lanes: max(4, VectorWidth.hostLanes)) }
     }
 
     func streams(_ p: AttentionProblem) -> Bool {
@@ -71,7 +87,7 @@ public struct FusedAttention: BlockedAttentionKernel {
     }
 
     public func workspaceBytes(_ problem: AttentionProblem, threadCount: Int) -> Int {
-        let g = Geometry.host
+        let g = geometry
         let d = problem.headDimension, dPad = g.paddedHeadDimension(d)
         if streams(problem) {
             let rows = problem.groupSize * problem.queryLength
@@ -90,9 +106,8 @@ public struct FusedAttention: BlockedAttentionKernel {
 
     public func run(_ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
                     output: AttentionTensor, threadCount: Int) {
-        problem.preconditionShapes(query: query, key: key, value: value, output: output)
-        let g = Geometry.host
-        switch (g.lanes, streams(problem)) {
+        _ = prepare(problem, query, key, value, output)
+        switch (geometry.lanes, streams(problem)) {
         case (16, false): prefill(SIMD16<Float>.self, problem, query, key, value, output, threadCount)
         case (8, false): prefill(SIMD8<Float>.self, problem, query, key, value, output, threadCount)
         case (_, false): prefill(SIMD4<Float>.self, problem, query, key, value, output, threadCount)
@@ -109,9 +124,8 @@ public struct FusedAttention: BlockedAttentionKernel {
         // Nk/NkP = keys and padded, Bq/Bk = blocks, S = score tile, m/l = row max/sum.
         let g = Geometry(lanes: V.scalarCount)
         let L = g.lanes, MR = g.scoreRows, NR = g.panelKeys
-        let d = problem.headDimension, dP = g.paddedHeadDimension(d)
-        let Nq = problem.queryLength, Nk = problem.keyLength, NkP = g.paddedKeys(Nk)
-        let (Bq, BkRaw) = effectiveBlocks(problem)
+        let (Bq, BkRaw, d, Nq, Nk) = prepare(problem, query, key, value, output)
+        let dP = g.paddedHeadDimension(d), NkP = g.paddedKeys(Nk)
         let Bk = (BkRaw + NR - 1) / NR * NR
         let BqP = (Bq + MR - 1) / MR * MR
         let kvSlices = problem.batch * problem.keyValueHeads
@@ -141,7 +155,6 @@ public struct FusedAttention: BlockedAttentionKernel {
         let workers = max(1, min(threadCount, taskCount))
         let perWorker = BqP * d + BqP * dP + 2 * BqP + MR * Bk
         let scratch = WorkerScratch(workers: workers, floatsPerWorker: perWorker)
-        let fullGroups = dP / (g.accumulateVectors * L)
 
         ParallelFor.run(taskCount: taskCount, threadCount: workers) { task, worker in
             // Causal: the last query blocks see the most keys; longest tasks first across slices.
@@ -182,12 +195,8 @@ public struct FusedAttention: BlockedAttentionKernel {
                     // S = Q_rows · K_blockᵀ, one MR × NR tile per panel.
                     let qRows = Qs + groupStart * d
                     for panel in 0..<(W / NR) {
-                        let kPanel = UnsafePointer(kp + (lo / NR + panel) * NR * d)
-                        if MR == 8 {
-                            FusedMicroKernels.scores8(V.self, q: qRows, d: d, panel: kPanel, s: S + panel * NR, ldS: W)
-                        } else {
-                            FusedMicroKernels.scores4(V.self, q: qRows, d: d, panel: kPanel, s: S + panel * NR, ldS: W)
-                        }
+                        FusedMicroKernels.scores(V.self, rows: MR, q: qRows, d: d, panel: UnsafePointer(kp + (lo / NR + panel) * NR * d),
+                                                 s: S + panel * NR, ldS: W)
                     }
                     // Mask keys a row does not see (window edge, diagonal, padding, the tile's
                     // columns beyond the block), then the online-softmax step, all in L1.
@@ -218,18 +227,18 @@ public struct FusedAttention: BlockedAttentionKernel {
                     while tileRow < groupRows {
                         let p = UnsafePointer(S + tileRow * W)
                         let o = Oacc + (groupStart + tileRow) * dP
+                        // Column groups of 4 vectors (2 where registers are fewer), then what is left.
                         var column = 0
-                        for _ in 0..<fullGroups {
-                            if g.accumulateVectors == 4 {
-                                FusedMicroKernels.accumulate4x4(V.self, p: p, ldP: W, keys: W, v: vBlock + column, ldV: dP, o: o + column, ldO: dP)
-                            } else {
-                                FusedMicroKernels.accumulate4x2(V.self, p: p, ldP: W, keys: W, v: vBlock + column, ldV: dP, o: o + column, ldO: dP)
-                            }
-                            column += g.accumulateVectors * L
+                        while g.accumulateVectors == 4 && column + 4 * L <= dP {
+                            FusedMicroKernels.accumulate(VectorGroup4<V>.self, p: p, ldP: W, keys: W, v: vBlock + column, ldV: dP, o: o + column, ldO: dP)
+                            column += 4 * L
                         }
-                        while column < dP {
-                            FusedMicroKernels.accumulate4x1(V.self, p: p, ldP: W, keys: W, v: vBlock + column, ldV: dP, o: o + column, ldO: dP)
-                            column += L
+                        while column + 2 * L <= dP {
+                            FusedMicroKernels.accumulate(VectorGroup2<V>.self, p: p, ldP: W, keys: W, v: vBlock + column, ldV: dP, o: o + column, ldO: dP)
+                            column += 2 * L
+                        }
+                        if column < dP {
+                            FusedMicroKernels.accumulate(VectorGroup1<V>.self, p: p, ldP: W, keys: W, v: vBlock + column, ldV: dP, o: o + column, ldO: dP)
                         }
                         tileRow += 4
                     }
@@ -340,20 +349,9 @@ public struct FusedAttention: BlockedAttentionKernel {
         // Merge the splits of each stacked row by log-sum-exp.
         ParallelFor.run(taskCount: slices, threadCount: workers) { slice, _ in
             for r in 0..<R {
-                let out = O + rowsOffset(slice) + r * d
-                out.update(repeating: 0, count: d)
-                var M = -Float.infinity
-                for s in 0..<splits { M = max(M, P_L[(slice * splits + s) * R + r]) }
-                if M == -.infinity { continue }
-                var total: Float = 0
-                for s in 0..<splits {
-                    let L = P_L[(slice * splits + s) * R + r]
-                    if L == -.infinity { continue }
-                    let w = scalarExp(L - M)
-                    total += w
-                    RowOperations.combine(out, times: 1, plus: P_O + ((slice * splits + s) * R + r) * d, times: w, count: d)
-                }
-                RowOperations.scale(out, count: d, by: 1 / total)
+                SplitMerge.merge(into: O + rowsOffset(slice) + r * d, headDimension: d, splits: splits,
+                                 partialOutput: { UnsafePointer(P_O + ((slice * splits + $0) * R + r) * d) },
+                                 logSumExp: { P_L[(slice * splits + $0) * R + r] })
             }
         }
     }
@@ -372,9 +370,19 @@ public struct FusedAttention: BlockedAttentionKernel {
             s0 = s0.addingProduct(FusedMicroKernels.load(a + c), FusedMicroKernels.load(b + c) as SIMD16<Float>)
             c += 16
         }
-        var total = (s0 + s1).sum()
+        var total = horizontalSum(s0 + s1)
         while c < count { total += a[c] * b[c]; c += 1 }
         return total
+    }
+
+    /// Σ lanes by halving (4 vector adds): the generic `sum()` adds the 16 lanes one after
+    /// another, a chain of 16 dependent scalar adds per dot product.
+    @inline(__always)
+    static func horizontalSum(_ v: SIMD16<Float>) -> Float {
+        let h8 = v.lowHalf + v.highHalf
+        let h4 = h8.lowHalf + h8.highHalf
+        let h2 = h4.lowHalf + h4.highHalf
+        return h2[0] + h2[1]
     }
 
     /// o[c] += x[c]·w over `count` floats.

@@ -1,13 +1,13 @@
 /// Register-blocked SIMD micro-kernels of the fused kernel, generic over the vector type so
-/// the tile follows the vector width the build targets (`FusedTile`).
+/// the tiles follow the vector width the build targets.
 ///
-/// - `scores`: S[MR][NR] = Q[MR rows][d] · Kpanel[d][NR] for one packed panel of NR = 2·lanes
-///   keys; the MR × 2 accumulators live in registers for the whole reduction over d, each Q
-///   element is broadcast once per row and each K vector loaded once per tile.
-/// - `accumulate`: O[4 rows][CV vectors] += P[4 rows][k] · V[k][CV vectors] over a chunk of
-///   keys; the 4 × CV accumulators live in registers across the whole chunk.
-/// Register use: scores 8 rows × 2 vectors = 16 accumulators at AVX-512 (32 zmm), 4 × 2 = 8
-/// at AVX2 (16 ymm); accumulate 4 × 4 = 16 at AVX-512, 4 × 2 = 8 at AVX2.
+/// - `scores`: S[rows][NR] = Q[rows][d] · Kpanel[d][NR] for one packed panel of NR = 2·lanes
+///   keys, `rows` = 8 or 4; each row's two accumulators live in registers for the whole
+///   reduction over d, each Q element is broadcast once and each K vector loaded once per c.
+/// - `accumulate`: O[4 rows][T] += P[4 rows][keys] · V[keys][T] over a block of keys, T a
+///   group of 4, 2 or 1 vectors; the 4 × T accumulators live in registers across the keys.
+/// Register use at 16 lanes (AVX-512, 32 zmm): scores 8 × 2 = 16 accumulators, accumulate
+/// 4 × 4 = 16; at 8 lanes (AVX2, 16 ymm): 4 × 2 = 8 and 4 × 2 = 8.
 enum FusedMicroKernels {
     @inline(__always)
     static func load<V: SIMD>(_ p: UnsafePointer<Float>) -> V where V.Scalar == Float {
@@ -19,123 +19,84 @@ enum FusedMicroKernels {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
     }
 
-    /// 8-row score tile: S (leading dimension ldS) ← Q (8 rows, leading dimension d) · panel.
+    /// Score tile: S (leading dimension ldS) ← Q (`rows` = 8 or 4 rows, leading dimension d)
+    /// · panel. The branch on `rows` is loop-invariant: the compiler keeps one loop per value,
+    /// and the 4-row loop holds only four accumulator pairs.
     @inline(__always)
-    static func scores8<V: SIMD>(_: V.Type, q: UnsafePointer<Float>, d: Int, panel: UnsafePointer<Float>,
-                                 s: UnsafeMutablePointer<Float>, ldS: Int) where V.Scalar == Float {
-        let L = V.scalarCount
-        var a00 = V(), a01 = V(), a10 = V(), a11 = V(), a20 = V(), a21 = V(), a30 = V(), a31 = V()
-        var a40 = V(), a41 = V(), a50 = V(), a51 = V(), a60 = V(), a61 = V(), a70 = V(), a71 = V()
+    static func scores<V: SIMD>(_: V.Type, rows: Int, q: UnsafePointer<Float>, d: Int, panel: UnsafePointer<Float>,
+                                s: UnsafeMutablePointer<Float>, ldS: Int) where V.Scalar == Float {
+        var r0 = VectorGroup2<V>(), r1 = VectorGroup2<V>(), r2 = VectorGroup2<V>(), r3 = VectorGroup2<V>()
+        var r4 = VectorGroup2<V>(), r5 = VectorGroup2<V>(), r6 = VectorGroup2<V>(), r7 = VectorGroup2<V>()
+        let wide = rows == 8
         var k = panel
         for c in 0..<d {
-            let b0: V = load(k), b1: V = load(k + L)
-            var x = V(repeating: q[c]); a00 = a00.addingProduct(x, b0); a01 = a01.addingProduct(x, b1)
-            x = V(repeating: q[d + c]); a10 = a10.addingProduct(x, b0); a11 = a11.addingProduct(x, b1)
-            x = V(repeating: q[2 * d + c]); a20 = a20.addingProduct(x, b0); a21 = a21.addingProduct(x, b1)
-            x = V(repeating: q[3 * d + c]); a30 = a30.addingProduct(x, b0); a31 = a31.addingProduct(x, b1)
-            x = V(repeating: q[4 * d + c]); a40 = a40.addingProduct(x, b0); a41 = a41.addingProduct(x, b1)
-            x = V(repeating: q[5 * d + c]); a50 = a50.addingProduct(x, b0); a51 = a51.addingProduct(x, b1)
-            x = V(repeating: q[6 * d + c]); a60 = a60.addingProduct(x, b0); a61 = a61.addingProduct(x, b1)
-            x = V(repeating: q[7 * d + c]); a70 = a70.addingProduct(x, b0); a71 = a71.addingProduct(x, b1)
-            k += 2 * L
+            let b = VectorGroup2<V>(loading: k)
+            r0.add(q[c], b); r1.add(q[d + c], b); r2.add(q[2 * d + c], b); r3.add(q[3 * d + c], b)
+            if wide { r4.add(q[4 * d + c], b); r5.add(q[5 * d + c], b); r6.add(q[6 * d + c], b); r7.add(q[7 * d + c], b) }
+            k += 2 * V.scalarCount
         }
-        store(a00, s); store(a01, s + L)
-        store(a10, s + ldS); store(a11, s + ldS + L)
-        store(a20, s + 2 * ldS); store(a21, s + 2 * ldS + L)
-        store(a30, s + 3 * ldS); store(a31, s + 3 * ldS + L)
-        store(a40, s + 4 * ldS); store(a41, s + 4 * ldS + L)
-        store(a50, s + 5 * ldS); store(a51, s + 5 * ldS + L)
-        store(a60, s + 6 * ldS); store(a61, s + 6 * ldS + L)
-        store(a70, s + 7 * ldS); store(a71, s + 7 * ldS + L)
+        r0.store(s); r1.store(s + ldS); r2.store(s + 2 * ldS); r3.store(s + 3 * ldS)
+        if wide { r4.store(s + 4 * ldS); r5.store(s + 5 * ldS); r6.store(s + 6 * ldS); r7.store(s + 7 * ldS) }
     }
 
-    /// 4-row score tile, for vector widths with 16 registers.
+    /// O[4][T] += P[4][keys] · V[keys][T] (leading dimensions ldO, ldP, ldV).
     @inline(__always)
-    static func scores4<V: SIMD>(_: V.Type, q: UnsafePointer<Float>, d: Int, panel: UnsafePointer<Float>,
-                                 s: UnsafeMutablePointer<Float>, ldS: Int) where V.Scalar == Float {
-        let L = V.scalarCount
-        var a00 = V(), a01 = V(), a10 = V(), a11 = V(), a20 = V(), a21 = V(), a30 = V(), a31 = V()
-        var k = panel
-        for c in 0..<d {
-            let b0: V = load(k), b1: V = load(k + L)
-            var x = V(repeating: q[c]); a00 = a00.addingProduct(x, b0); a01 = a01.addingProduct(x, b1)
-            x = V(repeating: q[d + c]); a10 = a10.addingProduct(x, b0); a11 = a11.addingProduct(x, b1)
-            x = V(repeating: q[2 * d + c]); a20 = a20.addingProduct(x, b0); a21 = a21.addingProduct(x, b1)
-            x = V(repeating: q[3 * d + c]); a30 = a30.addingProduct(x, b0); a31 = a31.addingProduct(x, b1)
-            k += 2 * L
-        }
-        store(a00, s); store(a01, s + L)
-        store(a10, s + ldS); store(a11, s + ldS + L)
-        store(a20, s + 2 * ldS); store(a21, s + 2 * ldS + L)
-        store(a30, s + 3 * ldS); store(a31, s + 3 * ldS + L)
-    }
-
-    /// O[4][4 vectors] += P[4][keys] · V[keys][4 vectors] (leading dimensions ldO, ldP, ldV).
-    @inline(__always)
-    static func accumulate4x4<V: SIMD>(_: V.Type, p: UnsafePointer<Float>, ldP: Int, keys: Int, v: UnsafePointer<Float>, ldV: Int,
-                                       o: UnsafeMutablePointer<Float>, ldO: Int) where V.Scalar == Float {
-        let L = V.scalarCount
-        var o00: V = load(o), o01: V = load(o + L), o02: V = load(o + 2 * L), o03: V = load(o + 3 * L)
-        var o10: V = load(o + ldO), o11: V = load(o + ldO + L), o12: V = load(o + ldO + 2 * L), o13: V = load(o + ldO + 3 * L)
-        var o20: V = load(o + 2 * ldO), o21: V = load(o + 2 * ldO + L), o22: V = load(o + 2 * ldO + 2 * L), o23: V = load(o + 2 * ldO + 3 * L)
-        var o30: V = load(o + 3 * ldO), o31: V = load(o + 3 * ldO + L), o32: V = load(o + 3 * ldO + 2 * L), o33: V = load(o + 3 * ldO + 3 * L)
+    static func accumulate<T: VectorGroup>(_: T.Type, p: UnsafePointer<Float>, ldP: Int, keys: Int, v: UnsafePointer<Float>,
+                                           ldV: Int, o: UnsafeMutablePointer<Float>, ldO: Int) {
+        var o0 = T(loading: o), o1 = T(loading: o + ldO), o2 = T(loading: o + 2 * ldO), o3 = T(loading: o + 3 * ldO)
         var row = v
         for j in 0..<keys {
-            let v0: V = load(row), v1: V = load(row + L), v2: V = load(row + 2 * L), v3: V = load(row + 3 * L)
-            var x = V(repeating: p[j])
-            o00 = o00.addingProduct(x, v0); o01 = o01.addingProduct(x, v1); o02 = o02.addingProduct(x, v2); o03 = o03.addingProduct(x, v3)
-            x = V(repeating: p[ldP + j])
-            o10 = o10.addingProduct(x, v0); o11 = o11.addingProduct(x, v1); o12 = o12.addingProduct(x, v2); o13 = o13.addingProduct(x, v3)
-            x = V(repeating: p[2 * ldP + j])
-            o20 = o20.addingProduct(x, v0); o21 = o21.addingProduct(x, v1); o22 = o22.addingProduct(x, v2); o23 = o23.addingProduct(x, v3)
-            x = V(repeating: p[3 * ldP + j])
-            o30 = o30.addingProduct(x, v0); o31 = o31.addingProduct(x, v1); o32 = o32.addingProduct(x, v2); o33 = o33.addingProduct(x, v3)
+            let values = T(loading: row)
+            o0.add(p[j], values); o1.add(p[ldP + j], values); o2.add(p[2 * ldP + j], values); o3.add(p[3 * ldP + j], values)
             row += ldV
         }
-        store(o00, o); store(o01, o + L); store(o02, o + 2 * L); store(o03, o + 3 * L)
-        store(o10, o + ldO); store(o11, o + ldO + L); store(o12, o + ldO + 2 * L); store(o13, o + ldO + 3 * L)
-        store(o20, o + 2 * ldO); store(o21, o + 2 * ldO + L); store(o22, o + 2 * ldO + 2 * L); store(o23, o + 2 * ldO + 3 * L)
-        store(o30, o + 3 * ldO); store(o31, o + 3 * ldO + L); store(o32, o + 3 * ldO + 2 * L); store(o33, o + 3 * ldO + 3 * L)
+        o0.store(o); o1.store(o + ldO); o2.store(o + 2 * ldO); o3.store(o + 3 * ldO)
     }
+}
 
-    /// O[4][2 vectors] += P[4][keys] · V[keys][2 vectors].
-    @inline(__always)
-    static func accumulate4x2<V: SIMD>(_: V.Type, p: UnsafePointer<Float>, ldP: Int, keys: Int, v: UnsafePointer<Float>, ldV: Int,
-                                       o: UnsafeMutablePointer<Float>, ldO: Int) where V.Scalar == Float {
-        let L = V.scalarCount
-        var o00: V = load(o), o01: V = load(o + L)
-        var o10: V = load(o + ldO), o11: V = load(o + ldO + L)
-        var o20: V = load(o + 2 * ldO), o21: V = load(o + 2 * ldO + L)
-        var o30: V = load(o + 3 * ldO), o31: V = load(o + 3 * ldO + L)
-        var row = v
-        for j in 0..<keys {
-            let v0: V = load(row), v1: V = load(row + L)
-            var x = V(repeating: p[j]); o00 = o00.addingProduct(x, v0); o01 = o01.addingProduct(x, v1)
-            x = V(repeating: p[ldP + j]); o10 = o10.addingProduct(x, v0); o11 = o11.addingProduct(x, v1)
-            x = V(repeating: p[2 * ldP + j]); o20 = o20.addingProduct(x, v0); o21 = o21.addingProduct(x, v1)
-            x = V(repeating: p[3 * ldP + j]); o30 = o30.addingProduct(x, v0); o31 = o31.addingProduct(x, v1)
-            row += ldV
-        }
-        store(o00, o); store(o01, o + L)
-        store(o10, o + ldO); store(o11, o + ldO + L)
-        store(o20, o + 2 * ldO); store(o21, o + 2 * ldO + L)
-        store(o30, o + 3 * ldO); store(o31, o + 3 * ldO + L)
-    }
+/// A few adjacent vectors of floats that stay in registers: one row of a register tile.
+protocol VectorGroup {
+    /// Floats in the group.
+    static var width: Int { get }
+    init()
+    init(loading p: UnsafePointer<Float>)
+    /// self += x · other, lane by lane (fused multiply-add).
+    mutating func add(_ x: Float, _ other: Self)
+    func store(_ p: UnsafeMutablePointer<Float>)
+}
 
-    /// O[4][1 vector] += P[4][keys] · V[keys][1 vector]: the columns left over.
-    @inline(__always)
-    static func accumulate4x1<V: SIMD>(_: V.Type, p: UnsafePointer<Float>, ldP: Int, keys: Int, v: UnsafePointer<Float>, ldV: Int,
-                                       o: UnsafeMutablePointer<Float>, ldO: Int) where V.Scalar == Float {
-        var o0: V = load(o), o1: V = load(o + ldO), o2: V = load(o + 2 * ldO), o3: V = load(o + 3 * ldO)
-        var row = v
-        for j in 0..<keys {
-            let v0: V = load(row)
-            o0 = o0.addingProduct(V(repeating: p[j]), v0)
-            o1 = o1.addingProduct(V(repeating: p[ldP + j]), v0)
-            o2 = o2.addingProduct(V(repeating: p[2 * ldP + j]), v0)
-            o3 = o3.addingProduct(V(repeating: p[3 * ldP + j]), v0)
-            row += ldV
-        }
-        store(o0, o); store(o1, o + ldO); store(o2, o + 2 * ldO); store(o3, o + 3 * ldO)
+struct VectorGroup1<V: SIMD>: VectorGroup where V.Scalar == Float {
+    var a = V()
+    static var width: Int { V.scalarCount }
+    init() {}
+    @inline(__always) init(loading p: UnsafePointer<Float>) { a = FusedMicroKernels.load(p) }
+    @inline(__always) mutating func add(_ x: Float, _ other: Self) { a = a.addingProduct(V(repeating: x), other.a) }
+    @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) { FusedMicroKernels.store(a, p) }
+}
+
+struct VectorGroup2<V: SIMD>: VectorGroup where V.Scalar == Float {
+    var a = V(), b = V()
+    static var width: Int { 2 * V.scalarCount }
+    init() {}
+    @inline(__always) init(loading p: UnsafePointer<Float>) {
+        a = FusedMicroKernels.load(p); b = FusedMicroKernels.load(p + V.scalarCount)
     }
+    @inline(__always) mutating func add(_ x: Float, _ other: Self) {
+        let broadcast = V(repeating: x)
+        a = a.addingProduct(broadcast, other.a); b = b.addingProduct(broadcast, other.b)
+    }
+    @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) {
+        FusedMicroKernels.store(a, p); FusedMicroKernels.store(b, p + V.scalarCount)
+    }
+}
+
+struct VectorGroup4<V: SIMD>: VectorGroup where V.Scalar == Float {
+    var low = VectorGroup2<V>(), high = VectorGroup2<V>()
+    static var width: Int { 4 * V.scalarCount }
+    init() {}
+    @inline(__always) init(loading p: UnsafePointer<Float>) {
+        low = VectorGroup2(loading: p); high = VectorGroup2(loading: p + 2 * V.scalarCount)
+    }
+    @inline(__always) mutating func add(_ x: Float, _ other: Self) { low.add(x, other.low); high.add(x, other.high) }
+    @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) { low.store(p); high.store(p + 2 * V.scalarCount) }
 }

@@ -52,15 +52,9 @@ public struct AttentionProblem: Sendable, Hashable {
         }
         let resolvedScale = scale ?? 1 / Float(headDimension).squareRoot()
         if !resolvedScale.isFinite { throw .scaleNotFinite(resolvedScale) }
-        self.batch = batch
-        self.heads = heads
-        self.keyValueHeads = kvHeads
-        self.queryLength = queryLength
-        self.keyLength = keyLength
-        self.headDimension = headDimension
-        self.causal = causal || window != nil
-        self.window = window
-        self.validKeyLengths = validKeyLengths
+        self.batch = batch; self.heads = heads; self.keyValueHeads = kvHeads
+        self.queryLength = queryLength; self.keyLength = keyLength; self.headDimension = headDimension
+        self.causal = causal || window != nil; self.window = window; self.validKeyLengths = validKeyLengths
         self.scale = resolvedScale
     }
 
