@@ -1,6 +1,6 @@
 /// RFC 4180 CSV: fields containing a comma, quote or newline are quoted, quotes doubled.
 ///
-/// Written by hand rather than with a CSV package: `--resume` must tell a row cut off by a crash
+/// Written by hand rather than with a CSV package: resuming a sweep must tell a row cut off by a crash
 /// (no final newline) from a malformed one, which needs the raw text a row parser hides.
 public enum CSVCodec {
     public static func headerLine(_ columns: [ResultColumn] = ResultColumn.allCases) -> String {

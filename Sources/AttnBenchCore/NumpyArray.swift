@@ -13,7 +13,7 @@ public struct NumpyArray: Sendable, Equatable {
 
     static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59] // "\x93NUMPY"
 
-    /// Decodes a .npy file's bytes. `name` (the flag or file) goes into error messages.
+    /// Decodes a .npy file's bytes. `name` (where the bytes came from) goes into error messages.
     public static func decode(_ bytes: [UInt8], name: String) throws(InputError) -> NumpyArray {
         func fail(_ value: String, _ expected: String) -> InputError { InputError(source: name, value: value, expected: expected) }
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {

@@ -101,7 +101,7 @@ public struct ResultRow: Sendable, Equatable {
     public func double(_ column: ResultColumn) -> Double? { Double(self[column]) }
     public func integer(_ column: ResultColumn) -> Int? { Int(self[column]) }
 
-    /// The configuration identity used by `--resume` and `compare`.
+    /// The configuration identity used to resume a sweep and to compare runs.
     public var configurationKey: String {
         ResultColumn.configurationKey.map { "\($0.rawValue)=\(self[$0])" }.joined(separator: ";")
     }
@@ -110,7 +110,7 @@ public struct ResultRow: Sendable, Equatable {
         self[.wallTimes].split(separator: " ").compactMap { Double($0) }
     }
 
-    /// The median of each worker process that measured the row (one per `--processes`).
+    /// The median of each worker process that measured the row.
     public var processMediansSeconds: [Double] {
         self[.processMedians].split(separator: " ").compactMap { Double($0) }
     }

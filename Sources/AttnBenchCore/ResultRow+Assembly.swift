@@ -42,7 +42,7 @@ extension ResultRow {
         self[.seed] = String(seed)
     }
 
-    /// Configuration identity plus the settings that change a measurement (`--resume`).
+    /// Configuration identity plus the settings that change a measurement (resuming a sweep).
     public var resumeKey: String {
         configurationKey + ";warmup=\(self[.warmup]);reps=\(self[.minimumRepetitions]);time=\(self[.minimumTime])"
             + ";seed=\(self[.seed]);budget=\(self[.memoryBudget])"
