@@ -13,6 +13,12 @@ same minutes. Compare them with `attnbench compare A.csv B.csv`.
 
 The grid flags are expanded here (every combination); the arguments after `--` go to every
 sweep unchanged. decode runs only at query lengths of 16 or less, as in attnbench's own grid.
+
+With `--rounds N` each configuration runs N times on each build, one worker process at a time,
+alternating A, B, A, B, … (`--processes 1` is added), into one CSV per round; at the end
+`attnbench merge --pool` (with build B) pools each build's rounds into --out-a and --out-b, so
+every row holds N process medians taken in the same seconds as the other build's. Use it where
+a slow spell of a few seconds would otherwise fall on one build's processes only.
 """
 import argparse
 import itertools
@@ -34,20 +40,32 @@ def main(argv=None):
     parser.add_argument("--seq-len", required=True)
     parser.add_argument("--query-len", default="seq")
     parser.add_argument("--causal", default="off", help="off, on or off,on")
+    parser.add_argument("--rounds", type=int, default=1, help="worker processes per configuration and build, interleaved")
     parser.add_argument("rest", nargs="*", help="arguments after -- go to every sweep")
     args = parser.parse_args(argv)
     grid = list(itertools.product(split(args.causal), split(args.seq_len), split(args.query_len), split(args.variants)))
     grid = [g for g in grid if g[3] != "decode" or (g[2] != "seq" and int(g[2]) <= 16)]
+    if args.rounds < 1:
+        sys.exit(f"ab_sweep.py: --rounds: invalid value '{args.rounds}'; expected 1 or more")
+    rest = args.rest + (["--processes", "1"] if args.rounds > 1 else [])
+    def output(out, round_index):
+        return out if args.rounds == 1 else f"{out}.round{round_index + 1}.csv"
     for index, (causal, seq, query, variant) in enumerate(grid):
-        flags = ["sweep", "--variants", variant, "--seq-len", seq, "--query-len", query, "--causal", causal] + args.rest
-        order = [(args.a, args.out_a), (args.b, args.out_b)]
-        if index % 2:
-            order.reverse()
-        for binary, output in order:
-            done = subprocess.run([binary] + flags + ["--output", output, "--resume"], stderr=subprocess.DEVNULL)
-            if done.returncode not in (0, 3):
-                sys.exit(f"ab_sweep.py: {binary} {' '.join(flags)} exited {done.returncode}")
+        flags = ["sweep", "--variants", variant, "--seq-len", seq, "--query-len", query, "--causal", causal] + rest
+        for round_index in range(args.rounds):
+            order = [(args.a, args.out_a), (args.b, args.out_b)]
+            if (index + round_index) % 2:
+                order.reverse()
+            for binary, out in order:
+                done = subprocess.run([binary] + flags + ["--output", output(out, round_index), "--resume"],
+                                      stderr=subprocess.DEVNULL)
+                if done.returncode not in (0, 3):
+                    sys.exit(f"ab_sweep.py: {binary} {' '.join(flags)} exited {done.returncode}")
         print(f"[{index + 1}/{len(grid)}] {variant} seq {seq} query {query} causal {causal}", file=sys.stderr)
+    if args.rounds > 1:
+        for out in (args.out_a, args.out_b):
+            rounds = [output(out, r) for r in range(args.rounds)]
+            subprocess.run([args.b, "merge", "--pool", *rounds, "--output", out], check=True)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,9 @@ struct MergeCommand: ParsableCommand {
     @Flag(name: .customLong("keep-duplicates"), help: "Keep a configuration measured more than once on one machine (compare and the plots use the last one).")
     var keepDuplicates = false
 
+    @Flag(help: "Pool a configuration measured more than once on one machine into one row: repetitions pooled, each run's median in process_medians_s (for runs of one build interleaved with another's, see scripts/ab_sweep.py).")
+    var pool = false
+
     func run() throws {
         if inputs.isEmpty { throw UserError("merge: no input CSV; give the CSVs to merge, e.g. attnbench merge shard-1.csv shard-2.csv --output all.csv") }
         var merge = ResultMerge()
@@ -41,11 +44,13 @@ struct MergeCommand: ParsableCommand {
             }
             merge.add(document.rows, source: path)
         }
-        if let first = merge.duplicates.first, !keepDuplicates {
+        if pool && keepDuplicates { throw UserError("merge: --pool and --keep-duplicates exclude each other; pass one") }
+        if let first = merge.duplicates.first, !keepDuplicates && !pool {
             throw UserError("merge: '\(first.secondSource)' measures \(first.configuration) again on the machine of '\(first.firstSource)'\(merge.duplicates.count > 1 ? " (and \(merge.duplicates.count - 1) more)" : ""); pass --keep-duplicates to keep both")
         }
-        let text = ([CSVCodec.headerLine()] + merge.rows.map { CSVCodec.line($0) }).joined(separator: "\n") + "\n"
+        let rows = pool ? merge.pooledRows : merge.rows
+        let text = ([CSVCodec.headerLine()] + rows.map { CSVCodec.line($0) }).joined(separator: "\n") + "\n"
         try OutputFile.write(Data(text.utf8), to: output)
-        printError("attnbench merge: \(merge.rows.count) rows from \(inputs.count) files → \(output)")
+        printError("attnbench merge: \(rows.count) rows from \(inputs.count) files → \(output)")
     }
 }

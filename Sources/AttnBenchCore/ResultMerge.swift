@@ -11,6 +11,14 @@ public struct ResultMerge: Sendable {
     public private(set) var rows: [ResultRow] = []
     public private(set) var duplicates: [Duplicate] = []
     private var seen: [String: String] = [:]
+    /// Row indices per configuration and machine, in order of first appearance.
+    private var groups: [(key: String, indices: [Int])] = []
+    private var groupIndex: [String: Int] = [:]
+
+    /// One row per configuration and machine, duplicates pooled (`ResultRow.pooling`).
+    public var pooledRows: [ResultRow] {
+        groups.compactMap { ResultRow.pooling($0.indices.map { rows[$0] }) }
+    }
 
     public init() {}
 
@@ -22,6 +30,10 @@ public struct ResultMerge: Sendable {
                 duplicates.append(Duplicate(configuration: ResultComparison.label(row), firstSource: first, secondSource: source))
             } else {
                 seen[key] = source
+            }
+            if let group = groupIndex[key] { groups[group].indices.append(rows.count) } else {
+                groupIndex[key] = groups.count
+                groups.append((key, [rows.count]))
             }
             rows.append(row)
         }

@@ -79,4 +79,23 @@ final class ShardAndMergeTests: XCTestCase {
         XCTAssertTrue(compared.standardOutput.contains("→ Other CPU"), compared.standardOutput)
         XCTAssertTrue(compared.standardOutput.contains("| 1.000 |"), compared.standardOutput)
     }
+
+    /// merge --pool: runs of one configuration become one row holding each run's median.
+    func testMergePoolsRunsOfOneConfiguration() throws {
+        let small = ["sweep", "--variants", "naive,flash2", "--seq-len", "32", "--heads", "1", "--repetitions", "3", "--min-time", "0"]
+        XCTAssertEqual(try CommandRunner.run(small + ["--output", "r1.csv"], in: directory).status, 0)
+        XCTAssertEqual(try CommandRunner.run(small + ["--output", "r2.csv"], in: directory).status, 0)
+        let pooled = try InProcess.run(["merge", "--pool", "r1.csv", "r2.csv", "--output", "pooled.csv"], in: directory)
+        XCTAssertEqual(pooled.status, 0, pooled.standardError)
+        let rows = try rows("pooled.csv")
+        XCTAssertEqual(rows.map { $0[.variant] }, ["naive", "flash2"])
+        for row in rows {
+            XCTAssertEqual(row.processMediansSeconds.count, 2)
+            XCTAssertEqual(row.rawWallTimesSeconds.count, 6)
+            XCTAssertEqual(row.status, .ok)
+        }
+        let both = try InProcess.run(["merge", "--pool", "--keep-duplicates", "r1.csv", "r2.csv", "--output", "x.csv"], in: directory)
+        XCTAssertEqual(both.status, 2)
+        XCTAssertTrue(both.standardError.contains("--pool"), both.standardError)
+    }
 }

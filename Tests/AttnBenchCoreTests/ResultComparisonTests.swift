@@ -146,4 +146,28 @@ final class ResultComparisonTests: XCTestCase {
         XCTAssertEqual(pooled.peakMemoryBytes, 100)
         XCTAssertNil(KernelMeasurementResult.pooling([]))
     }
+
+    /// Two runs of one configuration pooled: every repetition kept, each run's median recorded,
+    /// the figures derived from the pooled median, the best ceiling kept.
+    func testPoolingRowsOfSeparateRuns() throws {
+        func run(_ times: [Double], fma: Double) -> ResultRow {
+            var r = Self.row(samples: times)
+            r[.gflops] = CSVNumber.ratio(10 / TimingStatistics(samplesSeconds: times)!.medianSeconds) // 10 GFLOP a call
+            r[.fmaPeakGflops] = "\(fma)"
+            r[.keyValueBytes] = "1000000"
+            r[.processMedians] = ""
+            return r
+        }
+        let pooled = try XCTUnwrap(ResultRow.pooling([run([1, 2, 3], fma: 100), run([4, 5, 6], fma: 120)]))
+        XCTAssertEqual(pooled.rawWallTimesSeconds, [1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(pooled.processMediansSeconds, [2, 5])
+        XCTAssertEqual(pooled.double(.wallTimeMedian), 3.5)
+        XCTAssertEqual(pooled.double(.gflops)!, 10 / 3.5, accuracy: 1e-3)
+        XCTAssertEqual(pooled.double(.fmaPeakGflops), 120)
+        XCTAssertEqual(pooled.double(.peakEfficiency)!, 10 / 3.5 / 120, accuracy: 1e-4)
+        XCTAssertEqual(pooled.integer(.repetitions), 6)
+        var failed = run([1], fma: 1)
+        failed.status = .oom
+        XCTAssertEqual(ResultRow.pooling([run([1, 2], fma: 1), failed])?.status, .oom, "a run that failed is the row")
+    }
 }
