@@ -84,39 +84,16 @@ extension ResultRow {
     }
 
     mutating func record(_ m: KernelMeasurementResult, statistics stats: TimingStatistics, problem: AttentionProblem) {
-        self[.repetitions] = String(m.wallTimesSeconds.count)
-        self[.wallTimeMedian] = CSVNumber.seconds(stats.medianSeconds)
-        self[.wallTimeMin] = CSVNumber.seconds(stats.minimumSeconds)
-        self[.wallTimeP90] = CSVNumber.seconds(stats.p90Seconds)
-        self[.wallTimeMax] = CSVNumber.seconds(stats.maximumSeconds)
-        self[.wallTimeMean] = CSVNumber.seconds(stats.meanSeconds)
-        self[.wallTimeIQR] = CSVNumber.seconds(stats.interquartileRangeSeconds)
-        self[.wallTimeRelativeIQR] = CSVNumber.ratio(stats.relativeInterquartileRange)
-        self[.noisy] = String(stats.isNoisy)
-        self[.wallTimes] = m.wallTimesSeconds.map(CSVNumber.seconds).joined(separator: " ")
-        self[.processMedians] = (m.processMediansSeconds.isEmpty ? [stats.medianSeconds] : m.processMediansSeconds)
-            .map(CSVNumber.seconds).joined(separator: " ")
+        recordTimes(m.wallTimesSeconds, statistics: stats,
+                    processMedians: m.processMediansSeconds.isEmpty ? [stats.medianSeconds] : m.processMediansSeconds)
         let gflops = AttentionFLOPs.gigaflopsPerSecond(problem, seconds: stats.medianSeconds)
-        self[.gflops] = CSVNumber.ratio(gflops)
         // The two ceilings are the best of their interleaved samples (interference only ever
         // slows a ceiling down); the GEMM roofline, a like-for-like reference, is the median.
-        for (value, ceiling, efficiency) in [(m.fmaPeakGigaflopsSamples.max(), ResultColumn.fmaPeakGflops, ResultColumn.peakEfficiency),
-                                             (m.sgemmPeakGigaflopsSamples.max(), .sgemmPeakGflops, .sgemmEfficiency),
-                                             (TimingStatistics.median(m.gemmRooflineGigaflopsSamples), .gemmRooflineGflops, .gemmRooflineEfficiency)] {
-            if let value, value > 0 {
-                self[ceiling] = CSVNumber.ratio(value)
-                self[efficiency] = CSVNumber.ratio(gflops / value)
-            }
-        }
+        recordRates(gigaflopsPerSecond: gflops, fmaPeak: m.fmaPeakGigaflopsSamples.max(),
+                    sgemmPeak: m.sgemmPeakGigaflopsSamples.max(), gemmRoofline: TimingStatistics.median(m.gemmRooflineGigaflopsSamples),
+                    keyValueBytes: AttentionTraffic.keyValueBytes(problem), medianSeconds: stats.medianSeconds,
+                    memoryRead: TimingStatistics.median(m.memoryReadGigabytesPerSecondSamples))
         self[.cpuVectorBits] = m.vectorBits.map(String.init) ?? ""
-        let bytes = AttentionTraffic.keyValueBytes(problem)
-        let rate = bytes / stats.medianSeconds / 1e9
-        self[.keyValueBytes] = String(Int(bytes))
-        self[.keyValueReadRate] = CSVNumber.ratio(rate)
-        if let bandwidth = TimingStatistics.median(m.memoryReadGigabytesPerSecondSamples), bandwidth > 0 {
-            self[.memoryReadRate] = CSVNumber.ratio(bandwidth)
-            self[.bandwidthEfficiency] = CSVNumber.ratio(rate / bandwidth)
-        }
         self[.peakMemory] = m.peakMemoryBytes.map(String.init) ?? ""
         self[.workspace] = String(m.workspaceBytes)
         self[.maxAbsError] = CSVNumber.error(m.maxAbsError)
@@ -126,6 +103,42 @@ extension ResultRow {
             self[.message] = "max_abs_error \(m.maxAbsError) exceeds \(Self.correctnessTolerance)\(m.outputsFinite ? "" : " (non-finite outputs)")"
         } else {
             status = .ok
+        }
+    }
+
+    /// The time columns of `samples`: statistics, every sample, each worker process's median.
+    mutating func recordTimes(_ samples: [Double], statistics stats: TimingStatistics, processMedians: [Double]) {
+        self[.repetitions] = String(samples.count)
+        self[.wallTimeMedian] = CSVNumber.seconds(stats.medianSeconds)
+        self[.wallTimeMin] = CSVNumber.seconds(stats.minimumSeconds)
+        self[.wallTimeP90] = CSVNumber.seconds(stats.p90Seconds)
+        self[.wallTimeMax] = CSVNumber.seconds(stats.maximumSeconds)
+        self[.wallTimeMean] = CSVNumber.seconds(stats.meanSeconds)
+        self[.wallTimeIQR] = CSVNumber.seconds(stats.interquartileRangeSeconds)
+        self[.wallTimeRelativeIQR] = CSVNumber.ratio(stats.relativeInterquartileRange)
+        self[.noisy] = String(stats.isNoisy)
+        self[.wallTimes] = samples.map(CSVNumber.seconds).joined(separator: " ")
+        self[.processMedians] = processMedians.map(CSVNumber.seconds).joined(separator: " ")
+    }
+
+    /// GFLOP/s against each ceiling, and the K/V read rate against the memory bandwidth.
+    mutating func recordRates(gigaflopsPerSecond gflops: Double, fmaPeak: Double?, sgemmPeak: Double?, gemmRoofline: Double?,
+                              keyValueBytes bytes: Double, medianSeconds: Double, memoryRead: Double?) {
+        self[.gflops] = CSVNumber.ratio(gflops)
+        for (value, ceiling, efficiency) in [(fmaPeak, ResultColumn.fmaPeakGflops, ResultColumn.peakEfficiency),
+                                             (sgemmPeak, .sgemmPeakGflops, .sgemmEfficiency),
+                                             (gemmRoofline, .gemmRooflineGflops, .gemmRooflineEfficiency)] {
+            if let value, value > 0 {
+                self[ceiling] = CSVNumber.ratio(value)
+                self[efficiency] = CSVNumber.ratio(gflops / value)
+            }
+        }
+        let rate = bytes / medianSeconds / 1e9
+        self[.keyValueBytes] = String(Int(bytes))
+        self[.keyValueReadRate] = CSVNumber.ratio(rate)
+        if let memoryRead, memoryRead > 0 {
+            self[.memoryReadRate] = CSVNumber.ratio(memoryRead)
+            self[.bandwidthEfficiency] = CSVNumber.ratio(rate / memoryRead)
         }
     }
 

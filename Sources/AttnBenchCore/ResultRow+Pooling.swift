@@ -13,39 +13,15 @@ extension ResultRow {
         let samples = rows.flatMap(\.rawWallTimesSeconds)
         guard let stats = TimingStatistics(samplesSeconds: samples), let firstMedian = pooled.double(.wallTimeMedian),
               firstMedian > 0 else { return pooled }
-        pooled[.repetitions] = String(samples.count)
-        pooled[.wallTimeMedian] = CSVNumber.seconds(stats.medianSeconds)
-        pooled[.wallTimeMin] = CSVNumber.seconds(stats.minimumSeconds)
-        pooled[.wallTimeP90] = CSVNumber.seconds(stats.p90Seconds)
-        pooled[.wallTimeMax] = CSVNumber.seconds(stats.maximumSeconds)
-        pooled[.wallTimeMean] = CSVNumber.seconds(stats.meanSeconds)
-        pooled[.wallTimeIQR] = CSVNumber.seconds(stats.interquartileRangeSeconds)
-        pooled[.wallTimeRelativeIQR] = CSVNumber.ratio(stats.relativeInterquartileRange)
-        pooled[.noisy] = String(stats.isNoisy)
-        pooled[.wallTimes] = samples.map(CSVNumber.seconds).joined(separator: " ")
-        pooled[.processMedians] = rows.flatMap { $0.processMediansSeconds.isEmpty ? [$0.double(.wallTimeMedian) ?? 0] : $0.processMediansSeconds }
-            .map(CSVNumber.seconds).joined(separator: " ")
+        let processMedians = rows.flatMap { $0.processMediansSeconds.isEmpty ? [$0.double(.wallTimeMedian) ?? 0] : $0.processMediansSeconds }
+        pooled.recordTimes(samples, statistics: stats, processMedians: processMedians)
         // Work per call is the same in every row: FLOPs = GFLOP/s × median time.
         let gigaflop = (pooled.double(.gflops) ?? 0) * firstMedian
-        let gflops = gigaflop / stats.medianSeconds
-        pooled[.gflops] = CSVNumber.ratio(gflops)
         func column(_ c: ResultColumn) -> [Double] { rows.compactMap { $0.double(c) } }
-        for (ceiling, efficiency, value) in [(ResultColumn.fmaPeakGflops, ResultColumn.peakEfficiency, column(.fmaPeakGflops).max()),
-                                             (.sgemmPeakGflops, .sgemmEfficiency, column(.sgemmPeakGflops).max()),
-                                             (.gemmRooflineGflops, .gemmRooflineEfficiency, TimingStatistics.median(column(.gemmRooflineGflops)))] {
-            if let value, value > 0 {
-                pooled[ceiling] = CSVNumber.ratio(value)
-                pooled[efficiency] = CSVNumber.ratio(gflops / value)
-            }
-        }
-        if let bytes = pooled.double(.keyValueBytes) {
-            let rate = bytes / stats.medianSeconds / 1e9
-            pooled[.keyValueReadRate] = CSVNumber.ratio(rate)
-            if let bandwidth = TimingStatistics.median(column(.memoryReadRate)), bandwidth > 0 {
-                pooled[.memoryReadRate] = CSVNumber.ratio(bandwidth)
-                pooled[.bandwidthEfficiency] = CSVNumber.ratio(rate / bandwidth)
-            }
-        }
+        pooled.recordRates(gigaflopsPerSecond: gigaflop / stats.medianSeconds, fmaPeak: column(.fmaPeakGflops).max(),
+                           sgemmPeak: column(.sgemmPeakGflops).max(), gemmRoofline: TimingStatistics.median(column(.gemmRooflineGflops)),
+                           keyValueBytes: pooled.double(.keyValueBytes) ?? 0, medianSeconds: stats.medianSeconds,
+                           memoryRead: TimingStatistics.median(column(.memoryReadRate)))
         if let peak = rows.compactMap({ $0.integer(.peakMemory) }).max() { pooled[.peakMemory] = String(peak) }
         if let error = column(.maxAbsError).max() { pooled[.maxAbsError] = CSVNumber.error(error) }
         return pooled
