@@ -5,8 +5,9 @@ import XCTest
 final class KernelCorrectnessTests: XCTestCase {
     static let variants = AttentionVariant.allCases
 
-    /// Lengths, blocks and head dimensions from the issue, combined so that every length meets
-    /// every block size at least once, plus a seeded random sample of the rest.
+    /// Ragged lengths (1, around a block, not a multiple of any block), blocks larger and smaller
+    /// than the sequence and odd head dimensions, combined so that every length meets every
+    /// block size at least once.
     static func raggedCases() -> [KernelCase] {
         let lengths = [1, 7, 63, 64, 65, 130, 257]
         let blocks = [16, 32, 64, 100, 512]

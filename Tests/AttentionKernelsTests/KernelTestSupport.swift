@@ -4,7 +4,7 @@ import XCTest
 /// Tolerances, named and documented once.
 enum Tolerance {
     /// Unit-scale inputs (uniform in [-1, 1)): fp32 accumulation over ≤ 257 keys and d ≤ 128
-    /// stays near 1e-6; 1e-5 absolute is the bound the `eval` acceptance uses against NumPy.
+    /// stays near 1e-6; 1e-5 absolute is the bound `eval` is checked to against NumPy.
     static let unitScale = 1e-5
     /// Scores of magnitude ~1e4: fp32 rounding of the score itself (ulp ≈ 1e-3 at 1e4) moves the
     /// near-one-hot softmax weights, so outputs in [-1, 1] may differ by ~1e-3 from float64.

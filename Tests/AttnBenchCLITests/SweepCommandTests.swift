@@ -16,8 +16,8 @@ final class SweepCommandTests: XCTestCase {
 
     static let fast = ["--repetitions", "2", "--min-time", "0", "--warmup", "0"]
 
-    /// The acceptance sweep: 4 variants × 2 lengths × 2 batches = 16 rows, all ok.
-    func testAcceptanceSweepWritesSixteenOkRows() throws {
+    /// A small grid end to end: 4 variants × 2 lengths × 2 batches = 16 rows, all ok.
+    func testGridSweepWritesSixteenOkRows() throws {
         let result = try CommandRunner.run(["sweep", "--variants", "naive,chunked,flash1,flash2", "--seq-len", "256,300",
                                             "--block-size", "64", "--batch", "1,2", "--output", "r.csv"] + Self.fast, in: directory)
         XCTAssertEqual(result.status, 0, result.standardError)
