@@ -63,9 +63,7 @@ final class SweepRunner {
         let budget = settings.budget
         for configuration in configurations {
             var row = ResultRow(configuration: configuration, kind: .maxlen, policy: policy, seed: seed)
-            row[.seqLenQ] = budget.fixedQueryLength.map(String.init) ?? ""
-            row[.seqLenKV] = ""
-            row[.memoryBudget] = String(budget.memoryBytes)
+            row.record(budget: budget)
             let label = "maxlen " + configuration.progressLabel
             if skip.contains(row.resumeKey) {
                 progress.finished(label, summary: "already in the CSV, skipped")

@@ -12,9 +12,6 @@ import Dispatch
 public enum FMAPeak {
     public static let accumulators = 12
 
-    /// The widest float vector of this CPU, in bits.
-    public static var hostVectorBits: Int { VectorWidth.hostBits }
-
     /// Floating-point operations of `run` with these arguments.
     public static func flops(iterations: Int, vectorBits: Int) -> Double {
         2 * Double(accumulators) * Double(vectorBits / 32) * Double(iterations)

@@ -142,12 +142,17 @@ extension ResultRow {
         }
     }
 
-    /// The columns of a maximum-length search: its budgets, the length found and what bound it.
-    public mutating func record(search result: MaxLengthResult, configuration c: SweepConfiguration, budget: MaxLengthBudget) {
+    /// The budget columns of a maximum-length search (part of its resume key): the lengths are
+    /// the search's, the query length fixed or empty.
+    public mutating func record(budget: MaxLengthBudget) {
         self[.seqLenQ] = budget.fixedQueryLength.map(String.init) ?? ""
         self[.seqLenKV] = ""
         self[.memoryBudget] = String(budget.memoryBytes)
         self[.timeBudget] = CSVNumber.seconds(budget.timeSeconds)
+    }
+
+    /// The result columns of a maximum-length search: the length found and what bound it.
+    public mutating func record(search result: MaxLengthResult, configuration c: SweepConfiguration, budget: MaxLengthBudget) {
         self[.maxSeqLen] = String(result.maxLength)
         self[.maxSeqLenBound] = result.bound.rawValue
         self[.maxSeqLenResolution] = String(result.resolution)

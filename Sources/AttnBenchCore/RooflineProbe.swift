@@ -76,7 +76,7 @@ public final class RooflineProbe {
         for i in 0..<(2 * m * m) { square[i] = Float(generator.nextUnitDouble()) - 0.5 }
         (square + 2 * m * m).initialize(repeating: 0, count: m * m)
         sgemmPeakFlops = 2 * Double(m) * Double(m) * Double(m)
-        vectorBits = FMAPeak.hostVectorBits
+        vectorBits = VectorWidth.hostBits
         fmaPeakFlops = Double(self.threadCount) * FMAPeak.flops(iterations: Self.fmaIterations, vectorBits: vectorBits)
 
         readChunks = self.threadCount * 8

@@ -42,14 +42,9 @@ final class GroupedAndWindowedTests: XCTestCase {
     func testRowsWithNoVisibleKeyInTheirWindowAreZero() throws {
         let testCase = KernelCase(batch: 2, heads: 2, queryLength: 60, keyLength: 60, headDimension: 8, causal: true,
                                   validKeyLengths: [10, 0], keyValueHeads: 1, window: 8, blocks: (16, 16))
-        let problem = try testCase.problem()
         for variant in AttentionVariant.allCases {
             try assertMatchesReference(variant, testCase, tolerance: Tolerance.unitScale)
-            let (q, k, v) = testCase.inputs()
-            let o = AttentionTensor(batch: 2, heads: 2, sequenceLength: 60, headDimension: 8)
-            o.fill(.nan)
-            variant.makeKernel(blockSizes: variant.isBlocked ? try BlockSizes(query: 16, key: 16) : nil)
-                .run(problem, query: q, key: k, value: v, output: o, threadCount: 1)
+            let o = try output(of: variant, testCase)
             for c in 0..<8 {
                 XCTAssertEqual(o[0, 1, 30, c], 0, "\(variant): row 30 sees keys 23...30, all padded")
                 XCTAssertEqual(o[1, 0, 5, c], 0, "\(variant): batch 1 has no keys")

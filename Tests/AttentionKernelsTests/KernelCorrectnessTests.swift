@@ -106,14 +106,9 @@ final class KernelCorrectnessTests: XCTestCase {
                        validKeyLengths: [20, 0], blocks: (16, 8)),
         ]
         for testCase in cases {
-            let problem = try testCase.problem()
             for variant in Self.variants {
                 try assertMatchesReference(variant, testCase, tolerance: Tolerance.unitScale)
-                let (q, k, v) = testCase.inputs()
-                let o = AttentionTensor(batch: 2, heads: 1, sequenceLength: 70, headDimension: 16)
-                o.fill(.nan)
-                variant.makeKernel(blockSizes: variant.isBlocked ? try BlockSizes(query: 16, key: 8) : nil)
-                    .run(problem, query: q, key: k, value: v, output: o, threadCount: 1)
+                let o = try output(of: variant, testCase)
                 for c in 0..<16 {
                     XCTAssertEqual(o[0, 0, 0, c], 0, "\(variant) row 0 (no visible key) column \(c)")
                     XCTAssertEqual(o[1, 0, 69, c], 0, "\(variant) batch 1 (key length 0) column \(c)")

@@ -62,12 +62,24 @@ func runAgainstReference(_ variant: AttentionVariant, _ testCase: KernelCase) th
 func runAgainstReference(_ kernel: any AttentionKernel, _ testCase: KernelCase) throws -> ReferenceAttention.ErrorReport {
     let problem = try testCase.problem()
     let (q, k, v) = testCase.inputs()
+    let o = try run(kernel, testCase, inputs: (q, k, v))
+    return ReferenceAttention.compare(problem, query: q, key: k, value: v, output: o,
+                                      rows: ReferenceAttention.rowsToCheck(problem, budgetMultiplyAdds: .max))
+}
+
+/// The output of `variant` on `testCase` (its blocks and threads), every element written by the kernel.
+func output(of variant: AttentionVariant, _ testCase: KernelCase) throws -> AttentionTensor {
+    let blocks = variant.isBlocked ? try BlockSizes(query: testCase.blocks.query, key: testCase.blocks.key) : nil
+    return try run(variant.makeKernel(blockSizes: blocks), testCase, inputs: testCase.inputs())
+}
+
+func run(_ kernel: any AttentionKernel, _ testCase: KernelCase,
+         inputs: (AttentionTensor, AttentionTensor, AttentionTensor)) throws -> AttentionTensor {
     let o = AttentionTensor(batch: testCase.batch, heads: testCase.heads, sequenceLength: testCase.queryLength,
                             headDimension: testCase.headDimension)
     o.fill(.nan) // every element must be written by the kernel
-    kernel.run(problem, query: q, key: k, value: v, output: o, threadCount: testCase.threads)
-    return ReferenceAttention.compare(problem, query: q, key: k, value: v, output: o,
-                                      rows: ReferenceAttention.rowsToCheck(problem, budgetMultiplyAdds: .max))
+    kernel.run(try testCase.problem(), query: inputs.0, key: inputs.1, value: inputs.2, output: o, threadCount: testCase.threads)
+    return o
 }
 
 /// The largest error of `variant` on `testCase` and whether every output was finite.

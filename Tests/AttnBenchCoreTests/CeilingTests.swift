@@ -1,10 +1,11 @@
+import AttentionKernels
 import AttnBenchCore
 import XCTest
 
 /// The FMA-peak loop does the work its FLOP count claims.
 final class CeilingTests: XCTestCase {
     func testFMALoopCountsItsOperations() {
-        for bits in [128, 256, 512] where bits <= FMAPeak.hostVectorBits {
+        for bits in [128, 256, 512] where bits <= VectorWidth.hostBits {
             let lanes = bits / 32
             for iterations in [1, 1000, 1 << 20] {
                 // a ← a·1 + 1 from 0: every lane ends at `iterations`, exactly (≤ 2^24).
@@ -20,6 +21,6 @@ final class CeilingTests: XCTestCase {
     }
 
     func testHostVectorWidthIsAKnownOne() {
-        XCTAssertTrue([128, 256, 512].contains(FMAPeak.hostVectorBits))
+        XCTAssertTrue([128, 256, 512].contains(VectorWidth.hostBits))
     }
 }

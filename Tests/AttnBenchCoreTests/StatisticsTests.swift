@@ -64,7 +64,7 @@ final class StatisticsTests: XCTestCase {
         for samples in [result.fmaPeakGigaflopsSamples, result.sgemmPeakGigaflopsSamples, result.gemmRooflineGigaflopsSamples] {
             XCTAssertTrue(samples.allSatisfy { $0 > 0.5 && $0 < 100_000 }, "\(samples)")
         }
-        XCTAssertEqual(result.vectorBits, FMAPeak.hostVectorBits)
+        XCTAssertEqual(result.vectorBits, VectorWidth.hostBits)
         XCTAssertTrue(result.memoryReadGigabytesPerSecondSamples.allSatisfy { $0 > 0.1 && $0 < 10_000 })
         let plain = KernelMeasurement.measure(kernel: kernel, problem: problem, threadCount: 1, policy: policy, seed: 3)
         XCTAssertTrue(plain.gemmRooflineGigaflopsSamples.isEmpty && plain.fmaPeakGigaflopsSamples.isEmpty

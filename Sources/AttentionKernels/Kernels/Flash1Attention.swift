@@ -66,15 +66,16 @@ public struct Flash1Attention: BlockedAttentionKernel {
             let blockSum = blockMax + Bq
             let q = Q + (slice * Nq + rowStart) * d
             let o = O + (slice * Nq + rowStart) * d
+            let kv = problem.keyValueSlice(ofQuerySlice: slice) * Nk * d
             let m = mAll + slice * Nq + rowStart
             let l = lAll + slice * Nq + rowStart
             BLAS.sgemm(.none, .transpose, m: rows, n: columns, k: d, alpha: scale,
-                       a: q, lda: d, b: K + (problem.keyValueSlice(ofQuerySlice: slice) * Nk + keyStart) * d, ldb: d, beta: 0, c: S, ldc: columns)
+                       a: q, lda: d, b: K + kv + keyStart * d, ldb: d, beta: 0, c: S, ldc: columns)
             problem.maskScores(S, leadingDimension: columns, batch: b, rowStart: rowStart, rows: rows,
                                keyStart: keyStart, columns: columns)
             BlockExponentials.compute(scores: S, rows: rows, columns: columns, rowMaximum: blockMax, rowSum: blockSum)
             BLAS.sgemm(.none, .none, m: rows, n: d, k: columns, alpha: 1,
-                       a: S, lda: columns, b: V + (problem.keyValueSlice(ofQuerySlice: slice) * Nk + keyStart) * d, ldb: d, beta: 0, c: PV, ldc: d)
+                       a: S, lda: columns, b: V + kv + keyStart * d, ldb: d, beta: 0, c: PV, ldc: d)
             for r in 0..<rows {
                 let mTilde = blockMax[r]
                 if mTilde == -.infinity { continue }

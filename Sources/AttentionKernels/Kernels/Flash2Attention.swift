@@ -53,8 +53,8 @@ public struct Flash2Attention: BlockedAttentionKernel {
                 let rows = min(Bq, Nq - rowStart)
                 let q = Q + (slice * Nq + rowStart) * d
                 let o = O + (slice * Nq + rowStart) * d
-                let k = K + problem.keyValueSlice(ofQuerySlice: slice) * Nk * d
-                let v = V + problem.keyValueSlice(ofQuerySlice: slice) * Nk * d
+                let kv = problem.keyValueSlice(ofQuerySlice: slice) * Nk * d
+                let k = K + kv, v = V + kv
                 let S = scratch.buffer(worker: worker)
                 let m = S + Bq * Bk
                 let l = m + Bq

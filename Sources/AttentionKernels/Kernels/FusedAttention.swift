@@ -44,6 +44,9 @@ public struct FusedAttention: BlockedAttentionKernel {
     /// Most stacked rows the decode path takes.
     static let maximumStackedRows = 64
 
+    /// Floats per stacked row on the decode path: d rounded up to its 16-float SIMD loops.
+    static func decodeRowFloats(_ d: Int) -> Int { (d + 15) / 16 * 16 }
+
     /// Lanes of the tiles: the host's (nil), or 16, 8 or 4 to run narrower tiles (tests).
     let vectorLanes: Int?
 
@@ -93,7 +96,7 @@ public struct FusedAttention: BlockedAttentionKernel {
             let rows = problem.groupSize * problem.queryLength
             let splits = splitCount(problem, threadCount: threadCount)
             let partials = problem.batch * problem.heads * problem.queryLength * splits * (d + 1)
-            return 4 * (partials + max(1, threadCount) * rows * (Self.decodeChunkKeys + 2 * dPad + 2))
+            return 4 * (partials + max(1, threadCount) * rows * (Self.decodeChunkKeys + 2 * Self.decodeRowFloats(d) + 2))
         }
         let (bq, bkRaw) = effectiveBlocks(problem)
         let bk = (bkRaw + g.panelKeys - 1) / g.panelKeys * g.panelKeys
@@ -106,7 +109,7 @@ public struct FusedAttention: BlockedAttentionKernel {
 
     public func run(_ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
                     output: AttentionTensor, threadCount: Int) {
-        _ = prepare(problem, query, key, value, output)
+        problem.preconditionShapes(query: query, key: key, value: value, output: output)
         switch (geometry.lanes, streams(problem)) {
         case (16, false): prefill(SIMD16<Float>.self, problem, query, key, value, output, threadCount)
         case (8, false): prefill(SIMD8<Float>.self, problem, query, key, value, output, threadCount)
@@ -124,7 +127,8 @@ public struct FusedAttention: BlockedAttentionKernel {
         // Nk/NkP = keys and padded, Bq/Bk = blocks, S = score tile, m/l = row max/sum.
         let g = Geometry(lanes: V.scalarCount)
         let L = g.lanes, MR = g.scoreRows, NR = g.panelKeys
-        let (Bq, BkRaw, d, Nq, Nk) = prepare(problem, query, key, value, output)
+        let (Bq, BkRaw) = effectiveBlocks(problem)
+        let d = problem.headDimension, Nq = problem.queryLength, Nk = problem.keyLength
         let dP = g.paddedHeadDimension(d), NkP = g.paddedKeys(Nk)
         let Bk = (BkRaw + NR - 1) / NR * NR
         let BqP = (Bq + MR - 1) / MR * MR
@@ -265,7 +269,7 @@ public struct FusedAttention: BlockedAttentionKernel {
                 _ output: AttentionTensor, _ threadCount: Int) {
         // Names: R = stacked rows (G query heads × Sq positions), DC = chunk keys, S = scores,
         // P_O/P_L = partial outputs and log-sum-exps [slice, split, row].
-        let d = problem.headDimension, dP = (d + 15) / 16 * 16
+        let d = problem.headDimension, dP = Self.decodeRowFloats(d)
         let Nq = problem.queryLength, Nk = problem.keyLength
         let G = problem.groupSize, H = problem.heads, Hkv = problem.keyValueHeads
         let R = G * Nq, DC = Self.decodeChunkKeys

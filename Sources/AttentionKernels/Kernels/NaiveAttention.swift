@@ -52,9 +52,10 @@ public struct NaiveAttention: AttentionKernel {
         let Q = query.baseAddress, K = key.baseAddress, V = value.baseAddress, O = output.baseAddress
         let scale = problem.scale
 
+        @inline(__always) func keyValueOffset(_ slice: Int) -> Int { problem.keyValueSlice(ofQuerySlice: slice) * Nk * d }
         @inline(__always) func scores(_ slice: Int) { // S_slice = scale · Q Kᵀ
             BLAS.sgemm(.none, .transpose, m: Nq, n: Nk, k: d, alpha: scale,
-                       a: Q + slice * Nq * d, lda: d, b: K + problem.keyValueSlice(ofQuerySlice: slice) * Nk * d, ldb: d,
+                       a: Q + slice * Nq * d, lda: d, b: K + keyValueOffset(slice), ldb: d,
                        beta: 0, c: S + slice * Nq * Nk, ldc: Nk)
         }
         @inline(__always) func softmaxRows(_ slice: Int, _ rows: Range<Int>) {
@@ -72,7 +73,7 @@ public struct NaiveAttention: AttentionKernel {
         }
         @inline(__always) func values(_ slice: Int) { // O_slice = P V
             BLAS.sgemm(.none, .none, m: Nq, n: d, k: Nk, alpha: 1,
-                       a: S + slice * Nq * Nk, lda: Nk, b: V + problem.keyValueSlice(ofQuerySlice: slice) * Nk * d, ldb: d,
+                       a: S + slice * Nq * Nk, lda: Nk, b: V + keyValueOffset(slice), ldb: d,
                        beta: 0, c: O + slice * Nq * d, ldc: d)
         }
 
