@@ -29,7 +29,7 @@ let package = Package(
         ),
         .target(
             name: "AttentionKernels",
-            dependencies: ["COpenBLAS"],
+            dependencies: ["COpenBLAS", "CSystemShims"],
             swiftSettings: hostTuned
         ),
         .target(name: "CSystemShims"),

@@ -1,3 +1,4 @@
+import CSystemShims
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -34,21 +35,32 @@ public enum ParallelFor {
 /// `participants − 1` pool threads plus the caller and returns when all have finished it.
 /// Jobs are serialised (one parallel region at a time, as kernels never nest them).
 ///
-/// `@unchecked Sendable`: every mutable field is read and written only with `mutex` held
-/// (helpers sleep on `wake`, the caller on `finished`). The standard library's `Mutex` has no
-/// condition variable, so the pool keeps pthread's, allocated once on the heap so their
-/// addresses never move.
+/// Hand-off spins before it sleeps, as OpenMP runtimes do: an idle helper polls the job
+/// counter for `spinSeconds` before it waits on a condition variable, and the caller polls
+/// the count of helpers still busy before it waits in turn. Waking a sleeping thread costs
+/// tens of microseconds on a virtual machine — as long as a whole decode step — so a pool
+/// that always sleeps would time the scheduler instead of the kernel.
+///
+/// `@unchecked Sendable`: `job` and `activeHelpers` are written only with `mutex` held and
+/// read by a helper only with `mutex` held after it has seen `generation` move; `generation`
+/// and `pending` are atomics. The standard library's `Mutex` has no condition variable, so the
+/// pool keeps pthread's, allocated once on the heap so their addresses never move.
 public final class WorkerPool: @unchecked Sendable {
     public static let shared = WorkerPool()
+
+    /// How long an idle helper, or a caller waiting for its helpers, polls before sleeping.
+    public static let spinSeconds = 0.001
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let finished = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var threads: [pthread_t] = []
-    private var generation = 0
     private var job: ((Int) -> Void)? = nil
     private var activeHelpers = 0
-    private var pending = 0
+    /// Jobs posted so far; moves (with `mutex` held) when a job is posted.
+    private let generation = Atomic<Int>(0)
+    /// Helpers that have not finished the current job.
+    private let pending = Atomic<Int>(0)
     /// Serialises parallel regions.
     private let region = Mutex<Void>(())
 
@@ -83,15 +95,19 @@ public final class WorkerPool: @unchecked Sendable {
             pthread_mutex_lock(mutex)
             job = body
             activeHelpers = helpers
-            pending = helpers
-            generation += 1
+            pending.store(helpers, ordering: .relaxed)
+            generation.wrappingAdd(1, ordering: .releasing)
             pthread_cond_broadcast(wake)
             pthread_mutex_unlock(mutex)
 
             body(0)
 
+            if !Self.spin(until: { pending.load(ordering: .acquiring) == 0 }) {
+                pthread_mutex_lock(mutex)
+                while pending.load(ordering: .acquiring) > 0 { pthread_cond_wait(finished, mutex) }
+                pthread_mutex_unlock(mutex)
+            }
             pthread_mutex_lock(mutex)
-            while pending > 0 { pthread_cond_wait(finished, mutex) }
             job = nil
             pthread_mutex_unlock(mutex)
         }
@@ -99,17 +115,58 @@ public final class WorkerPool: @unchecked Sendable {
 
     private func helperLoop(worker: Int) {
         var seen = 0
-        pthread_mutex_lock(mutex)
         while true {
-            while generation == seen { pthread_cond_wait(wake, mutex) }
-            seen = generation
-            guard worker <= activeHelpers, let body = job else { continue }
-            pthread_mutex_unlock(mutex)
-            body(worker)
-            pthread_mutex_lock(mutex)
-            pending -= 1
-            if pending == 0 { pthread_cond_signal(finished) }
+            _ = Self.spin(until: { generation.load(ordering: .acquiring) != seen })
+            guard runPostedJob(worker: worker, seen: &seen) else { continue }
+            if pending.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+                // The caller re-reads `pending` with `mutex` held before it sleeps, so this
+                // signal, sent with `mutex` held, cannot fall between its check and its wait.
+                pthread_mutex_lock(mutex)
+                pthread_cond_signal(finished)
+                pthread_mutex_unlock(mutex)
+            }
         }
+    }
+
+    /// Waits for the next job and runs it if this helper takes part; false if it does not.
+    /// The job's closure is released when this returns, before `pending` tells the caller
+    /// that the job is done (the caller's closure may not outlive its parallel region).
+    @inline(never)
+    private func runPostedJob(worker: Int, seen: inout Int) -> Bool {
+        pthread_mutex_lock(mutex)
+        while generation.load(ordering: .relaxed) == seen { pthread_cond_wait(wake, mutex) }
+        seen = generation.load(ordering: .relaxed)
+        let body = worker <= activeHelpers ? job : nil
+        pthread_mutex_unlock(mutex)
+        guard let body else { return false }
+        body(worker)
+        return true
+    }
+
+    /// Polls `done` with a pause hint until it holds (true) or `spinSeconds` have passed (false).
+    @inline(__always)
+    private static func spin(until done: () -> Bool) -> Bool {
+        var deadline = 0 as UInt64
+        var polls = 0
+        while !done() {
+            attnbench_spin_pause()
+            polls &+= 1
+            if polls & 255 == 0 {
+                let now = monotonicNanoseconds()
+                if deadline == 0 {
+                    deadline = now + UInt64(spinSeconds * 1e9)
+                } else if now > deadline {
+                    return false
+                }
+            }
+        }
+        return true
+    }
+
+    private static func monotonicNanoseconds() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 
     private final class HelperContext {

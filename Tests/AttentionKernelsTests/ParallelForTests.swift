@@ -1,0 +1,68 @@
+import AttentionKernels
+import Foundation
+import Synchronization
+import XCTest
+
+/// The worker pool's hand-off: every task runs exactly once, on a worker index in range, and a
+/// region returns only after its last task — whether the helpers were still polling for work
+/// or had gone to sleep.
+final class ParallelForTests: XCTestCase {
+    /// Runs `regions` parallel regions back to back and checks each one's tasks.
+    private func checkRegions(_ regions: Int, threads: Int, pauseBetweenSeconds: Double = 0,
+                              taskCount: (Int) -> Int) {
+        for region in 0..<regions {
+            let tasks = taskCount(region)
+            let runs = Mutex<[Int]>(Array(repeating: 0, count: tasks))
+            let badWorker = Atomic<Int>(-1)
+            ParallelFor.run(taskCount: tasks, threadCount: threads) { task, worker in
+                if worker < 0 || worker >= max(1, min(threads, tasks)) { badWorker.store(worker, ordering: .relaxed) }
+                // Some tasks take long enough that the caller finishes first and has to wait.
+                if task % 7 == 3 { usleep(50) }
+                runs.withLock { $0[task] += 1 }
+            }
+            // Everything the tasks did is visible once `run` returns.
+            let counts = runs.withLock { $0 }
+            XCTAssertEqual(counts, Array(repeating: 1, count: tasks), "region \(region): each task exactly once")
+            XCTAssertEqual(badWorker.load(ordering: .relaxed), -1, "region \(region): worker index out of range")
+            if pauseBetweenSeconds > 0 { usleep(UInt32(pauseBetweenSeconds * 1e6)) }
+        }
+    }
+
+    func testEveryTaskRunsOnceWhileHelpersPoll() {
+        // Regions follow each other within the polling time: the hand-off never sleeps.
+        checkRegions(2_000, threads: 2) { 1 + $0 % 13 }
+        checkRegions(500, threads: 4) { 1 + $0 % 29 }
+    }
+
+    func testEveryTaskRunsOnceAfterHelpersSlept() {
+        // Pauses longer than the polling time: helpers have gone to sleep on the condition variable.
+        let pause = WorkerPool.spinSeconds * 3
+        checkRegions(40, threads: 2, pauseBetweenSeconds: pause) { 2 + $0 % 5 }
+        checkRegions(20, threads: 3, pauseBetweenSeconds: pause) { 3 + $0 % 11 }
+    }
+
+    func testCallerWaitsForASlowHelper() {
+        // The helper's task outlasts the polling time, so the caller must sleep and be woken.
+        let finished = Atomic<Int>(0)
+        ParallelFor.run(taskCount: 2, threadCount: 2) { task, _ in
+            if task == 1 { usleep(UInt32(WorkerPool.spinSeconds * 5e6)) }
+            finished.wrappingAdd(1, ordering: .relaxed)
+        }
+        XCTAssertEqual(finished.load(ordering: .relaxed), 2)
+    }
+
+    func testFewerTasksThanThreadsUsesOnlyThatManyWorkers() {
+        let highest = Atomic<Int>(0)
+        for _ in 0..<200 {
+            ParallelFor.run(taskCount: 2, threadCount: 4) { _, worker in
+                var seen = highest.load(ordering: .relaxed)
+                while worker > seen {
+                    let (exchanged, original) = highest.compareExchange(expected: seen, desired: worker, ordering: .relaxed)
+                    if exchanged { break }
+                    seen = original
+                }
+            }
+        }
+        XCTAssertLessThanOrEqual(highest.load(ordering: .relaxed), 1, "two tasks run on workers 0 and 1 only")
+    }
+}
