@@ -13,20 +13,25 @@
 /// Grouped-query attention: when the whole query fits one block (Bq ≥ Sq), the G = H/H_kv query
 /// heads sharing a K/V head are stacked into one block of G·Sq rows (they are adjacent in Q
 /// and O), so each K/V block is read from memory once per group, not once per query head: G
-/// times the work per byte read. Up to 8 rows use a matrix–vector product per row on the
-/// block while it is in L2; more rows use one sgemm.
+/// times the work per byte read. Up to 8 rows compute their scores with one matrix–vector
+/// product per row on the K block while it is in L2, and P·V with one sgemm (α = 1, β = 0,
+/// no transposes: the call OpenBLAS's AVX-512 cores run without packing) into an R×d tile
+/// that is then added to the partial output; more rows use one sgemm for each product.
 ///
-/// Workspace: partials B·H·Sq·splits·(d + 1) floats plus, per worker, one R×Bk score block and
-/// 2·R row statistics, R = G·Sq when heads are stacked, else Bq.
+/// Workspace: partials B·H·Sq·splits·(d + 1) floats plus, per worker, one R×Bk score block,
+/// one R×d product tile and 2·R row statistics, R = G·Sq when heads are stacked, else Bq.
 public struct FlashDecoding: BlockedAttentionKernel {
     public let blocks: BlockSizes
     public var variant: AttentionVariant { .decode }
 
     public init(blockSizes: BlockSizes) { blocks = blockSizes }
 
-    /// Blocks of at most this many rows use one `sgemv` per row instead of one `sgemm`:
-    /// OpenBLAS packs both operands of every sgemm call, which for a few rows costs more than
-    /// the product (measured, llama-3-8b decode shapes: K/V read at 12 GB/s with a 4-row sgemm).
+    /// Blocks of at most this many rows compute scores with one `sgemv` per row instead of one
+    /// `sgemm`: OpenBLAS packs both operands of a transposed sgemm, which for a few rows costs
+    /// more than the product (llama-3-8b decode shapes, 2 threads: K/V read at 12 GB/s with a
+    /// 4-row Q·Kᵀ sgemm). P·V of the same rows is an untransposed product with β = 0, which
+    /// OpenBLAS's AVX-512 cores run on the operands in place and its other cores at least as
+    /// fast as one `sgemv` per row.
     static let matrixVectorRows = 8
 
     /// How tasks see the problem: slices of rows sharing one K/V head, cut into row blocks.
@@ -66,7 +71,7 @@ public struct FlashDecoding: BlockedAttentionKernel {
         let rows = Layout(problem, queryBlock: bq).blockRows
         let splits = splitCount(problem, threadCount: threadCount)
         let partials = problem.batch * problem.heads * problem.queryLength * splits * (problem.headDimension + 1)
-        return 4 * (partials + max(1, threadCount) * (rows * bk + 2 * rows))
+        return 4 * (partials + max(1, threadCount) * (rows * bk + rows * problem.headDimension + 2 * rows))
     }
 
     public func run(_ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
@@ -78,7 +83,7 @@ public struct FlashDecoding: BlockedAttentionKernel {
         let R = layout.blockRows, rowsPerSlice = layout.rowsPerSlice, slices = layout.slices
         let splits = splitCount(problem, threadCount: threadCount)
         let workers = max(1, threadCount)
-        let scratch = WorkerScratch(workers: workers, floatsPerWorker: R * Bk + 2 * R)
+        let scratch = WorkerScratch(workers: workers, floatsPerWorker: R * Bk + R * d + 2 * R)
         let partialStore = WorkerScratch(workers: 1, floatsPerWorker: slices * splits * rowsPerSlice * (d + 1))
         let P_O = partialStore.buffer(worker: 0)
         let P_L = P_O + slices * splits * rowsPerSlice * d
@@ -114,7 +119,8 @@ public struct FlashDecoding: BlockedAttentionKernel {
                 let k = K + keyValueSlice(slice) * Nk * d
                 let v = V + keyValueSlice(slice) * Nk * d
                 let S = scratch.buffer(worker: worker)
-                let m = S + R * Bk
+                let T = S + R * Bk
+                let m = T + R * d
                 let l = m + R
                 m.update(repeating: -.infinity, count: rows)
                 l.update(repeating: 0, count: rows)
@@ -141,11 +147,13 @@ public struct FlashDecoding: BlockedAttentionKernel {
                     }
                     OnlineSoftmax.step(scores: S, rows: rows, columns: columns, output: partialO, headDimension: d,
                                        rowMaximum: m, rowSum: l)
-                    if rows <= Self.matrixVectorRows {
-                        for r in 0..<rows {
-                            BLAS.sgemv(.transpose, rows: columns, columns: d, alpha: 1, a: v + keyStart * d, lda: d,
-                                       x: S + r * columns, beta: 1, y: partialO + r * d)
-                        }
+                    if rows == 1 {
+                        BLAS.sgemv(.transpose, rows: columns, columns: d, alpha: 1, a: v + keyStart * d, lda: d,
+                                   x: S, beta: 1, y: partialO)
+                    } else if rows <= Self.matrixVectorRows {
+                        BLAS.sgemm(.none, .none, m: rows, n: d, k: columns, alpha: 1,
+                                   a: S, lda: columns, b: v + keyStart * d, ldb: d, beta: 0, c: T, ldc: d)
+                        RowOperations.add(T, to: partialO, count: rows * d)
                     } else {
                         BLAS.sgemm(.none, .none, m: rows, n: d, k: columns, alpha: 1,
                                    a: S, lda: columns, b: v + keyStart * d, ldb: d, beta: 1, c: partialO, ldc: d)

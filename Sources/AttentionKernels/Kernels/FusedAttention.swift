@@ -281,6 +281,7 @@ public struct FusedAttention: BlockedAttentionKernel {
         let P_O = partials.buffer(worker: 0), P_L = P_O + slices * splits * R * d
         let Q = query.baseAddress, K = key.baseAddress, Vt = value.baseAddress, O = output.baseAddress
         let scale = problem.scale
+        let lanes = geometry.lanes
         func rowsOffset(_ slice: Int) -> Int { ((slice / Hkv) * H + (slice % Hkv) * G) * Nq * d }
 
         ParallelFor.run(taskCount: slices * splits, threadCount: workers) { task, worker in
@@ -322,18 +323,29 @@ public struct FusedAttention: BlockedAttentionKernel {
                     if high < n { (row + high).update(repeating: -.infinity, count: n - high) }
                     let mOld = m[r]
                     let mNew = max(mOld, RowOperations.maximum(row, count: n))
-                    if mNew == -.infinity { continue }
+                    if mNew == -.infinity {
+                        row.update(repeating: 0, count: n)
+                        continue
+                    }
                     let rowSum = RowOperations.exponentiateAndSum(row, count: n, rowMaximum: mNew)
-                    let o = Oacc + r * dP
                     if mNew != mOld && mOld != -.infinity {
                         let alpha = scalarExp(mOld - mNew)
-                        RowOperations.scale(o, count: dP, by: alpha)
+                        RowOperations.scale(Oacc + r * dP, count: dP, by: alpha)
                         l[r] *= alpha
                     }
                     l[r] += rowSum
                     m[r] = mNew
-                    // O_r += P_r · V_chunk while the chunk's V rows are in L1.
-                    for j in low..<high { Self.addScaled(o, v + (chunkStart + j) * d, by: row[j], count: d) }
+                }
+                // O += P · V_chunk while the chunk's V rows are in L1 (masked keys have P = 0).
+                let vChunk = v + chunkStart * d
+                switch lanes {
+                case _ where d % 16 != 0:
+                    for r in 0..<R {
+                        for j in 0..<n { Self.addScaled(Oacc + r * dP, vChunk + j * d, by: S[r * DC + j], count: d) }
+                    }
+                case 16: Self.accumulateChunk(SIMD16<Float>.self, p: S, ldP: DC, rows: R, keys: n, v: vChunk, d: d, o: Oacc, ldO: dP)
+                case 8: Self.accumulateChunk(SIMD8<Float>.self, p: S, ldP: DC, rows: R, keys: n, v: vChunk, d: d, o: Oacc, ldO: dP)
+                default: Self.accumulateChunk(SIMD4<Float>.self, p: S, ldP: DC, rows: R, keys: n, v: vChunk, d: d, o: Oacc, ldO: dP)
                 }
                 chunkStart += n
             }
@@ -357,6 +369,48 @@ public struct FusedAttention: BlockedAttentionKernel {
                                  partialOutput: { UnsafePointer(P_O + ((slice * splits + $0) * R + r) * d) },
                                  logSumExp: { P_L[(slice * splits + $0) * R + r] })
             }
+        }
+    }
+
+    /// O[rows][d] += P[rows][keys] · V[keys][d] (leading dimensions ldO, ldP, d; d a multiple of
+    /// the lanes): four rows at a time in register tiles, so each V row is loaded once per four
+    /// rows and O stays in registers across the keys; left-over rows one at a time.
+    @inline(__always)
+    static func accumulateChunk<V: SIMD>(_: V.Type, p: UnsafePointer<Float>, ldP: Int, rows: Int, keys: Int,
+                                         v: UnsafePointer<Float>, d: Int, o: UnsafeMutablePointer<Float>, ldO: Int)
+    where V.Scalar == Float {
+        let L = V.scalarCount
+        // Four vectors a row where registers allow four rows of them (32 registers of 16 lanes).
+        let wide = L >= 16
+        var r = 0
+        while r + 4 <= rows {
+            let pr = p + r * ldP, or = o + r * ldO
+            var column = 0
+            while wide && column + 4 * L <= d {
+                FusedMicroKernels.accumulate(VectorGroup4<V>.self, p: pr, ldP: ldP, keys: keys, v: v + column, ldV: d, o: or + column, ldO: ldO)
+                column += 4 * L
+            }
+            while column + 2 * L <= d {
+                FusedMicroKernels.accumulate(VectorGroup2<V>.self, p: pr, ldP: ldP, keys: keys, v: v + column, ldV: d, o: or + column, ldO: ldO)
+                column += 2 * L
+            }
+            if column < d {
+                FusedMicroKernels.accumulate(VectorGroup1<V>.self, p: pr, ldP: ldP, keys: keys, v: v + column, ldV: d, o: or + column, ldO: ldO)
+            }
+            r += 4
+        }
+        while r < rows {
+            let pr = p + r * ldP, or = o + r * ldO
+            var column = 0
+            while column + 4 * L <= d {
+                FusedMicroKernels.accumulateRow(VectorGroup4<V>.self, p: pr, keys: keys, v: v + column, ldV: d, o: or + column)
+                column += 4 * L
+            }
+            while column < d {
+                FusedMicroKernels.accumulateRow(VectorGroup1<V>.self, p: pr, keys: keys, v: v + column, ldV: d, o: or + column)
+                column += L
+            }
+            r += 1
         }
     }
 

@@ -52,6 +52,19 @@ enum FusedMicroKernels {
         }
         o0.store(o); o1.store(o + ldO); o2.store(o + 2 * ldO); o3.store(o + 3 * ldO)
     }
+
+    /// O[T] += P[keys] · V[keys][T] for one row (leading dimension ldV).
+    @inline(__always)
+    static func accumulateRow<T: VectorGroup>(_: T.Type, p: UnsafePointer<Float>, keys: Int, v: UnsafePointer<Float>,
+                                              ldV: Int, o: UnsafeMutablePointer<Float>) {
+        var o0 = T(loading: o)
+        var row = v
+        for j in 0..<keys {
+            o0.add(p[j], T(loading: row))
+            row += ldV
+        }
+        o0.store(o)
+    }
 }
 
 /// A few adjacent vectors of floats that stay in registers: one row of a register tile.
