@@ -20,6 +20,9 @@ import Dispatch
 ///   calls can reach; a kernel can beat it (other shapes pack better), so it is not a ceiling.
 /// - memory read: `threadCount` workers each sum their share of a buffer far larger than the
 ///   caches with SIMD loads. Decode shapes must stream K and V once, so this is their roofline.
+///
+/// Samples that run on the worker pool park its helpers when they end, so a sample never
+/// shares the cores with helpers still polling for work.
 public final class RooflineProbe {
     public static let sequenceLength = 1024
     public static let slices = 8
@@ -131,7 +134,9 @@ public final class RooflineProbe {
         } else {
             BLAS.withThreadCount(threadCount) { for i in 0..<slices { slice(i) } }
         }
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        WorkerPool.shared.park()
+        return seconds
     }
 
     /// Seconds of one read of the whole buffer; nil without a read buffer.
@@ -152,7 +157,9 @@ public final class RooflineProbe {
             }
             sums[chunk * 16] = (a + b + c + d).sum()
         }
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        WorkerPool.shared.park()
+        return seconds
     }
 }
 

@@ -70,5 +70,6 @@ public enum WorkerExecution {
                 AlignedMemory.free(scratch)
             }
         }
+        WorkerPool.shared.park()
     }
 }

@@ -1,4 +1,6 @@
+#define _GNU_SOURCE
 #include "system_shims.h"
+#include <sched.h>
 #include <malloc.h>
 #include <sys/resource.h>
 #include <signal.h>
@@ -31,4 +33,22 @@ int attnbench_die_with_parent(int expected_parent) {
 #endif
     if (expected_parent > 0 && getppid() != expected_parent) _exit(137);
     return 0;
+}
+
+int attnbench_name_this_thread(const char *name) {
+#ifdef __linux__
+    return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
+#else
+    (void)name;
+    return -1;
+#endif
+}
+
+int attnbench_available_processors(void) {
+#ifdef __linux__
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+#endif
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return online > 0 ? (int)online : 1;
 }

@@ -66,3 +66,54 @@ final class ParallelForTests: XCTestCase {
         XCTAssertLessThanOrEqual(highest.load(ordering: .relaxed), 1, "two tasks run on workers 0 and 1 only")
     }
 }
+
+/// Parking: helpers stop polling at once, and the next job still runs everywhere.
+final class WorkerPoolParkingTests: XCTestCase {
+    /// Scheduler states ("R" running, "S" sleeping, …) of this process's pool threads.
+    private func poolThreadStates() -> [String] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.compactMap { tid in
+            guard let name = try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8),
+                  name.hasPrefix("attn-pool-"),
+                  let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            return stat[stat.index(close, offsetBy: 2)...].split(separator: " ").first.map(String.init)
+        }
+    }
+
+    private func runRegion() {
+        let count = Mutex(0)
+        ParallelFor.run(taskCount: 8, threadCount: 2) { _, _ in count.withLock { $0 += 1 } }
+        XCTAssertEqual(count.withLock { $0 }, 8)
+    }
+
+    /// Polls the pool threads' states for up to half the polling time until `holds` is true.
+    private func poolThreads(_ holds: ([String]) -> Bool) -> Bool {
+        let start = Date()
+        repeat {
+            let states = poolThreadStates()
+            if !states.isEmpty && holds(states) { return true }
+            usleep(20)
+        } while Date().timeIntervalSince(start) < WorkerPool.spinSeconds / 2
+        return false
+    }
+
+    func testParkedHelpersSleepAndStillTakeTheNextJob() {
+        runRegion()
+        runRegion()
+        // The helper that took part polls (running); helpers left out of the job sleep.
+        XCTAssertTrue(poolThreads { $0.contains("R") }, "a helper polls right after its job")
+        WorkerPool.shared.park()
+        XCTAssertTrue(poolThreads { Set($0) == ["S"] }, "parked helpers sleep before the polling time is up")
+        runRegion()
+    }
+
+    func testBackToBackRegionsDoNotWaitForTheScheduler() {
+        // A helper woken onto the caller's processor must still get to run while the caller
+        // polls: 200 back-to-back regions finish in far less than 200 scheduler ticks.
+        runRegion()
+        let start = Date()
+        for _ in 0..<200 { ParallelFor.run(taskCount: 2, threadCount: 2) { _, _ in } }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 0.1, "200 empty regions took longer than 0.1 s")
+    }
+}

@@ -35,13 +35,18 @@ public enum ParallelFor {
 /// `participants − 1` pool threads plus the caller and returns when all have finished it.
 /// Jobs are serialised (one parallel region at a time, as kernels never nest them).
 ///
-/// Hand-off spins before it sleeps, as OpenMP runtimes do: an idle helper polls the job
-/// counter for `spinSeconds` before it waits on a condition variable, and the caller polls
-/// the count of helpers still busy before it waits in turn. Waking a sleeping thread costs
+/// Hand-off spins before it sleeps, as OpenMP runtimes do: a helper that took part in the last
+/// job polls the job counter for `spinSeconds` before it waits on a condition variable, and
+/// the caller polls the count of helpers still busy before it waits in turn. Nobody polls when
+/// a job has more participants than the machine has processors (pollers would take the cores
+/// the workers need), and helpers left out of a job sleep at once. Waking a sleeping thread costs
 /// tens of microseconds on a virtual machine — as long as a whole decode step — so a pool
-/// that always sleeps would time the scheduler instead of the kernel.
+/// that always sleeps would time the scheduler instead of the kernel. A poller yields its
+/// processor every 256 polls: the scheduler may queue a freshly woken thread on the waker's
+/// processor, and a poller that never yields would keep it waiting for the next tick. `park()`
+/// sends pollers to sleep at once (before work threaded outside the pool).
 ///
-/// `@unchecked Sendable`: `job` and `activeHelpers` are written only with `mutex` held and
+/// `@unchecked Sendable`: `job`, `activeHelpers` and `jobPolls` are written only with `mutex` held and
 /// read by a helper only with `mutex` held after it has seen `generation` move; `generation`
 /// and `pending` are atomics. The standard library's `Mutex` has no condition variable, so the
 /// pool keeps pthread's, allocated once on the heap so their addresses never move.
@@ -50,6 +55,8 @@ public final class WorkerPool: @unchecked Sendable {
 
     /// How long an idle helper, or a caller waiting for its helpers, polls before sleeping.
     public static let spinSeconds = 0.001
+    /// Processors this process may run on: jobs with more participants never poll.
+    public static let processors = max(1, Int(attnbench_available_processors()))
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -57,10 +64,16 @@ public final class WorkerPool: @unchecked Sendable {
     private var threads: [pthread_t] = []
     private var job: ((Int) -> Void)? = nil
     private var activeHelpers = 0
+    /// Whether the current job's participants poll (participants ≤ processors).
+    private var jobPolls = false
     /// Jobs posted so far; moves (with `mutex` held) when a job is posted.
     private let generation = Atomic<Int>(0)
     /// Helpers that have not finished the current job.
     private let pending = Atomic<Int>(0)
+    /// The job generation at the last `park()`: a helper whose last job is that one sleeps.
+    private let parkedGeneration = Atomic<Int>(-1)
+    /// The caller sleeps on `finished` (set with `mutex` held); the last helper signals only then.
+    private let callerSleeping = Atomic<Bool>(false)
     /// Serialises parallel regions.
     private let region = Mutex<Void>(())
 
@@ -88,6 +101,13 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
+    /// Sends polling helpers to sleep now instead of after `spinSeconds`: for a caller about to
+    /// hand both cores to work outside the pool (a multi-threaded OpenBLAS call) right after a
+    /// parallel region. The next job wakes them as usual.
+    public func park() {
+        parkedGeneration.store(generation.load(ordering: .relaxed), ordering: .releasing)
+    }
+
     func run(participants: Int, _ body: @escaping (Int) -> Void) {
         region.withLock { _ in
             let helpers = participants - 1
@@ -95,6 +115,7 @@ public final class WorkerPool: @unchecked Sendable {
             pthread_mutex_lock(mutex)
             job = body
             activeHelpers = helpers
+            jobPolls = participants <= Self.processors
             pending.store(helpers, ordering: .relaxed)
             generation.wrappingAdd(1, ordering: .releasing)
             pthread_cond_broadcast(wake)
@@ -102,9 +123,12 @@ public final class WorkerPool: @unchecked Sendable {
 
             body(0)
 
-            if !Self.spin(until: { pending.load(ordering: .acquiring) == 0 }) {
+            let polls = participants <= Self.processors
+            if !(polls && Self.spin(until: { pending.load(ordering: .acquiring) == 0 })) {
                 pthread_mutex_lock(mutex)
-                while pending.load(ordering: .acquiring) > 0 { pthread_cond_wait(finished, mutex) }
+                callerSleeping.store(true, ordering: .sequentiallyConsistent)
+                while pending.load(ordering: .sequentiallyConsistent) > 0 { pthread_cond_wait(finished, mutex) }
+                callerSleeping.store(false, ordering: .relaxed)
                 pthread_mutex_unlock(mutex)
             }
             pthread_mutex_lock(mutex)
@@ -113,14 +137,26 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
+    /// Name of pool thread `worker` (as `top -H`, perf and /proc show it).
+    public static func threadName(worker: Int) -> String { "attn-pool-\(worker)" }
+
     private func helperLoop(worker: Int) {
+        _ = attnbench_name_this_thread(Self.threadName(worker: worker))
         var seen = 0
+        var polls = false
         while true {
-            _ = Self.spin(until: { generation.load(ordering: .acquiring) != seen })
-            guard runPostedJob(worker: worker, seen: &seen) else { continue }
-            if pending.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
-                // The caller re-reads `pending` with `mutex` held before it sleeps, so this
-                // signal, sent with `mutex` held, cannot fall between its check and its wait.
+            if polls {
+                let lastSeen = seen
+                _ = Self.spin(until: {
+                    generation.load(ordering: .acquiring) != lastSeen || parkedGeneration.load(ordering: .acquiring) == lastSeen
+                })
+            }
+            guard runPostedJob(worker: worker, seen: &seen, polls: &polls) else { continue }
+            // Either the caller sees `pending` reach 0 before it sleeps, or this helper sees it
+            // sleeping (both sequentially consistent); the signal, sent with `mutex` held,
+            // cannot fall between the caller's last check and its wait.
+            if pending.subtract(1, ordering: .sequentiallyConsistent).newValue == 0,
+               callerSleeping.load(ordering: .sequentiallyConsistent) {
                 pthread_mutex_lock(mutex)
                 pthread_cond_signal(finished)
                 pthread_mutex_unlock(mutex)
@@ -131,12 +167,14 @@ public final class WorkerPool: @unchecked Sendable {
     /// Waits for the next job and runs it if this helper takes part; false if it does not.
     /// The job's closure is released when this returns, before `pending` tells the caller
     /// that the job is done (the caller's closure may not outlive its parallel region).
+    /// `polls`: whether to poll for the job after this one (false when this helper is left out).
     @inline(never)
-    private func runPostedJob(worker: Int, seen: inout Int) -> Bool {
+    private func runPostedJob(worker: Int, seen: inout Int, polls: inout Bool) -> Bool {
         pthread_mutex_lock(mutex)
         while generation.load(ordering: .relaxed) == seen { pthread_cond_wait(wake, mutex) }
         seen = generation.load(ordering: .relaxed)
         let body = worker <= activeHelpers ? job : nil
+        polls = body != nil && jobPolls
         pthread_mutex_unlock(mutex)
         guard let body else { return false }
         body(worker)
@@ -152,6 +190,8 @@ public final class WorkerPool: @unchecked Sendable {
             attnbench_spin_pause()
             polls &+= 1
             if polls & 255 == 0 {
+                // A thread woken by this one may have been queued on this processor: let it run.
+                sched_yield()
                 let now = monotonicNanoseconds()
                 if deadline == 0 {
                     deadline = now + UInt64(spinSeconds * 1e9)
