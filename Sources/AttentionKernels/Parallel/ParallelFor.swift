@@ -41,9 +41,7 @@ public enum ParallelFor {
 /// a job has more participants than the machine has processors (pollers would take the cores
 /// the workers need), and helpers left out of a job sleep at once. Waking a sleeping thread costs
 /// tens of microseconds on a virtual machine — as long as a whole decode step — so a pool
-/// that always sleeps would time the scheduler instead of the kernel. A poller yields its
-/// processor every 256 polls: the scheduler may queue a freshly woken thread on the waker's
-/// processor, and a poller that never yields would keep it waiting for the next tick. `park()`
+/// that always sleeps would time the scheduler instead of the kernel. `park()`
 /// sends pollers to sleep at once (before work threaded outside the pool).
 ///
 /// `@unchecked Sendable`: `job`, `activeHelpers` and `jobPolls` are written only with `mutex` held and
@@ -190,8 +188,6 @@ public final class WorkerPool: @unchecked Sendable {
             attnbench_spin_pause()
             polls &+= 1
             if polls & 255 == 0 {
-                // A thread woken by this one may have been queued on this processor: let it run.
-                sched_yield()
                 let now = monotonicNanoseconds()
                 if deadline == 0 {
                     deadline = now + UInt64(spinSeconds * 1e9)
