@@ -1,5 +1,11 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
+
+// SwiftPM names a path dependency after its folder, which is "attnbench" only in a clone under
+// that name (a CI worktree of the base commit, or a clone called anything else, differs).
+let rootPackage = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .lastPathComponent.lowercased()
 
 // The kernels' micro-benchmarks (ordo-one/package-benchmark), a package of their own so that
 // building attnbench never resolves the benchmark harness. Run from this folder:
@@ -16,7 +22,7 @@ let package = Package(
         .executableTarget(
             name: "AttentionBenchmarks",
             dependencies: [
-                .product(name: "AttentionKernels", package: "attnbench"),
+                .product(name: "AttentionKernels", package: rootPackage),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/AttentionBenchmarks",
