@@ -15,6 +15,10 @@ final class FusedTileTests: XCTestCase {
             KernelCase(batch: 1, heads: 1, queryLength: 33, keyLength: 33, headDimension: 256, causal: true, blocks: (8, 8)),
             KernelCase(batch: 2, heads: 8, queryLength: 1, keyLength: 300, headDimension: 40, causal: true,
                        validKeyLengths: [300, 7], keyValueHeads: 2, window: 100, blocks: (1, 64)),
+            // Decode with 6 stacked rows (2 query heads × 3 positions): one four-row tile and two
+            // single rows, head_dim a multiple of every lane count.
+            KernelCase(batch: 1, heads: 4, queryLength: 3, keyLength: 150, headDimension: 48, causal: true,
+                       validKeyLengths: [131], keyValueHeads: 2, blocks: (3, 64), threads: 2),
         ]
         for lanes in [4, 8, 16] where lanes <= max(4, VectorWidth.hostLanes) {
             for testCase in cases {
