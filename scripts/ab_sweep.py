@@ -30,6 +30,13 @@ def split(text):
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
+def grid(variants, seq_len, query_len="seq", causal="off"):
+    """Every (causal, seq_len, query_len, variant) combination of the comma lists, in the order the
+    sweeps run; decode only at query lengths of 16 or less, as in attnbench's own grid."""
+    combos = itertools.product(split(causal), split(seq_len), split(query_len), split(variants))
+    return [g for g in combos if g[3] != "decode" or (g[2] != "seq" and int(g[2]) <= 16)]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--a", required=True, help="attnbench binary A (e.g. the base build)")
@@ -43,14 +50,13 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=1, help="worker processes per configuration and build, interleaved")
     parser.add_argument("rest", nargs="*", help="arguments after -- go to every sweep")
     args = parser.parse_args(argv)
-    grid = list(itertools.product(split(args.causal), split(args.seq_len), split(args.query_len), split(args.variants)))
-    grid = [g for g in grid if g[3] != "decode" or (g[2] != "seq" and int(g[2]) <= 16)]
+    configurations = grid(args.variants, args.seq_len, args.query_len, args.causal)
     if args.rounds < 1:
         sys.exit(f"ab_sweep.py: --rounds: invalid value '{args.rounds}'; expected 1 or more")
     rest = args.rest + (["--processes", "1"] if args.rounds > 1 else [])
     def output(out, round_index):
         return out if args.rounds == 1 else f"{out}.round{round_index + 1}.csv"
-    for index, (causal, seq, query, variant) in enumerate(grid):
+    for index, (causal, seq, query, variant) in enumerate(configurations):
         flags = ["sweep", "--variants", variant, "--seq-len", seq, "--query-len", query, "--causal", causal] + rest
         for round_index in range(args.rounds):
             order = [(args.a, args.out_a), (args.b, args.out_b)]
@@ -61,7 +67,7 @@ def main(argv=None):
                                       stderr=subprocess.DEVNULL)
                 if done.returncode not in (0, 3):
                     sys.exit(f"ab_sweep.py: {binary} {' '.join(flags)} exited {done.returncode}")
-        print(f"[{index + 1}/{len(grid)}] {variant} seq {seq} query {query} causal {causal}", file=sys.stderr)
+        print(f"[{index + 1}/{len(configurations)}] {variant} seq {seq} query {query} causal {causal}", file=sys.stderr)
     if args.rounds > 1:
         for out in (args.out_a, args.out_b):
             rounds = [output(out, r) for r in range(args.rounds)]

@@ -183,8 +183,8 @@ def test_swift_is_set_up_only_when_missing(job):
 
 
 def test_step_order(job):
-    order = ["Build the pull request (release)", "Sweep the pull request", "Resolve the base commit",
-             "Build and sweep the base commit", "compare", "benchmark_base",
+    order = ["Build the pull request (release)", "Resolve the base commit", "Build the base commit",
+             "Sweep both builds, interleaved", "compare", "benchmark_base",
              "Copy the base baseline into the pull request's Benchmarks", "benchmark_check",
              "Write the comparison to the job summary", "Plot baseline and pull request", "Upload results",
              "Fail on regression or unusable input"]
@@ -205,16 +205,14 @@ def workspace(tmp_path):
     return ws, {"STUB_LOG": str(tmp_path / "calls.jsonl")}, bin_dir
 
 
-def test_pull_request_is_built_then_swept_into_current_csv(job, workspace):
+def test_pull_request_is_built_in_the_workspace(job, workspace):
     ws, env, bin_dir = workspace
     stub(bin_dir / "swift", "swift")
-    stub(ws / ".build/release/attnbench", "attnbench-pr")
-    for name in ("Build the pull request (release)", "Sweep the pull request"):
-        result, _ = run_step(step(job, name), ws, env=env, path_prepend=[bin_dir], tmp=ws.parent)
-        assert result.returncode == 0, result.stderr
-    build, sweep = calls(env["STUB_LOG"])
+    result, _ = run_step(step(job, "Build the pull request (release)"), ws, env=env, path_prepend=[bin_dir],
+                         tmp=ws.parent)
+    assert result.returncode == 0, result.stderr
+    [build] = calls(env["STUB_LOG"])
     assert build == {"tool": "swift", "cwd": str(ws), "args": ["build", "-c", "release", "--product", "attnbench"]}
-    assert sweep == {"tool": "attnbench-pr", "cwd": str(ws), "args": ["sweep", "--preset", "ci", "--output", "current.csv"]}
 
 
 @pytest.mark.parametrize("base_sha", ["", "given"])
@@ -234,24 +232,39 @@ def test_base_commit_is_resolved_from_the_input_on_manual_runs(job, tmp_path, ba
         assert written == f"BASE_SHA={head}\n"
 
 
-def test_base_is_built_and_swept_in_a_separate_worktree(job, workspace):
-    """The baseline never comes from the PR's files: git makes a worktree of BASE_SHA at ../base,
-    the base's own binary is built there and sweeps into the workspace's baseline.csv."""
+def test_base_is_built_in_a_separate_worktree(job, workspace):
+    """The baseline never comes from the PR's files: git makes a worktree of BASE_SHA at ../base
+    and the base's own binary is built there."""
     ws, env, bin_dir = workspace
-    template = ws.parent / "template"
-    stub(template / ".build/release/attnbench", "attnbench-base")
     stub(bin_dir / "git", "git", "if args[:2] == ['worktree', 'add']:\n"
-                                 "    shutil.copytree(os.environ['TEMPLATE'], args[-2])")
+                                 "    Path(args[-2]).mkdir(parents=True)")
     stub(bin_dir / "swift", "swift")
-    result, _ = run_step(step(job, "Build and sweep the base commit"), ws, path_prepend=[bin_dir], tmp=ws.parent,
-                         env={**env, "BASE_SHA": "0123abc", "TEMPLATE": str(template)})
+    result, _ = run_step(step(job, "Build the base commit"), ws, path_prepend=[bin_dir], tmp=ws.parent,
+                         env={**env, "BASE_SHA": "0123abc"})
     assert result.returncode == 0, result.stderr
-    base = str(ws.parent / "base")
-    git, build, sweep = calls(env["STUB_LOG"])
+    git, build = calls(env["STUB_LOG"])
     assert git == {"tool": "git", "cwd": str(ws), "args": ["worktree", "add", "--detach", "../base", "0123abc"]}
-    assert build == {"tool": "swift", "cwd": base, "args": ["build", "-c", "release", "--product", "attnbench"]}
-    assert sweep == {"tool": "attnbench-base", "cwd": base,
-                     "args": ["sweep", "--preset", "ci", "--output", f"{ws}/baseline.csv"]}
+    assert build == {"tool": "swift", "cwd": str(ws.parent / "base"),
+                     "args": ["build", "-c", "release", "--product", "attnbench"]}
+
+
+def test_both_builds_are_swept_interleaved_into_baseline_and_current(job, workspace):
+    """The base binary is A (baseline.csv), the pull request's B (current.csv), alternating worker
+    process by worker process over three rounds, with the ci preset's other settings."""
+    ws, env, bin_dir = workspace
+    stub(bin_dir / "python3", "python3")
+    sweep_step = step(job, "Sweep both builds, interleaved")
+    assert sweep_step["timeout-minutes"] <= 60
+    result, _ = run_step(sweep_step, ws, env=env, path_prepend=[bin_dir], tmp=ws.parent)
+    assert result.returncode == 0, result.stderr
+    [call] = calls(env["STUB_LOG"])
+    args = call["args"]
+    assert call["cwd"] == str(ws) and args[0] == "scripts/ab_sweep.py"
+    options = dict(zip(args[1:args.index("--")][::2], args[1:args.index("--")][1::2]))
+    assert options["--a"] == "../base/.build/release/attnbench" and options["--out-a"] == "baseline.csv"
+    assert options["--b"] == "./.build/release/attnbench" and options["--out-b"] == "current.csv"
+    assert options["--rounds"] == "3"
+    assert args[args.index("--") + 1:] == ["--preset", "ci"]
 
 
 @pytest.mark.parametrize("code", [0, 1, 2])
@@ -425,19 +438,23 @@ BINARY = Path(os.environ.get("ATTNBENCH_BINARY", str(REPO / ".build" / "release"
 
 @pytest.mark.skipif(not BINARY.exists(), reason=f"no attnbench binary at {BINARY} (set ATTNBENCH_BINARY)")
 def test_workflow_commands_run_locally(job, tmp_path):
-    """The workflow's own sweep and compare commands, run here (the ci preset narrowed to one
-    small configuration so the test stays fast): a baseline and a current sweep, then compare
-    as markdown, exit status 0 or 1 (never 2: the two sweeps must match), and a table."""
-    sweep = re.search(r"\./\.build/release/attnbench (sweep --preset ci)", step(job, "Sweep the pull request")["run"])
+    """The workflow's own interleaved sweep and compare, run here with the real binary as both
+    builds (the ci grid narrowed to two small configurations so the test stays fast): three
+    rounds pooled into baseline.csv and current.csv, then compare as markdown, exit status 0 or 1
+    (never 2: the two sweeps must match), and a table."""
+    run = step(job, "Sweep both builds, interleaved")["run"].replace("\\\n", " ")
+    command = re.search(r"python3 (scripts/ab_sweep\.py .*)", run).group(1).split()
     compare = re.search(r"\./\.build/release/attnbench (compare baseline\.csv current\.csv --format markdown)",
                         step(job, "compare")["run"])
-    assert sweep and compare
-    narrow = ["--variants", "naive,flash2", "--seq-len", "64", "--heads", "1", "--threads", "1", "--causal", "off",
-              "--query-len", "seq", "--repetitions", "5", "--min-time", "0"]
-    for name in ("baseline.csv", "current.csv"):
-        result = subprocess.run([str(BINARY), *sweep.group(1).split(), *narrow, "--output", name], cwd=tmp_path,
-                                capture_output=True, text=True)
-        assert result.returncode == 0, result.stderr
+    assert compare and command[-2:] == ["--preset", "ci"]
+    values = dict(zip(command[1:command.index("--")][::2], command[1:command.index("--")][1::2]))
+    values.update({"--a": str(BINARY), "--b": str(BINARY), "--variants": "naive,flash2", "--seq-len": "64",
+                   "--query-len": "seq", "--causal": "off"})
+    narrow = ["--heads", "1", "--threads", "1", "--repetitions", "5", "--min-time", "0"]
+    result = subprocess.run([sys.executable, str(REPO / command[0]), *[x for kv in values.items() for x in kv],
+                             "--", "--preset", "ci", *narrow], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
     result = subprocess.run([str(BINARY), *compare.group(1).split()], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode in (0, 1), result.stderr
     assert "| configuration | verdict |" in result.stdout
