@@ -18,7 +18,9 @@ enum ContextProbe {
     }
 
     /// ATTNBENCH_GIT_COMMIT if set (the wrapper script sets it), else the HEAD of the git
-    /// checkout containing the executable (…/.build/release/attnbench), else "unknown".
+    /// checkout containing the executable (…/.build/release/attnbench), with "-dirty" when the
+    /// checkout's Sources/ or Package.swift differ from HEAD (the binary may hold changes HEAD
+    /// does not), else "unknown".
     static func gitCommit() -> String {
         if let fromEnvironment = ProcessInfo.processInfo.environment["ATTNBENCH_GIT_COMMIT"], !fromEnvironment.isEmpty {
             return fromEnvironment
@@ -27,22 +29,30 @@ enum ContextProbe {
         for _ in 0..<6 {
             let git = directory.appendingPathComponent(".git")
             if FileManager.default.fileExists(atPath: git.path) {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = ["git", "-C", directory.path, "rev-parse", "--short=12", "HEAD"]
-                let pipe = Pipe()
-                process.standardOutput = pipe
-                process.standardError = FileHandle.nullDevice
-                if (try? process.run()) != nil {
-                    process.waitUntilExit()
-                    let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                        .trimmingCharacters(in: .whitespacesAndNewlines)
-                    if process.terminationStatus == 0, !text.isEmpty { return text }
+                guard let head = runGit(["rev-parse", "--short=12", "HEAD"], in: directory), !head.isEmpty else {
+                    return "unknown"
                 }
-                return "unknown"
+                let changes = runGit(["status", "--porcelain", "--untracked-files=no", "--", "Sources", "Package.swift"],
+                                     in: directory)
+                return changes?.isEmpty == false ? head + "-dirty" : head
             }
             directory = directory.deletingLastPathComponent()
         }
         return "unknown"
+    }
+
+    /// git's standard output (trimmed), or nil when git could not run or failed.
+    static func runGit(_ arguments: [String], in directory: URL) -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-C", directory.path] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return nil }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
