@@ -250,7 +250,7 @@ def test_base_is_built_in_a_separate_worktree(job, workspace):
 
 def test_both_builds_are_swept_interleaved_into_baseline_and_current(job, workspace):
     """The base binary is A (baseline.csv), the pull request's B (current.csv), alternating worker
-    process by worker process over three rounds, with the ci preset's other settings."""
+    process by worker process over five rounds, with the ci preset's other settings."""
     ws, env, bin_dir = workspace
     stub(bin_dir / "python3", "python3")
     sweep_step = step(job, "Sweep both builds, interleaved")
@@ -263,7 +263,7 @@ def test_both_builds_are_swept_interleaved_into_baseline_and_current(job, worksp
     options = dict(zip(args[1:args.index("--")][::2], args[1:args.index("--")][1::2]))
     assert options["--a"] == "../base/.build/release/attnbench" and options["--out-a"] == "baseline.csv"
     assert options["--b"] == "./.build/release/attnbench" and options["--out-b"] == "current.csv"
-    assert options["--rounds"] == "3"
+    assert options["--rounds"] == "5"
     assert args[args.index("--") + 1:] == ["--preset", "ci"]
 
 
