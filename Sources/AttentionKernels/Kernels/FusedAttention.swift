@@ -308,9 +308,16 @@ public struct FusedAttention: BlockedAttentionKernel {
             while chunkStart < splitEnd {
                 let n = min(DC, splitEnd - chunkStart)
                 // Scores of every stacked row against each key row, read once.
+                // Wrapping index arithmetic: sizes were validated with the problem, and an
+                // overflow check per score keeps this loop from staying tight.
+                var keyRow = k + chunkStart * d
                 for j in 0..<n {
-                    let keyRow = k + (chunkStart + j) * d
-                    for r in 0..<R { S[r * DC + j] = Self.dot(Qs + r * dP, keyRow, count: d) }
+                    var r = 0
+                    while r < R {
+                        S[r &* DC &+ j] = Self.dot(Qs + r &* dP, keyRow, count: d)
+                        r &+= 1
+                    }
+                    keyRow += d
                 }
                 for r in 0..<R {
                     let row = S + r * DC
@@ -419,17 +426,17 @@ public struct FusedAttention: BlockedAttentionKernel {
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
         var s0 = SIMD16<Float>(), s1 = SIMD16<Float>()
         var c = 0
-        while c + 32 <= count {
+        while c &+ 32 <= count {
             s0 = s0.addingProduct(FusedMicroKernels.load(a + c), FusedMicroKernels.load(b + c) as SIMD16<Float>)
-            s1 = s1.addingProduct(FusedMicroKernels.load(a + c + 16), FusedMicroKernels.load(b + c + 16) as SIMD16<Float>)
-            c += 32
+            s1 = s1.addingProduct(FusedMicroKernels.load(a + (c &+ 16)), FusedMicroKernels.load(b + (c &+ 16)) as SIMD16<Float>)
+            c &+= 32
         }
-        if c + 16 <= count {
+        if c &+ 16 <= count {
             s0 = s0.addingProduct(FusedMicroKernels.load(a + c), FusedMicroKernels.load(b + c) as SIMD16<Float>)
-            c += 16
+            c &+= 16
         }
         var total = horizontalSum(s0 + s1)
-        while c < count { total += a[c] * b[c]; c += 1 }
+        while c < count { total += a[c] * b[c]; c &+= 1 }
         return total
     }
 
