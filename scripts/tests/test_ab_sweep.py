@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # scripts/, for ab_sweep
 
 import ab_sweep  # noqa: E402
-from workflow_support import calls, stub  # noqa: E402
+from workflow_support import WORKFLOWS, calls, load, step, stub  # noqa: E402
 
 # A stand-in attnbench: `sweep` appends one line to its --output, `merge` writes its --output.
 FAKE_ATTNBENCH = """
@@ -90,7 +90,6 @@ def test_perf_workflow_grid_is_the_ci_presets():
         match = re.search(r"\t(\w+) .*Sq=(\d+) Skv=(\d+) .*causal=(on|off)", line)
         if match:
             preset.add(match.groups())
-    from workflow_support import WORKFLOWS, load, step
     run = step(load(WORKFLOWS / "perf.yml")["jobs"]["perf"], "Sweep both builds, interleaved")["run"]
     flags = dict(re.findall(r"--(variants|seq-len|query-len|causal) (\S+)", run))
     expanded = set()

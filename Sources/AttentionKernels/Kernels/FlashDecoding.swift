@@ -153,7 +153,7 @@ public struct FlashDecoding: BlockedAttentionKernel {
                     } else if rows <= Self.matrixVectorRows {
                         BLAS.sgemm(.none, .none, m: rows, n: d, k: columns, alpha: 1,
                                    a: S, lda: columns, b: v + keyStart * d, ldb: d, beta: 0, c: T, ldc: d)
-                        RowOperations.add(T, to: partialO, count: rows * d)
+                        RowOperations.combine(partialO, times: 1, plus: T, times: 1, count: rows * d)
                     } else {
                         BLAS.sgemm(.none, .none, m: rows, n: d, k: columns, alpha: 1,
                                    a: S, lda: columns, b: v + keyStart * d, ldb: d, beta: 1, c: partialO, ldc: d)

@@ -123,10 +123,10 @@ public struct FusedAttention: BlockedAttentionKernel {
     @inline(__always)
     func prefill<V: SIMD>(_ vector: V.Type, _ problem: AttentionProblem, _ query: AttentionTensor, _ key: AttentionTensor,
                           _ value: AttentionTensor, _ output: AttentionTensor, _ threadCount: Int) where V.Scalar == Float {
-        // Names: L = lanes, MR = score-tile rows, NR = panel keys, d/dP = head dim and padded,
+        // Names: MR = score-tile rows, NR = panel keys, d/dP = head dim and padded,
         // Nk/NkP = keys and padded, Bq/Bk = blocks, S = score tile, m/l = row max/sum.
         let g = Geometry(lanes: V.scalarCount)
-        let L = g.lanes, MR = g.scoreRows, NR = g.panelKeys
+        let MR = g.scoreRows, NR = g.panelKeys
         let (Bq, BkRaw) = effectiveBlocks(problem)
         let d = problem.headDimension, Nq = problem.queryLength, Nk = problem.keyLength
         let dP = g.paddedHeadDimension(d), NkP = g.paddedKeys(Nk)
@@ -229,21 +229,9 @@ public struct FusedAttention: BlockedAttentionKernel {
                     let vBlock = UnsafePointer(vp + lo * dP)
                     var tileRow = 0
                     while tileRow < groupRows {
-                        let p = UnsafePointer(S + tileRow * W)
-                        let o = Oacc + (groupStart + tileRow) * dP
-                        // Column groups of 4 vectors (2 where registers are fewer), then what is left.
-                        var column = 0
-                        while g.accumulateVectors == 4 && column + 4 * L <= dP {
-                            FusedMicroKernels.accumulate(VectorGroup4<V>.self, p: p, ldP: W, keys: W, v: vBlock + column, ldV: dP, o: o + column, ldO: dP)
-                            column += 4 * L
-                        }
-                        while column + 2 * L <= dP {
-                            FusedMicroKernels.accumulate(VectorGroup2<V>.self, p: p, ldP: W, keys: W, v: vBlock + column, ldV: dP, o: o + column, ldO: dP)
-                            column += 2 * L
-                        }
-                        if column < dP {
-                            FusedMicroKernels.accumulate(VectorGroup1<V>.self, p: p, ldP: W, keys: W, v: vBlock + column, ldV: dP, o: o + column, ldO: dP)
-                        }
+                        FusedMicroKernels.accumulateFourRows(V.self, wide: g.accumulateVectors == 4, p: S + tileRow * W,
+                                                             ldP: W, keys: W, v: vBlock, ldV: dP,
+                                                             o: Oacc + (groupStart + tileRow) * dP, ldO: dP, columns: dP)
                         tileRow += 4
                     }
                     groupStart += groupRows
@@ -346,7 +334,7 @@ public struct FusedAttention: BlockedAttentionKernel {
                 // O += P · V_chunk while the chunk's V rows are in L1 (masked keys have P = 0).
                 let vChunk = v + chunkStart * d
                 switch lanes {
-                case _ where d % 16 != 0:
+                case _ where d % lanes != 0:
                     for r in 0..<R {
                         for j in 0..<n { Self.addScaled(Oacc + r * dP, vChunk + j * d, by: S[r * DC + j], count: d) }
                     }
@@ -380,30 +368,18 @@ public struct FusedAttention: BlockedAttentionKernel {
     }
 
     /// O[rows][d] += P[rows][keys] · V[keys][d] (leading dimensions ldO, ldP, d; d a multiple of
-    /// the lanes): four rows at a time in register tiles, so each V row is loaded once per four
+    /// V's lanes): four rows at a time in register tiles, so each V row is loaded once per four
     /// rows and O stays in registers across the keys; left-over rows one at a time.
     @inline(__always)
     static func accumulateChunk<V: SIMD>(_: V.Type, p: UnsafePointer<Float>, ldP: Int, rows: Int, keys: Int,
                                          v: UnsafePointer<Float>, d: Int, o: UnsafeMutablePointer<Float>, ldO: Int)
     where V.Scalar == Float {
         let L = V.scalarCount
-        // Four vectors a row where registers allow four rows of them (32 registers of 16 lanes).
-        let wide = L >= 16
         var r = 0
         while r + 4 <= rows {
-            let pr = p + r * ldP, or = o + r * ldO
-            var column = 0
-            while wide && column + 4 * L <= d {
-                FusedMicroKernels.accumulate(VectorGroup4<V>.self, p: pr, ldP: ldP, keys: keys, v: v + column, ldV: d, o: or + column, ldO: ldO)
-                column += 4 * L
-            }
-            while column + 2 * L <= d {
-                FusedMicroKernels.accumulate(VectorGroup2<V>.self, p: pr, ldP: ldP, keys: keys, v: v + column, ldV: d, o: or + column, ldO: ldO)
-                column += 2 * L
-            }
-            if column < d {
-                FusedMicroKernels.accumulate(VectorGroup1<V>.self, p: pr, ldP: ldP, keys: keys, v: v + column, ldV: d, o: or + column, ldO: ldO)
-            }
+            // Four vectors a row where registers allow four rows of them (32 registers of 16 lanes).
+            FusedMicroKernels.accumulateFourRows(V.self, wide: L >= 16, p: p + r * ldP, ldP: ldP, keys: keys, v: v, ldV: d,
+                                                 o: o + r * ldO, ldO: ldO, columns: d)
             r += 4
         }
         while r < rows {

@@ -53,6 +53,27 @@ enum FusedMicroKernels {
         o0.store(o); o1.store(o + ldO); o2.store(o + 2 * ldO); o3.store(o + 3 * ldO)
     }
 
+    /// O[4][columns] += P[4][keys] · V[keys][columns], `columns` a multiple of V's lanes: column
+    /// groups of 4 vectors where `wide` (registers for 4 rows of 4 vectors), then 2, then 1.
+    @inline(__always)
+    static func accumulateFourRows<V: SIMD>(_: V.Type, wide: Bool, p: UnsafePointer<Float>, ldP: Int, keys: Int,
+                                            v: UnsafePointer<Float>, ldV: Int, o: UnsafeMutablePointer<Float>, ldO: Int,
+                                            columns: Int) where V.Scalar == Float {
+        let L = V.scalarCount
+        var column = 0
+        while wide && column + 4 * L <= columns {
+            accumulate(VectorGroup4<V>.self, p: p, ldP: ldP, keys: keys, v: v + column, ldV: ldV, o: o + column, ldO: ldO)
+            column += 4 * L
+        }
+        while column + 2 * L <= columns {
+            accumulate(VectorGroup2<V>.self, p: p, ldP: ldP, keys: keys, v: v + column, ldV: ldV, o: o + column, ldO: ldO)
+            column += 2 * L
+        }
+        if column < columns {
+            accumulate(VectorGroup1<V>.self, p: p, ldP: ldP, keys: keys, v: v + column, ldV: ldV, o: o + column, ldO: ldO)
+        }
+    }
+
     /// O[T] += P[keys] · V[keys][T] for one row (leading dimension ldV).
     @inline(__always)
     static func accumulateRow<T: VectorGroup>(_: T.Type, p: UnsafePointer<Float>, keys: Int, v: UnsafePointer<Float>,

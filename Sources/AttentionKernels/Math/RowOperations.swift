@@ -78,17 +78,6 @@ public enum RowOperations {
         while i < count { row[i] = row[i] * a + other[i] * b; i += 1 }
     }
 
-    /// row[j] ← row[j] + other[j].
-    @inline(__always)
-    public static func add(_ other: UnsafePointer<Float>, to row: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i + 16 <= count {
-            store(load(row + i) + load(other + i), row + i)
-            i += 16
-        }
-        while i < count { row[i] += other[i]; i += 1 }
-    }
-
     /// row[j] ← value.
     @inline(__always)
     public static func fill(_ row: UnsafeMutablePointer<Float>, count: Int, with value: Float) {

@@ -1,4 +1,5 @@
 import CSystemShims
+import Dispatch
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -111,9 +112,10 @@ public final class WorkerPool: @unchecked Sendable {
             let helpers = participants - 1
             reserve(helpers: helpers)
             pthread_mutex_lock(mutex)
+            let polls = participants <= Self.processors
             job = body
             activeHelpers = helpers
-            jobPolls = participants <= Self.processors
+            jobPolls = polls
             pending.store(helpers, ordering: .relaxed)
             generation.wrappingAdd(1, ordering: .releasing)
             pthread_cond_broadcast(wake)
@@ -121,7 +123,6 @@ public final class WorkerPool: @unchecked Sendable {
 
             body(0)
 
-            let polls = participants <= Self.processors
             if !(polls && Self.spin(until: { pending.load(ordering: .acquiring) == 0 })) {
                 pthread_mutex_lock(mutex)
                 callerSleeping.store(true, ordering: .sequentiallyConsistent)
@@ -188,7 +189,7 @@ public final class WorkerPool: @unchecked Sendable {
             attnbench_spin_pause()
             polls &+= 1
             if polls & 255 == 0 {
-                let now = monotonicNanoseconds()
+                let now = DispatchTime.now().uptimeNanoseconds
                 if deadline == 0 {
                     deadline = now + UInt64(spinSeconds * 1e9)
                 } else if now > deadline {
@@ -197,12 +198,6 @@ public final class WorkerPool: @unchecked Sendable {
             }
         }
         return true
-    }
-
-    private static func monotonicNanoseconds() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 
     private final class HelperContext {
