@@ -25,8 +25,8 @@ enum ChildProcess {
         guard let json = try? JSONEncoder().encode(request) else { return .crashed("could not encode the worker request") }
         process.arguments = ["_worker", String(decoding: json, as: UTF8.self)]
         var environment = ProcessInfo.processInfo.environment
-        if request.configuration.blasCore != "env" {
-            environment["OPENBLAS_CORETYPE"] = request.configuration.blasCore
+        if let core = request.configuration.blasCore.coreTypeVariable {
+            environment["OPENBLAS_CORETYPE"] = core
         }
         process.environment = environment
         let output = Pipe(), errors = Pipe()

@@ -9,8 +9,10 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Run one kernel on .npy tensors [batch, heads, seq, head_dim] (little-endian float32, C order); write O as .npy.")
 
-    @Option(parsing: .unconditional, help: "Kernel: \(AttentionVariant.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var variant: String
+    @Option(
+        parsing: .unconditional, help: "Kernel: \(AttentionVariant.allCases.map(\.rawValue).joined(separator: ", ")).",
+        transform: EvalCommand.variant)
+    var variant: AttentionVariant
 
     @Option(parsing: .unconditional, help: "Query tensor .npy, shape [batch, heads, seq_q, head_dim].")
     var query: String
@@ -27,78 +29,116 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Causal mask: query i sees keys j ≤ i + seq_kv − seq_q.")
     var causal = false
 
-    @Option(name: .customLong("key-lengths"), parsing: .unconditional, help: "Valid key length per batch element, comma-separated (padding mask).")
-    var keyLengths: String?
+    @Option(
+        name: .customLong("key-lengths"), parsing: .unconditional,
+        help: "Valid key length per batch element, comma-separated (padding mask).",
+        transform: { try ArgumentValues.counts($0, minimum: 0, example: "512,300") })
+    var keyLengths: [Int]?
 
-    @Option(parsing: .unconditional, help: "Sliding window in keys (causal: query i sees keys i−W < j ≤ i).")
+    @Option(
+        parsing: .unconditional, help: "Sliding window in keys (causal: query i sees keys i−W < j ≤ i).",
+        transform: { try ArgumentValues.integer($0, minimum: 1) })
     var window: Int?
 
-    @Option(name: .customLong("block-q"), parsing: .unconditional, help: "Query block size, or 'auto' (the rule sweep uses).",
-            transform: { try BlockAxisChoice.parse($0, flag: "--block-q") })
-    var blockQuery: BlockAxisChoice = .automatic
+    @Option(
+        name: .customLong("block-q"), parsing: .unconditional, help: "Query block size, or 'auto' (the rule sweep uses).",
+        transform: EvalCommand.block)
+    var blockQuery: BlockSizeRequest = .automatic
 
-    @Option(name: .customLong("block-kv"), parsing: .unconditional, help: "Key/value block size, or 'auto' (the rule sweep uses).",
-            transform: { try BlockAxisChoice.parse($0, flag: "--block-kv") })
-    var blockKey: BlockAxisChoice = .automatic
+    @Option(
+        name: .customLong("block-kv"), parsing: .unconditional,
+        help: "Key/value block size, or 'auto' (the rule sweep uses).", transform: EvalCommand.block)
+    var blockKey: BlockSizeRequest = .automatic
 
-    @Option(parsing: .unconditional, help: "Score scale (default 1/sqrt(head_dim)).")
+    @Option(
+        parsing: .unconditional, help: "Score scale (default 1/sqrt(head_dim)).",
+        transform: {
+            guard let value = Float($0.trimmingSpaces()), value.isFinite else {
+                throw ArgumentValueError(expected: "a finite number, e.g. 0.125")
+            }
+            return value
+        })
     var scale: Float?
 
-    @Option(parsing: .unconditional, help: "Worker threads (default: the number of cores).")
+    @Option(
+        parsing: .unconditional, help: "Worker threads (default: the number of cores).",
+        transform: EvalCommand.threads)
     var threads: Int?
 
     func run() throws {
-        guard let kind = AttentionVariant(rawValue: variant) else {
-            throw UserError("--variant: invalid value '\(variant)'; expected one of \(AttentionVariant.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        for (flag, choice) in [("--block-q", blockQuery), ("--block-kv", blockKey)] where choice.sizes.count != 1 {
-            throw UserError("\(flag): invalid value '\(choice.sizes.compactMap { $0 }.map(String.init).joined(separator: ","))'; expected one block size or 'auto'")
-        }
-        if let scale, !scale.isFinite { throw UserError("--scale: invalid value '\(scale)'; expected a finite number") }
-        let threadCount = threads ?? ResolvedShape.coreCount
-        if threadCount < 1 || threadCount > 256 { throw UserError("--threads: invalid value '\(threadCount)'; expected 1 to 256") }
         try checkOutputWritable()
+        let (problem, query, key, value) = try loadProblem()
+        let blocks =
+            variant.isBlocked
+            ? try BlockChoice.resolve(
+                query: blockQuery, key: blockKey, queryLength: problem.queryLength, keyLength: problem.keyLength,
+                headDimension: problem.headDimension, clipping: false
+            ).sizes : nil
+        let output = AttentionTensor(
+            batch: problem.batch, heads: problem.heads, sequenceLength: problem.queryLength,
+            headDimension: problem.headDimension)
+        try variant.makeKernel(blockSizes: blocks).run(
+            problem, query: query, key: key, value: value, output: output,
+            threadCount: threads ?? SweepGrid.processorCount)
+        try OutputFile.write(Data(NumpyArray(shape: output.shape, values: output.toArray()).encode()), to: self.output)
+        printError(
+            "attnbench eval: \(variant.rawValue) on [\(problem.batch), \(problem.heads), "
+                + "\(problem.queryLength)×\(problem.keyLength), \(problem.headDimension)] → \(self.output)")
+    }
 
+    /// The problem the three tensors pose with the flags given, and the tensors.
+    func loadProblem() throws -> (AttentionProblem, AttentionTensor, AttentionTensor, AttentionTensor) {
         let q = try load(query, flag: "--query")
         let k = try load(key, flag: "--key")
         let v = try load(value, flag: "--value")
         if q.shape[0] != k.shape[0] {
             throw UserError("--key: '\(key)' has batch \(k.shape[0]); expected the query's batch \(q.shape[0])")
         }
-        if q.shape[1] % k.shape[1] != 0 {
-            throw UserError("--key: '\(key)' has \(k.shape[1]) heads, which does not divide the query's \(q.shape[1]); expected a divisor of \(q.shape[1]) (\((1...q.shape[1]).filter { q.shape[1] % $0 == 0 }.map(String.init).joined(separator: ", ")))")
+        if !AttentionProblem.isGrouping(heads: q.shape[1], keyValueHeads: k.shape[1]) {
+            throw UserError(
+                "--key: '\(key)' has \(k.shape[1]) heads, which does not divide the query's \(q.shape[1]); expected "
+                    + "a divisor of \(q.shape[1]) (\(AttentionProblem.groupingChoices(heads: q.shape[1])))")
         }
-        if let window, window < 1 { throw UserError("--window: invalid value '\(window)'; expected a window of at least 1 key") }
         if q.shape[3] != k.shape[3] {
             throw UserError("--key: '\(key)' has head_dim \(k.shape[3]); expected the query's head_dim \(q.shape[3])")
         }
         if k.shape != v.shape {
             throw UserError("--value: '\(value)' has shape \(v.shape); expected the key's shape \(k.shape)")
         }
-        let lengths = try keyLengths.map { text -> [Int] in
-            try parsingInput { try ListParsing.integers(text, flag: "--key-lengths", minimum: 0) }
-        }
         let problem: AttentionProblem
         do {
-            problem = try AttentionProblem(batch: q.shape[0], heads: q.shape[1], queryLength: q.shape[2], keyLength: k.shape[2],
-                                           headDimension: q.shape[3], causal: causal, validKeyLengths: lengths, scale: scale,
-                                           keyValueHeads: k.shape[1], window: window)
+            problem = try AttentionProblem(
+                batch: q.shape[0], heads: q.shape[1], queryLength: q.shape[2], keyLength: k.shape[2],
+                headDimension: q.shape[3], causal: causal, validKeyLengths: keyLengths, scale: scale,
+                keyValueHeads: k.shape[1], window: window)
         } catch {
-            throw UserError(lengths != nil ? "--key-lengths: \(error)" : "\(error)")
+            throw UserError(keyLengths != nil ? "--key-lengths: \(error)" : "\(error)")
         }
-        let tq = AttentionTensor(batch: q.shape[0], heads: q.shape[1], sequenceLength: q.shape[2], headDimension: q.shape[3], values: q.values)
-        let tk = AttentionTensor(batch: k.shape[0], heads: k.shape[1], sequenceLength: k.shape[2], headDimension: k.shape[3], values: k.values)
-        let tv = AttentionTensor(batch: v.shape[0], heads: v.shape[1], sequenceLength: v.shape[2], headDimension: v.shape[3], values: v.values)
-        let to = AttentionTensor(batch: q.shape[0], heads: q.shape[1], sequenceLength: q.shape[2], headDimension: q.shape[3])
-        let blocks = kind.isBlocked
-            ? try BlockChoice.resolve(query: blockQuery.sizes[0], key: blockKey.sizes[0], queryLength: problem.queryLength,
-                                      keyLength: problem.keyLength, headDimension: problem.headDimension).sizes
-            : nil
-        kind.makeKernel(blockSizes: blocks).run(problem, query: tq, key: tk, value: tv, output: to, threadCount: threadCount)
+        func tensor(_ array: NumpyArray) -> AttentionTensor {
+            AttentionTensor(
+                batch: array.shape[0], heads: array.shape[1], sequenceLength: array.shape[2],
+                headDimension: array.shape[3], values: array.values)
+        }
+        return (problem, tensor(q), tensor(k), tensor(v))
+    }
 
-        let bytes = NumpyArray(shape: to.shape, values: to.toArray()).encode()
-        try OutputFile.write(Data(bytes), to: output)
-        printError("attnbench eval: \(kind.rawValue) on [\(problem.batch), \(problem.heads), \(problem.queryLength)×\(problem.keyLength), \(problem.headDimension)] → \(output)")
+    static func variant(_ text: String) throws -> AttentionVariant {
+        let variants = try ArgumentValues.variants(text)
+        guard variants.count == 1 else { throw ArgumentValueError(expected: "one variant") }
+        return variants[0]
+    }
+
+    static func block(_ text: String) throws -> BlockSizeRequest {
+        let blocks = try ArgumentValues.blocks(text)
+        guard blocks.count == 1 else { throw ArgumentValueError(expected: "one block size or 'auto'") }
+        return blocks[0]
+    }
+
+    static func threads(_ text: String) throws -> Int {
+        guard let value = Int(text.trimmingSpaces()), (1...SweepGrid.maximumThreads).contains(value) else {
+            throw ArgumentValueError(expected: "1 to \(SweepGrid.maximumThreads) threads")
+        }
+        return value
     }
 
     func load(_ path: String, flag: String) throws -> NumpyArray {

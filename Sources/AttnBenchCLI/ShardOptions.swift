@@ -26,23 +26,22 @@ struct ShardOptions: ParsableArguments {
         }
         return selection
     }
-
-    /// The items of `shard` (all of them without one), in grid order.
-    static func select<T>(_ items: [T], work: (T) -> Double, shard: ShardSelection?) -> [T] {
-        guard let shard else { return items }
-        let parts = SweepShards.partition(work: items.map(work), shardCount: shard.count)
-        return parts[shard.index - 1].map { items[$0] }
-    }
 }
 
-/// What a dry run prints: one line per configuration, then the total.
-func printPlan(_ items: [(kind: RowKind, configuration: SweepConfiguration, seconds: Double)], shard: ShardSelection?) {
+/// What a dry run prints: one line per configuration or search, then the total.
+func printPlan(_ plan: SweepPlan) {
     var lines = ["kind\testimated_s\tconfiguration"]
-    for item in items {
-        let label = item.kind == .maxlen ? "maxlen " + item.configuration.progressLabel : item.configuration.progressLabel
-        lines.append("\(item.kind.rawValue)\t\(String(format: "%.2f", item.seconds))\t\(label)")
+    for (item, seconds) in plan.items {
+        let label: String
+        switch item {
+        case .time(let configuration): label = configuration.progressLabel
+        case .search(let search): label = "maxlen " + search.progressLabel
+        }
+        lines.append("\(item.kind.rawValue)\t\(String(format: "%.2f", seconds))\t\(label)")
     }
     FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
-    let total = items.reduce(0) { $0 + $1.seconds }
-    printError("attnbench: \(items.count) configurations\(shard.map { " in shard \($0.index)/\($0.count)" } ?? ""), about \(Int(total.rounded())) s of estimated work (not measured: --dry-run)")
+    let shard = plan.shard.map { " in shard \($0.index)/\($0.count)" } ?? ""
+    printError(
+        "attnbench: \(plan.items.count) configurations\(shard), about \(Int(plan.estimatedSeconds.rounded())) s of "
+            + "estimated work (not measured: --dry-run)")
 }

@@ -21,8 +21,10 @@ final class SweepRunner {
     let processes: Int
     var failures = 0
 
-    init(policy: RepetitionPolicy, seed: UInt64, context: RunContext, writer: CSVFileWriter, configurationTimeoutSeconds: Double?,
-         processes: Int = 1) {
+    init(
+        policy: RepetitionPolicy, seed: UInt64, context: RunContext, writer: CSVFileWriter,
+        configurationTimeoutSeconds: Double?, processes: Int = 1
+    ) {
         self.processes = max(1, processes)
         self.policy = policy
         self.seed = seed
@@ -31,40 +33,63 @@ final class SweepRunner {
         self.configurationTimeoutSeconds = configurationTimeoutSeconds
     }
 
+    convenience init(grid: SweepGrid, context: RunContext, writer: CSVFileWriter, configurationTimeoutSeconds: Double?) {
+        self.init(
+            policy: grid.timing, seed: grid.seed, context: context, writer: writer,
+            configurationTimeoutSeconds: configurationTimeoutSeconds, processes: grid.processes)
+    }
+
+    /// Measures the plan's configurations, then runs its searches; rows whose resume key is
+    /// in `skip` are not measured again.
+    func run(_ plan: SweepPlan, searchSettings: MaxLengthSettings, skip: Set<String>) throws {
+        let progress = Progress(total: plan.items.count)
+        try measure(plan.configurations, skip: skip, progress: progress)
+        try maximumLengths(plan.searches, settings: searchSettings, skip: skip, progress: progress)
+    }
+
+    /// Throws the exit status for rows that did not end `ok`, after saying so on stderr.
+    func exitStatus(command: String) throws {
+        guard failures > 0 else { return }
+        printError(
+            "attnbench \(command): \(failures) row(s) did not end with status ok; see the status and message columns "
+                + "(exit status \(ExitStatus.unfinishedRows.rawValue))")
+        throw ExitStatus.unfinishedRows.exitCode
+    }
+
     /// Measures every configuration, skipping those whose resume key is in `skip`.
     func measure(_ configurations: [SweepConfiguration], skip: Set<String>, progress: Progress) throws {
         for configuration in configurations {
-            var row = ResultRow(configuration: configuration, kind: .time, policy: policy, seed: seed)
+            var row = ResultRow(configuration: configuration, policy: policy, seed: seed)
             if skip.contains(row.resumeKey) {
                 progress.finished(configuration.progressLabel, summary: "already in the CSV, skipped")
                 continue
             }
             progress.starting(configuration.progressLabel)
             var blas: BLASIdentity? = nil
-            if let needed = configuration.estimatedBytes, let available = ProcessMemory.availableBytes(), needed > available {
+            if let needed = configuration.estimatedBytes, let available = ProcessMemory.availableBytes(),
+                needed > available
+            {
                 row.recordNotStarted(configuration: configuration, neededBytes: needed, availableBytes: available)
             } else {
-                let request = WorkerRequest(mode: .measure, configuration: configuration, policy: policy, seed: seed,
-                                            roofline: configuration.rooflineSampling)
+                let request = WorkerRequest(
+                    mode: .measure, configuration: configuration, policy: policy, seed: seed,
+                    roofline: configuration.rooflineSampling)
                 let outcome = measureInProcesses(request)
                 if case .response(let response) = outcome { blas = response.blas }
                 row.record(outcome, configuration: configuration)
             }
-            context.annotate(&row, blas: blas)
-            try writer.write(row)
-            if row.status != .ok { failures += 1 }
-            progress.finished(configuration.progressLabel, summary: summary(row))
+            try finish(&row, blas: blas, label: configuration.progressLabel, summary: summary(row), progress: progress)
         }
     }
 
-    /// Finds the maximum sequence length of each configuration (its own lengths are ignored).
-    func maximumLengths(_ configurations: [SweepConfiguration], settings: MaxLengthSettings, skip: Set<String>,
-                        progress: Progress) throws {
+    /// Finds the maximum sequence length of each search.
+    func maximumLengths(
+        _ searches: [MaxLengthConfiguration], settings: MaxLengthSettings, skip: Set<String>, progress: Progress
+    ) throws {
         let budget = settings.budget
-        for configuration in configurations {
-            var row = ResultRow(configuration: configuration, kind: .maxlen, policy: policy, seed: seed)
-            row.record(budget: budget)
-            let label = "maxlen " + configuration.progressLabel
+        for search in searches {
+            var row = ResultRow(search: search, budget: budget, policy: policy, seed: seed)
+            let label = "maxlen " + search.progressLabel
             if skip.contains(row.resumeKey) {
                 progress.finished(label, summary: "already in the CSV, skipped")
                 continue
@@ -72,9 +97,9 @@ final class SweepRunner {
             progress.starting(label)
             var blas: BLASIdentity? = nil
             let result = settings.search.run { length in
-                let attempt = configuration.with(queryLength: budget.fixedQueryLength ?? length, keyLength: length)
-                let request = WorkerRequest(mode: .attempt, configuration: attempt, seed: seed,
-                                            memoryLimitBytes: budget.memoryBytes)
+                let request = WorkerRequest(
+                    mode: .attempt, configuration: search.attempt(keyLength: length), seed: seed,
+                    memoryLimitBytes: budget.memoryBytes)
                 switch ChildProcess.run(request, timeoutSeconds: budget.timeSeconds) {
                 case .response(let response):
                     blas = response.blas
@@ -85,12 +110,19 @@ final class SweepRunner {
                 case .crashed(let message): return .failed(message)
                 }
             }
-            row.record(search: result, configuration: configuration, budget: budget)
-            context.annotate(&row, blas: blas)
-            try writer.write(row)
-            if row.status != .ok { failures += 1 }
-            progress.finished(label, summary: "max_seq_len \(result.maxLength) (\(result.bound.rawValue)-bound, \(result.attempts.count) attempts)")
+            row.record(search: result, configuration: search)
+            let summary =
+                "max_seq_len \(result.maxLength) (\(result.bound.rawValue)-bound, \(result.attempts.count) attempts)"
+            try finish(&row, blas: blas, label: label, summary: summary, progress: progress)
         }
+    }
+
+    /// Writes a finished row with the run's context and counts it when it is not `ok`.
+    func finish(_ row: inout ResultRow, blas: BLASIdentity?, label: String, summary: String, progress: Progress) throws {
+        context.annotate(&row, blas: blas)
+        try writer.write(row)
+        if row.status != .ok { failures += 1 }
+        progress.finished(label, summary: summary)
     }
 
     /// Runs the request in `processes` worker processes one after another and pools their
@@ -100,7 +132,8 @@ final class SweepRunner {
         var last: WorkerResponse? = nil
         for _ in 0..<processes {
             let outcome = ChildProcess.run(request, timeoutSeconds: configurationTimeoutSeconds)
-            guard case .response(let response) = outcome, response.error == nil, let measurement = response.measurement else {
+            guard case .response(let response) = outcome, response.error == nil, let measurement = response.measurement
+            else {
                 return outcome
             }
             parts.append(measurement)
@@ -113,27 +146,7 @@ final class SweepRunner {
 
     func summary(_ row: ResultRow) -> String {
         if row.status != .ok { return "\(row[.status]) \(row[.message])" }
-        return "median \(row[.wallTimeMedian]) s, \(row[.gflops]) GFLOP/s, peak \(row[.peakMemory]) B, error \(row[.maxAbsError])"
-    }
-}
-
-extension SweepConfiguration {
-    /// A short human label for progress lines.
-    var progressLabel: String {
-        var s = variant.rawValue + (model.map { " \($0)" } ?? "") + " B=\(batch) H=\(heads)"
-        if keyValueHeads != heads { s += " KV=\(keyValueHeads)" }
-        if keyLength > 0 { s += " Sq=\(queryLength) Skv=\(keyLength)" }
-        s += " d=\(headDimension)"
-        if let window { s += " window=\(window)" }
-        switch keyLengths {
-        case .full: break
-        case .ragged: s += " keys=ragged"
-        case .explicit(let values): s += " keys=\(values.map(String.init).joined(separator: ","))"
-        }
-        if let blocks { s += " blocks=\(blocks.sizes.query)x\(blocks.sizes.key)\(blocks.automatic ? "(auto)" : "")" }
-        s += " causal=\(causal ? "on" : "off") threads=\(threads)"
-        if blasCore != "env" { s += " core=\(blasCore)" }
-        if let naiveStrategy { s += " strategy=\(naiveStrategy.rawValue)" }
-        return s
+        return "median \(row[.wallTimeMedian]) s, \(row[.gflops]) GFLOP/s, peak \(row[.peakMemory]) B, "
+            + "error \(row[.maxAbsError])"
     }
 }

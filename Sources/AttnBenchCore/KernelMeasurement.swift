@@ -94,23 +94,21 @@ public enum KernelMeasurement {
         let probe = roofline.map {
             RooflineProbe(headDimension: problem.headDimension, threadCount: threadCount, memoryRead: $0.memoryRead)
         }
-        var fmaSamples: [Double] = [], sgemmSamples: [Double] = [], gemmSamples: [Double] = [], readSamples: [Double] = []
+        var ceilings = CeilingSamples()
         var probeElapsed = 0.0
         func sampleRoofline() {
             guard let probe else { return }
-            for (seconds, flops, into) in [(probe.fmaPeakSampleSeconds(), probe.fmaPeakFlops, 0),
-                                           (probe.sgemmPeakSampleSeconds(), probe.sgemmPeakFlops, 1),
-                                           (probe.gemmRooflineSampleSeconds(), probe.gemmRooflineFlops, 2)] {
-                let rate = flops / seconds / 1e9
-                switch into {
-                case 0: fmaSamples.append(rate)
-                case 1: sgemmSamples.append(rate)
-                default: gemmSamples.append(rate)
-                }
-                probeElapsed += seconds
+            let samples: [(seconds: Double, flops: Double, into: WritableKeyPath<CeilingSamples, [Double]>)] = [
+                (probe.fmaPeakSampleSeconds(), probe.fmaPeakFlops, \.fmaGigaflops),
+                (probe.sgemmPeakSampleSeconds(), probe.sgemmPeakFlops, \.sgemmGigaflops),
+                (probe.gemmRooflineSampleSeconds(), probe.gemmRooflineFlops, \.gemmRooflineGigaflops),
+            ]
+            for sample in samples {
+                ceilings[keyPath: sample.into].append(sample.flops / sample.seconds / 1e9)
+                probeElapsed += sample.seconds
             }
             if let read = probe.memoryReadSampleSeconds() {
-                readSamples.append(probe.readBytes / read / 1e9)
+                ceilings.memoryReadGigabytesPerSecond.append(probe.readBytes / read / 1e9)
                 probeElapsed += read
             }
         }
@@ -129,19 +127,20 @@ public enum KernelMeasurement {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             times.append(seconds)
             elapsed += seconds
-            if let roofline, roofline.wantsSample(taken: gemmSamples.count, probeSeconds: probeElapsed, kernelSeconds: elapsed) {
+            if let roofline, roofline.wantsSample(taken: ceilings.gemmRooflineGigaflops.count, probeSeconds: probeElapsed, kernelSeconds: elapsed) {
                 sampleRoofline()
             }
         }
-        while let roofline, gemmSamples.count < roofline.minimumSamples { sampleRoofline() }
+        while let roofline, ceilings.gemmRooflineGigaflops.count < roofline.minimumSamples { sampleRoofline() }
         keepAlive(o)
         return KernelMeasurementResult(
             wallTimesSeconds: times, peakMemoryBytes: peak,
             workspaceBytes: kernel.workspaceBytes(problem, threadCount: threadCount),
             maxAbsError: report.maxAbsError, errorRowsChecked: report.rowsChecked, outputsFinite: finite,
             residentBeforeBytes: before?.residentBytes,
-            fmaPeakGigaflopsSamples: fmaSamples, sgemmPeakGigaflopsSamples: sgemmSamples,
-            gemmRooflineGigaflopsSamples: gemmSamples, memoryReadGigabytesPerSecondSamples: readSamples,
+            fmaPeakGigaflopsSamples: ceilings.fmaGigaflops, sgemmPeakGigaflopsSamples: ceilings.sgemmGigaflops,
+            gemmRooflineGigaflopsSamples: ceilings.gemmRooflineGigaflops,
+            memoryReadGigabytesPerSecondSamples: ceilings.memoryReadGigabytesPerSecond,
             vectorBits: probe?.vectorBits)
     }
 
@@ -177,4 +176,12 @@ public enum KernelMeasurement {
     static func keepAlive(_ tensor: AttentionTensor) {
         withExtendedLifetime(tensor) {}
     }
+}
+
+/// The ceiling samples one measurement takes between its repetitions.
+private struct CeilingSamples {
+    var fmaGigaflops: [Double] = []
+    var sgemmGigaflops: [Double] = []
+    var gemmRooflineGigaflops: [Double] = []
+    var memoryReadGigabytesPerSecond: [Double] = []
 }

@@ -4,17 +4,19 @@ extension SweepConfiguration {
     /// Every row samples the sgemm roofline; decode shapes (query length ≤ 16, where K and V
     /// are streamed once and memory bandwidth is the bound) also sample the memory-read one.
     public var rooflineSampling: RooflineSampling {
-        RooflineSampling(memoryRead: queryLength <= Self.decodeMaximumQueryLength)
+        RooflineSampling(memoryRead: isDecodeShape)
     }
 
     /// Bytes a measurement of this configuration allocates: inputs, output, the kernel's
     /// workspace and the roofline probe. nil when the shape is invalid; Int.max when the count
     /// overflows (certainly too big).
     public var estimatedBytes: Int? {
-        guard let problem = try? problem() else { return nil }
-        let tensors = 4.0 * Double(batch) * Double(headDimension) * Double(2 * heads * queryLength + 2 * keyValueHeads * keyLength)
-        let probe = Double(RooflineProbe.bytes(headDimension: headDimension, memoryRead: rooflineSampling.memoryRead))
-        let total = tensors + Double(kernel().workspaceBytes(problem, threadCount: threads)) + probe
+        guard let problem = try? problem(), let kernel = try? kernel() else { return nil }
+        let tensors =
+            4.0 * Double(problem.batch) * Double(problem.headDimension)
+            * Double(2 * problem.heads * queryLength + 2 * problem.keyValueHeads * keyLength)
+        let probe = Double(RooflineProbe.bytes(headDimension: problem.headDimension, memoryRead: rooflineSampling.memoryRead))
+        let total = tensors + Double(kernel.workspaceBytes(problem, threadCount: setting.threads)) + probe
         return total < 9e18 ? Int(total) : Int.max
     }
 }

@@ -3,12 +3,37 @@ import AttentionKernels
 /// From a configuration and what its worker returned to a result row: every derived figure
 /// (GFLOP/s, rooflines, bandwidth) and the verdict on correctness are decided here, once.
 extension ResultRow {
-    /// Rows whose error against the float64 reference exceeds this are `incorrect`
-    /// (unit-scale inputs; fp32 kernels land near 1e-6).
-    public static let correctnessTolerance = 1e-4
+    /// Rows whose error against the float64 reference exceeds this are `incorrect`.
+    public static let correctnessTolerance = AttnBenchConstants.correctnessTolerance
 
-    /// The configuration columns of a row, before anything is measured.
-    public init(configuration c: SweepConfiguration, kind: RowKind, policy: RepetitionPolicy, seed: UInt64) {
+    /// The columns of a timed configuration, before anything is measured.
+    public init(configuration c: SweepConfiguration, policy: RepetitionPolicy, seed: UInt64) {
+        self.init(setting: c.setting, kind: .time, policy: policy, seed: seed)
+        self[.seqLenQ] = String(c.queryLength)
+        self[.seqLenKV] = String(c.keyLength)
+        self[.keyLengths] = c.keyLengths.lengths(batch: c.batch, keyLength: c.keyLength)?
+            .map(String.init).joined(separator: " ") ?? ""
+        self[.minimumRepetitions] = String(policy.minimumRepetitions)
+        self[.minimumTime] = CSVNumber.seconds(policy.minimumSeconds)
+        if c.variant == .naive, let problem = try? c.problem() {
+            let used = NaiveAttention(strategy: c.naiveStrategy).resolvedStrategy(problem, threadCount: c.threads).rawValue
+            self[.naiveStrategy] = c.naiveStrategy == nil ? "auto:\(used)" : used
+        }
+    }
+
+    /// The columns of a maximum-length search, before it runs: the lengths are the search's,
+    /// the query length fixed or empty; the budget is part of its resume key.
+    public init(search: MaxLengthConfiguration, budget: MaxLengthBudget, policy: RepetitionPolicy, seed: UInt64) {
+        self.init(setting: search.setting, kind: .maxlen, policy: policy, seed: seed)
+        self[.seqLenQ] = search.fixedQueryLength.map(String.init) ?? ""
+        if case .ragged = search.keyLengths { self[.keyLengths] = "ragged" }
+        if search.variant == .naive, let strategy = search.naiveStrategy { self[.naiveStrategy] = strategy.rawValue }
+        self[.memoryBudget] = String(budget.memoryBytes)
+        self[.timeBudget] = CSVNumber.seconds(budget.timeSeconds)
+    }
+
+    /// The columns every row of a setting has.
+    init(setting c: KernelSetting, kind: RowKind, policy: RepetitionPolicy, seed: UInt64) {
         self.init()
         self.kind = kind
         self[.variant] = c.variant.rawValue
@@ -16,10 +41,6 @@ extension ResultRow {
         self[.batch] = String(c.batch)
         self[.heads] = String(c.heads)
         self[.keyValueHeads] = String(c.keyValueHeads)
-        self[.seqLenQ] = String(c.queryLength)
-        self[.seqLenKV] = String(c.keyLength)
-        if c.keyLength > 0 { self[.keyLengths] = c.keyLengths.lengths(batch: c.batch, keyLength: c.keyLength)?.map(String.init).joined(separator: " ") ?? "" }
-        if case .ragged = c.keyLengths, c.keyLength == 0 { self[.keyLengths] = "ragged" }
         self[.headDim] = String(c.headDimension)
         self[.window] = c.window.map(String.init) ?? ""
         if let blocks = c.blocks {
@@ -29,16 +50,8 @@ extension ResultRow {
         }
         self[.causal] = String(c.causal)
         self[.threads] = String(c.threads)
-        self[.blasCoreRequested] = c.blasCore
-        if c.variant == .naive, let problem = try? c.problem() {
-            let used = NaiveAttention(strategy: c.naiveStrategy).resolvedStrategy(problem, threadCount: c.threads).rawValue
-            self[.naiveStrategy] = c.naiveStrategy == nil ? "auto:\(used)" : used
-        }
+        self[.blasCoreRequested] = c.blasCore.name
         self[.warmup] = String(policy.warmupRepetitions)
-        if kind == .time {
-            self[.minimumRepetitions] = String(policy.minimumRepetitions)
-            self[.minimumTime] = CSVNumber.seconds(policy.minimumSeconds)
-        }
         self[.seed] = String(seed)
     }
 
@@ -52,8 +65,8 @@ extension ResultRow {
     public mutating func recordNotStarted(configuration c: SweepConfiguration, neededBytes: Int, availableBytes: Int) {
         status = .oom
         self[.message] = "needs about \(neededBytes) bytes (inputs, output, workspace and the roofline probe); this machine has \(availableBytes) available; not run"
-        if let problem = try? c.problem() {
-            self[.workspace] = String(c.kernel().workspaceBytes(problem, threadCount: c.threads))
+        if let problem = try? c.problem(), let kernel = try? c.kernel() {
+            self[.workspace] = String(kernel.workspaceBytes(problem, threadCount: c.threads))
         }
     }
 
@@ -142,23 +155,15 @@ extension ResultRow {
         }
     }
 
-    /// The budget columns of a maximum-length search (part of its resume key): the lengths are
-    /// the search's, the query length fixed or empty.
-    public mutating func record(budget: MaxLengthBudget) {
-        self[.seqLenQ] = budget.fixedQueryLength.map(String.init) ?? ""
-        self[.seqLenKV] = ""
-        self[.memoryBudget] = String(budget.memoryBytes)
-        self[.timeBudget] = CSVNumber.seconds(budget.timeSeconds)
-    }
-
     /// The result columns of a maximum-length search: the length found and what bound it.
-    public mutating func record(search result: MaxLengthResult, configuration c: SweepConfiguration, budget: MaxLengthBudget) {
+    public mutating func record(search result: MaxLengthResult, configuration search: MaxLengthConfiguration) {
         self[.maxSeqLen] = String(result.maxLength)
         self[.maxSeqLenBound] = result.bound.rawValue
         self[.maxSeqLenResolution] = String(result.resolution)
         let length = max(1, result.maxLength)
-        if let problem = try? c.with(queryLength: budget.fixedQueryLength ?? length, keyLength: length).problem() {
-            self[.workspace] = String(c.kernel().workspaceBytes(problem, threadCount: c.threads))
+        let attempt = search.attempt(keyLength: length)
+        if let problem = try? attempt.problem(), let kernel = try? attempt.kernel() {
+            self[.workspace] = String(kernel.workspaceBytes(problem, threadCount: search.threads))
         }
         status = result.bound == .error ? .error : .ok
         if case .failed(let message)? = result.attempts.last(where: { !$0.outcome.fits })?.outcome {

@@ -1,68 +1,111 @@
 import AttentionKernels
 
-/// One point of a sweep: a variant on one shape with one block choice, thread count and
-/// OpenBLAS core. It becomes one CSV row.
-public struct SweepConfiguration: Sendable, Codable, Hashable {
-    /// Query lengths up to this are decode shapes: `decode` applies, and memory bandwidth is the
-    /// roofline.
-    public static let decodeMaximumQueryLength = 16
-
+/// Everything that fixes one measurement except its sequence lengths: the variant, the shape
+/// apart from lengths, the block choice, threads, OpenBLAS core and naive's strategy.
+public struct KernelSetting: Sendable, Codable, Hashable {
     public var variant: AttentionVariant
     /// The model preset the shape came from, if any.
     public var model: String?
     public var batch: Int
     public var heads: Int
     public var keyValueHeads: Int
-    public var queryLength: Int
-    public var keyLength: Int
     public var headDimension: Int
     /// Sliding window in keys, or nil for none (a window is causal).
     public var window: Int?
-    /// How many keys each batch element has (padding), or nil: all of them.
+    /// How many keys each batch element has (padding).
     public var keyLengths: KeyLengthChoice
-    /// The blocks of a blocked variant; nil exactly when the variant has none (naive).
-    public let blocks: BlockChoice?
+    /// The blocks of a blocked variant; nil for naive, which has none (`kernel()` refuses a
+    /// setting where the two disagree).
+    public var blocks: BlockChoice?
     public var causal: Bool
     public var threads: Int
-    /// "env" (whatever the environment selects) or an OpenBLAS core name for OPENBLAS_CORETYPE.
-    public var blasCore: String
+    public var blasCore: BLASCore
     /// naive only: a fixed parallel strategy, or nil for the automatic rule.
     public var naiveStrategy: NaiveAttention.Strategy?
 
-    public init(variant: AttentionVariant, model: String? = nil, batch: Int, heads: Int, keyValueHeads: Int? = nil,
-                queryLength: Int, keyLength: Int, headDimension: Int, window: Int? = nil,
-                keyLengths: KeyLengthChoice = .full, blocks: BlockChoice?, causal: Bool, threads: Int,
-                blasCore: String = "env", naiveStrategy: NaiveAttention.Strategy? = nil) {
-        precondition(variant.isBlocked == (blocks != nil), "\(variant.rawValue): blocks given to a variant that \(variant.isBlocked ? "needs" : "takes no") blocks")
-        self.variant = variant; self.model = model; self.batch = batch
-        self.heads = heads; self.keyValueHeads = keyValueHeads ?? heads; self.queryLength = queryLength
-        self.keyLength = keyLength; self.headDimension = headDimension; self.window = window
-        self.keyLengths = keyLengths; self.blocks = blocks; self.causal = causal || window != nil
-        self.threads = threads; self.blasCore = blasCore
+    public init(
+        variant: AttentionVariant, model: String? = nil, batch: Int, heads: Int, keyValueHeads: Int? = nil,
+        headDimension: Int, window: Int? = nil, keyLengths: KeyLengthChoice = .full, blocks: BlockChoice?,
+        causal: Bool, threads: Int, blasCore: BLASCore = .inherited, naiveStrategy: NaiveAttention.Strategy? = nil
+    ) {
+        self.variant = variant
+        self.model = model
+        self.batch = batch
+        self.heads = heads
+        self.keyValueHeads = keyValueHeads ?? heads
+        self.headDimension = headDimension
+        self.window = window
+        self.keyLengths = keyLengths
+        self.blocks = blocks
+        self.causal = causal || window != nil
+        self.threads = threads
+        self.blasCore = blasCore
         self.naiveStrategy = variant == .naive ? naiveStrategy : nil
     }
 
+    /// The kernel this setting runs.
+    public func kernel() throws(KernelConfigurationError) -> any AttentionKernel {
+        try variant.makeKernel(blockSizes: blocks?.sizes, naiveStrategy: naiveStrategy)
+    }
+}
+
+/// One point of a sweep: a kernel setting at one query and key length. It becomes one CSV row.
+@dynamicMemberLookup
+public struct SweepConfiguration: Sendable, Codable, Hashable {
+    public var setting: KernelSetting
+    public var queryLength: Int
+    public var keyLength: Int
+
+    public init(setting: KernelSetting, queryLength: Int, keyLength: Int) {
+        self.setting = setting
+        self.queryLength = queryLength
+        self.keyLength = keyLength
+    }
+
+    public subscript<Value>(dynamicMember path: WritableKeyPath<KernelSetting, Value>) -> Value {
+        get { setting[keyPath: path] }
+        set { setting[keyPath: path] = newValue }
+    }
+
+    public subscript<Value>(dynamicMember path: KeyPath<KernelSetting, Value>) -> Value { setting[keyPath: path] }
+
+    /// Whether this is a decode shape: `decode` applies and memory bandwidth is the roofline.
+    public var isDecodeShape: Bool { queryLength <= AttnBenchConstants.decodeMaximumQueryLength }
+
     public func problem() throws(AttentionProblemError) -> AttentionProblem {
-        try AttentionProblem(batch: batch, heads: heads, queryLength: queryLength, keyLength: keyLength,
-                             headDimension: headDimension, causal: causal, validKeyLengths: keyLengths.lengths(batch: batch, keyLength: keyLength),
-                             keyValueHeads: keyValueHeads, window: window)
+        try AttentionProblem(
+            batch: setting.batch, heads: setting.heads, queryLength: queryLength, keyLength: keyLength,
+            headDimension: setting.headDimension, causal: setting.causal,
+            validKeyLengths: setting.keyLengths.lengths(batch: setting.batch, keyLength: keyLength),
+            keyValueHeads: setting.keyValueHeads, window: setting.window)
     }
 
-    public func kernel() -> any AttentionKernel {
-        variant.makeKernel(blockSizes: blocks?.sizes, naiveStrategy: naiveStrategy)
+    public func kernel() throws(KernelConfigurationError) -> any AttentionKernel { try setting.kernel() }
+}
+
+/// One maximum-length search: a kernel setting whose lengths the search chooses, attempt by
+/// attempt; the query is as long as the keys unless `fixedQueryLength` is set (decode).
+@dynamicMemberLookup
+public struct MaxLengthConfiguration: Sendable, Codable, Hashable {
+    public var setting: KernelSetting
+    public var fixedQueryLength: Int?
+
+    public init(setting: KernelSetting, fixedQueryLength: Int?) {
+        self.setting = setting
+        self.fixedQueryLength = fixedQueryLength
     }
 
-    /// The same configuration at other lengths (the maximum-length search sets them per attempt).
-    public func with(queryLength: Int, keyLength: Int) -> SweepConfiguration {
-        var copy = self
-        copy.queryLength = queryLength
-        copy.keyLength = keyLength
-        return copy
+    public subscript<Value>(dynamicMember path: KeyPath<KernelSetting, Value>) -> Value { setting[keyPath: path] }
+
+    /// The configuration one attempt of the search runs.
+    public func attempt(keyLength: Int) -> SweepConfiguration {
+        SweepConfiguration(setting: setting, queryLength: fixedQueryLength ?? keyLength, keyLength: keyLength)
     }
 }
 
 /// The block sizes of one configuration and where they came from.
 public struct BlockChoice: Sendable, Codable, Hashable {
+    /// The sizes the kernel runs (for a sweep point, already clipped to its sequence lengths).
     public let sizes: BlockSizes
     /// True only when the automatic rule chose both sizes (`block_auto`).
     public let automatic: Bool
@@ -72,12 +115,32 @@ public struct BlockChoice: Sendable, Codable, Hashable {
         self.automatic = automatic
     }
 
-    /// Sizes for one axis each: nil takes that axis from the automatic rule for the shape.
-    public static func resolve(query: Int?, key: Int?, queryLength: Int, keyLength: Int,
-                               headDimension: Int) throws(KernelConfigurationError) -> BlockChoice {
+    /// The sizes for a shape: a fixed axis as asked, an automatic one from the rule; each axis
+    /// clipped to its sequence length when `clipping` (the sizes a kernel runs).
+    public static func resolve(
+        query: BlockSizeRequest, key: BlockSizeRequest, queryLength: Int, keyLength: Int, headDimension: Int,
+        clipping: Bool
+    ) throws(KernelConfigurationError) -> BlockChoice {
         let rule = BlockSizes.automatic(queryLength: queryLength, keyLength: keyLength, headDimension: headDimension)
-        let sizes = try BlockSizes(query: query ?? rule.query, key: key ?? rule.key)
-        return BlockChoice(sizes: sizes, automatic: query == nil && key == nil)
+        var q = query.size ?? rule.query
+        var k = key.size ?? rule.key
+        if clipping {
+            q = min(q, max(1, queryLength))
+            k = min(k, max(1, keyLength))
+        }
+        return BlockChoice(sizes: try BlockSizes(query: q, key: k), automatic: query == .automatic && key == .automatic)
+    }
+}
+
+/// One block axis as asked: chosen by the rule beside the kernels, or a fixed size.
+public enum BlockSizeRequest: Sendable, Hashable {
+    case automatic
+    case fixed(Int)
+
+    /// The fixed size, or nil for `automatic`.
+    public var size: Int? {
+        if case .fixed(let size) = self { return size }
+        return nil
     }
 }
 
@@ -97,7 +160,9 @@ public enum KeyLengthChoice: Sendable, Codable, Hashable {
         case .full: return nil
         case .ragged(let seed):
             var generator = SplitMix64(seed: seed ^ (UInt64(keyLength) &* 0x9E37_79B9_7F4A_7C15))
-            return (0..<batch).map { _ in keyLength / 2 + Int(generator.next() % UInt64(keyLength - keyLength / 2 + 1)) }
+            return (0..<batch).map { _ in
+                keyLength / 2 + Int(generator.next() % UInt64(keyLength - keyLength / 2 + 1))
+            }
         case .explicit(let values): return values
         }
     }

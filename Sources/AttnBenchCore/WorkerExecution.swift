@@ -23,10 +23,13 @@ public enum WorkerExecution {
         let blas = BLASIdentity.current()
 
         let problem: AttentionProblem
-        do { problem = try configuration.problem() } catch {
+        let kernel: any AttentionKernel
+        do {
+            problem = try configuration.problem()
+            kernel = try configuration.kernel()
+        } catch {
             return WorkerResponse(blas: blas, error: "\(error)")
         }
-        let kernel = configuration.kernel()
         switch request.mode {
         case .attempt:
             if let limit = request.memoryLimitBytes {

@@ -42,7 +42,7 @@ final class BadInputTests: XCTestCase {
         try assertRejected(["sweep", "--repetitions", "0", "--output", "r.csv"], mentions: ["--repetitions", "'0'"])
         try assertRejected(["sweep", "--resume"], mentions: ["--resume", "--output"], output: nil)
         try assertRejected(["sweep", "--max-seq-len", "--memory-budget", "lots", "--output", "r.csv"], mentions: ["--memory-budget", "'lots'", "512MiB"])
-        try assertRejected(["maxlen", "--time-budget", "0"], mentions: ["--time-budget", "'0.0'"], output: nil)
+        try assertRejected(["maxlen", "--time-budget", "0"], mentions: ["--time-budget", "'0'"], output: nil)
         try assertRejected(["sweep", "--seq-len", "16", "--blas-core", "Has well", "--output", "r.csv"], mentions: ["--blas-core", "'Has well'"])
     }
 
@@ -61,7 +61,7 @@ final class BadInputTests: XCTestCase {
 
     func testParserErrorsAreOneLineToo() throws {
         try assertRejected(["sweep", "--seq-len", "-1", "--output", "r.csv"], mentions: ["--seq-len", "'-1'"], subprocess: true)
-        try assertRejected(["sweep", "--causal", "maybe", "--output", "r.csv"], mentions: ["--causal", "'maybe'", "'on', 'off' or 'both'"])
+        try assertRejected(["sweep", "--causal", "maybe", "--output", "r.csv"], mentions: ["--causal", "'maybe'", "off, on, both"])
         try assertRejected(["sweep", "--preset", "huge", "--output", "r.csv"], mentions: ["--preset", "'huge'"])
         try assertRejected(["sweep", "--bogus", "--output", "r.csv"], mentions: ["--bogus"], subprocess: true)
         try assertRejected(["sweep", "--blas-core", "Nope", "--output", "r.csv"], mentions: ["--blas-core", "'Nope'", "Haswell"])

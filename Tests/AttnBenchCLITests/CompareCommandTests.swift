@@ -89,8 +89,8 @@ final class PresetPowerTests: XCTestCase {
     func testA30PercentSlowdownAtThePresetsRepetitionCountsIsARegression() throws {
         let directory = try CommandRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        for name in [PresetName.quick, .ci] {
-            let n = Preset.named(name).minimumRepetitions
+        for name in [SweepPreset.quick, .ci] {
+            let n = name.grid.timing.minimumRepetitions
             // ±3% spread around 10 ms, then the same samples 1.3× slower.
             let base = (0..<n).map { 0.010 * (1 + 0.03 * sin(Double($0) * 2.1)) }
             try CompareFixtures.write("base.csv", [CompareFixtures.row(samples: base)], in: directory)

@@ -14,7 +14,7 @@ final class MemoryMeasurementTests: XCTestCase {
 
     func measure(_ variant: AttentionVariant, heads: Int, length: Int) throws -> KernelMeasurementResult {
         let problem = try AttentionProblem(batch: 1, heads: heads, queryLength: length, keyLength: length, headDimension: 64)
-        let kernel = variant.makeKernel(blockSizes: variant.isBlocked ? try BlockSizes(query: 64, key: 128) : nil)
+        let kernel = try variant.makeKernel(blockSizes: variant.isBlocked ? try BlockSizes(query: 64, key: 128) : nil)
         return KernelMeasurement.measure(kernel: kernel, problem: problem, threadCount: 1, policy: Self.policy, seed: 1,
                                          errorCheckBudget: 1_000_000)
     }

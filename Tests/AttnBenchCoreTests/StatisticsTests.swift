@@ -51,7 +51,7 @@ final class StatisticsTests: XCTestCase {
 
     func testMeasurementInterleavesRooflineSamples() throws {
         let problem = try AttentionProblem(batch: 1, heads: 2, queryLength: 1, keyLength: 4096, headDimension: 64)
-        let kernel = AttentionVariant.decode.makeKernel(blockSizes: try BlockSizes(query: 1, key: 1024))
+        let kernel = try AttentionVariant.decode.makeKernel(blockSizes: try BlockSizes(query: 1, key: 1024))
         let policy = RepetitionPolicy(warmupRepetitions: 0, minimumRepetitions: 40, minimumSeconds: 0, maximumRepetitions: 40)
         let result = KernelMeasurement.measure(kernel: kernel, problem: problem, threadCount: 1, policy: policy, seed: 3,
                                                roofline: RooflineSampling(minimumSamples: 2, maximumSamples: 4, memoryRead: true))

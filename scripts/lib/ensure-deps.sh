@@ -57,10 +57,22 @@ PY
     fi
 }
 
-# Builds the release binary; SwiftPM rebuilds only what changed, so this is quick when up to date.
+# Builds the release binary when it is missing or older than a source file, saying so in one
+# line; SwiftPM's own output goes to .build/attnbench-build.log and is shown only when the
+# build fails. Quiet when the binary is up to date.
 build_release() {
-    (cd "$ATTNBENCH_ROOT" && swift build -c release --product attnbench >&2) || {
-        attnbench_log "release build failed (see above)"
+    local binary="$ATTNBENCH_ROOT/.build/release/attnbench"
+    local log="$ATTNBENCH_ROOT/.build/attnbench-build.log"
+    if [ -x "$binary" ] && [ -z "$(cd "$ATTNBENCH_ROOT" && find Sources Package.swift Package.resolved -newer "$binary" -print -quit 2>/dev/null)" ]; then
+        return 0
+    fi
+    attnbench_log "building attnbench for this CPU…"
+    mkdir -p "$ATTNBENCH_ROOT/.build"
+    if ! (cd "$ATTNBENCH_ROOT" && swift build -c release --product attnbench >"$log" 2>&1); then
+        tail -n 40 "$log" >&2
+        attnbench_log "release build failed (the whole log: $log)"
         exit 1
-    }
+    fi
+    # SwiftPM leaves an up-to-date binary untouched; mark it as newer than the sources it was built from.
+    touch "$binary"
 }

@@ -77,7 +77,7 @@ public struct FusedAttention: BlockedAttentionKernel {
     }
 
     func streams(_ p: AttentionProblem) -> Bool {
-        p.queryLength <= 16 && p.groupSize * p.queryLength <= Self.maximumStackedRows
+        DecodeShape.contains(p) && p.groupSize * p.queryLength <= Self.maximumStackedRows
     }
 
     /// Key/value splits of the decode path.

@@ -42,7 +42,9 @@ public struct AttentionProblem: Sendable, Hashable {
             throw .nonPositive(name: name, value: value)
         }
         let kvHeads = keyValueHeads ?? heads
-        if kvHeads < 1 || heads % kvHeads != 0 { throw .keyValueHeads(heads: heads, keyValueHeads: kvHeads) }
+        if !Self.isGrouping(heads: heads, keyValueHeads: kvHeads) {
+            throw .keyValueHeads(heads: heads, keyValueHeads: kvHeads)
+        }
         if let window, window < 1 { throw .window(window) }
         if let lengths = validKeyLengths {
             if lengths.count != batch { throw .keyLengthsCount(expected: batch, actual: lengths.count) }
@@ -56,6 +58,16 @@ public struct AttentionProblem: Sendable, Hashable {
         self.queryLength = queryLength; self.keyLength = keyLength; self.headDimension = headDimension
         self.causal = causal || window != nil; self.window = window; self.validKeyLengths = validKeyLengths
         self.scale = resolvedScale
+    }
+
+    /// Whether `keyValueHeads` K/V heads can serve `heads` query heads: it divides them.
+    public static func isGrouping(heads: Int, keyValueHeads: Int) -> Bool {
+        keyValueHeads >= 1 && heads >= 1 && heads % keyValueHeads == 0
+    }
+
+    /// The K/V head counts that can serve `heads` query heads, e.g. "1, 2, 4, 8" for 8.
+    public static func groupingChoices(heads: Int) -> String {
+        (1...max(1, heads)).filter { heads % $0 == 0 }.map(String.init).joined(separator: ", ")
     }
 
     /// keyLength − queryLength: query row i is aligned with key position i + causalOffset.
