@@ -20,7 +20,7 @@ public enum SweepPreset: String, CaseIterable, Sendable {
             return SweepGrid(
                 sequenceLengths: [256, 1024], queryLengths: [.sequence, .fixed(1)],
                 causal: .model(fallback: [false, true]), threads: cores,
-                timing: RepetitionPolicy(warmupRepetitions: 3, minimumRepetitions: 15, minimumSeconds: 0.05))
+                timing: RepetitionPolicy(warmupRepetitions: 3, minimumRepetitions: 20, minimumSeconds: 0.2))
         case .ci:
             // A gate: three worker processes per configuration, so that compare sees how much a
             // configuration moves between processes of the same build.

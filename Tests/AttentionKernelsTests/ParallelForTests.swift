@@ -67,8 +67,19 @@ final class ParallelForTests: XCTestCase {
     }
 }
 
-/// Parking: helpers stop polling at once, and the next job still runs everywhere.
+/// Parking: helpers stop polling at once, and the next job still runs everywhere. The polling
+/// time is lengthened to a minute here, so a helper seen asleep was sent to sleep, not timed out,
+/// and the states are read with seconds to spare: nothing here depends on scheduler latency.
 final class WorkerPoolParkingTests: XCTestCase {
+    override func setUp() { WorkerPool.setPollingNanoseconds(60_000_000_000) }
+
+    override func tearDown() {
+        WorkerPool.shared.park()
+        WorkerPool.setPollingNanoseconds(UInt64(WorkerPool.spinSeconds * 1e9))
+        runRegion()
+        WorkerPool.shared.park()
+    }
+
     /// Scheduler states ("R" running, "S" sleeping, …) of this process's pool threads.
     private func poolThreadStates() -> [String] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
@@ -87,14 +98,14 @@ final class WorkerPoolParkingTests: XCTestCase {
         XCTAssertEqual(count.withLock { $0 }, 8)
     }
 
-    /// Polls the pool threads' states for up to half the polling time until `holds` is true.
+    /// Reads the pool threads' states for up to 10 s until `holds` is true.
     private func poolThreads(_ holds: ([String]) -> Bool) -> Bool {
         let start = Date()
         repeat {
             let states = poolThreadStates()
             if !states.isEmpty && holds(states) { return true }
             usleep(20)
-        } while Date().timeIntervalSince(start) < WorkerPool.spinSeconds / 2
+        } while Date().timeIntervalSince(start) < 10
         return false
     }
 
@@ -104,7 +115,7 @@ final class WorkerPoolParkingTests: XCTestCase {
         // The helper that took part polls (running); helpers left out of the job sleep.
         XCTAssertTrue(poolThreads { $0.contains("R") }, "a helper polls right after its job")
         WorkerPool.shared.park()
-        XCTAssertTrue(poolThreads { Set($0) == ["S"] }, "parked helpers sleep before the polling time is up")
+        XCTAssertTrue(poolThreads { Set($0) == ["S"] }, "parked helpers sleep although their polling time is not up")
         runRegion()
     }
 

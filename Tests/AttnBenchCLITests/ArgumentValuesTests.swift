@@ -19,7 +19,8 @@ final class ArgumentValuesTests: XCTestCase {
 
     func testErrorSaysWhatIsAccepted() {
         XCTAssertThrowsError(try ArgumentValues.counts("abc", example: "1,2")) {
-            XCTAssertEqual("\($0)", "expected integers ≥ 1, optionally with a k suffix (×1024), comma-separated, e.g. 1,2")
+            XCTAssertEqual(
+                "\($0)", "'abc' is not accepted; expected integers ≥ 1, optionally with a k suffix (×1024), comma-separated, e.g. 1,2")
         }
     }
 

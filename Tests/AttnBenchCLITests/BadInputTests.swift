@@ -59,6 +59,37 @@ final class BadInputTests: XCTestCase {
         try assertRejected(["maxlen", "--model", "nope"], mentions: ["--model", "'nope'"], output: nil)
     }
 
+    /// What a shell user types, through the README's wrapper: one stderr line, exit 2, no file.
+    func testThroughTheWrapperEachBadInputIsOneLineAndExitTwo() throws {
+        let wrapper = CommandRunner.packageRoot.appendingPathComponent("scripts/attnbench").path
+        let cases: [([String], [String])] = [
+            (["--query-len", "1k2"], ["--query-len", "'1k2'"]), (["--seq-len", "k"], ["--seq-len", "'k'"]),
+            (["--seq-len", "0"], ["--seq-len", "'0'"]), (["--block-size", "0"], ["--block-size", "'0'"]),
+            (["--threads", "0"], ["--threads", "'0'"]), (["--kv-heads", "3", "--heads", "8"], ["--kv-heads", "'3'"]),
+            (["--window", "-1"], ["--window", "'-1'"]), (["--model", "x"], ["--model", "'x'"]),
+            (["--shard", "3/2"], ["--shard", "'3/2'"]), (["--seq-len", "0x10"], ["--seq-len", "'0x10'"]),
+            (["--causal", "off,maybe"], ["--causal", "'maybe'"]),
+        ]
+        for (arguments, fragments) in cases {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = [wrapper, "sweep"] + arguments + ["--output", "r.csv"]
+            process.currentDirectoryURL = directory
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 2, "\(arguments): \(errors)")
+            XCTAssertEqual(errors.split(separator: "\n").count, 1, "\(arguments): \(errors)")
+            for fragment in fragments { XCTAssertTrue(errors.contains(fragment), "\(arguments): \(errors)") }
+            XCTAssertEqual(output, "")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("r.csv").path))
+        }
+    }
+
     func testParserErrorsAreOneLineToo() throws {
         try assertRejected(["sweep", "--seq-len", "-1", "--output", "r.csv"], mentions: ["--seq-len", "'-1'"], subprocess: true)
         try assertRejected(["sweep", "--causal", "maybe", "--output", "r.csv"], mentions: ["--causal", "'maybe'", "off, on, both"])

@@ -44,7 +44,6 @@ final class SweepCommandTests: XCTestCase {
                 XCTAssertGreaterThan(value, 1)
                 XCTAssertEqual(row.double(efficiency)!, row.double(.gflops)! / value, accuracy: 0.002 * row.double(efficiency)! + 1e-4)
             }
-            XCTAssertGreaterThan(row.double(.fmaPeakGflops)!, row.double(.gflops)!, "nothing runs faster than the FMA peak")
             XCTAssertTrue(["128", "256", "512"].contains(row[.cpuVectorBits]))
             XCTAssertEqual(row[.memoryReadRate], "", "memory-read bandwidth is sampled for decode shapes only")
             if row[.variant] == "naive" { XCTAssertEqual(row[.blockQ], "") } else { XCTAssertEqual(row[.blockQ], "64") }

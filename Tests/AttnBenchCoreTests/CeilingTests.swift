@@ -19,8 +19,4 @@ final class CeilingTests: XCTestCase {
             XCTAssertEqual(Double(halved), Double(2 * FMAPeak.accumulators * lanes), accuracy: 1e-3)
         }
     }
-
-    func testHostVectorWidthIsAKnownOne() {
-        XCTAssertTrue([128, 256, 512].contains(VectorWidth.hostBits))
-    }
 }

@@ -54,6 +54,13 @@ public final class WorkerPool: @unchecked Sendable {
 
     /// How long an idle helper, or a caller waiting for its helpers, polls before sleeping.
     public static let spinSeconds = 0.001
+    /// The polling time in use, in nanoseconds: `spinSeconds` unless `setPollingNanoseconds`
+    /// changed it (tests lengthen it, so that what they observe cannot be the polling ending).
+    private static let pollingNanoseconds = Atomic<UInt64>(UInt64(spinSeconds * 1e9))
+
+    public static func setPollingNanoseconds(_ nanoseconds: UInt64) {
+        pollingNanoseconds.store(nanoseconds, ordering: .relaxed)
+    }
     /// Processors this process may run on: jobs with more participants never poll.
     public static let processors = max(1, Int(attnbench_available_processors()))
 
@@ -191,7 +198,7 @@ public final class WorkerPool: @unchecked Sendable {
             if polls & 255 == 0 {
                 let now = DispatchTime.now().uptimeNanoseconds
                 if deadline == 0 {
-                    deadline = now + UInt64(spinSeconds * 1e9)
+                    deadline = now + pollingNanoseconds.load(ordering: .relaxed)
                 } else if now > deadline {
                     return false
                 }
