@@ -6,7 +6,7 @@ import PackageDescription
 // AVX2/AVX-512 and FMA. Checks stay on (-O, not -Ounchecked): a precondition on a kernel's shapes
 // or a BLAS size is part of what makes a number trustworthy.
 let hostTuned: [SwiftSetting] = [
-    .unsafeFlags(["-target-cpu", "native"], .when(configuration: .release)),
+    .unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))
 ]
 
 // Linux on x86-64 and arm64, with OpenBLAS from the distribution (libopenblas-dev).

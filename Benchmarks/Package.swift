@@ -28,6 +28,6 @@ let package = Package(
             path: "Benchmarks/AttentionBenchmarks",
             swiftSettings: [.unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
+        )
     ]
 )

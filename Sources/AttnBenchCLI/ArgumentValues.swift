@@ -25,7 +25,9 @@ public enum ArgumentValues {
         try items(text).map { item in
             guard let value = count(item), value >= minimum else {
                 throw ArgumentValueError(
-                    item: item, expected: "integers ≥ \(minimum), optionally with a k suffix (×1024), comma-separated, e.g. \(example)")
+                    item: item,
+                    expected:
+                        "integers ≥ \(minimum), optionally with a k suffix (×1024), comma-separated, e.g. \(example)")
             }
             return value
         }
@@ -59,7 +61,8 @@ public enum ArgumentValues {
     }
 
     /// Items each one of a fixed vocabulary (case-insensitive), mapped to their values.
-    public static func choices<Value>(_ text: String, _ vocabulary: [(String, [Value])], what: String) throws -> [Value] {
+    public static func choices<Value>(_ text: String, _ vocabulary: [(String, [Value])], what: String) throws -> [Value]
+    {
         let names = vocabulary.map(\.0).joined(separator: ", ")
         return try items(text).flatMap { item in
             guard let entry = vocabulary.first(where: { $0.0 == item.lowercased() }) else {
@@ -83,7 +86,8 @@ public enum ArgumentValues {
         try items(text).map { item in
             if ["seq", "same"].contains(item.lowercased()) { return .sequence }
             guard let value = count(item), value >= 1 else {
-                throw ArgumentValueError(item: item, expected: "'seq' (as long as the keys) or lengths ≥ 1, comma-separated, e.g. seq,1")
+                throw ArgumentValueError(
+                    item: item, expected: "'seq' (as long as the keys) or lengths ≥ 1, comma-separated, e.g. seq,1")
             }
             return .fixed(value)
         }
@@ -94,7 +98,8 @@ public enum ArgumentValues {
         try items(text).map { item in
             if item.lowercased() == "auto" { return .automatic }
             guard let value = count(item), value >= 1 else {
-                throw ArgumentValueError(item: item, expected: "'auto' or block sizes ≥ 1, comma-separated, e.g. 64,128")
+                throw ArgumentValueError(
+                    item: item, expected: "'auto' or block sizes ≥ 1, comma-separated, e.g. 64,128")
             }
             return .fixed(value)
         }
@@ -105,7 +110,8 @@ public enum ArgumentValues {
         try items(text).map { item -> Int? in
             if item.lowercased() == "none" { return nil }
             guard let value = count(item), value >= 1 else {
-                throw ArgumentValueError(item: item, expected: "'none' or windows of at least 1 key, comma-separated, e.g. none,4096")
+                throw ArgumentValueError(
+                    item: item, expected: "'none' or windows of at least 1 key, comma-separated, e.g. none,4096")
             }
             return value
         }
@@ -115,7 +121,9 @@ public enum ArgumentValues {
         try items(text).map { item in
             guard let model = ModelPreset.named(item) else {
                 throw ArgumentValueError(
-                    item: item, expected: "model presets: \(ModelPreset.all.map(\.name).joined(separator: ", ")) (attnbench models)")
+                    item: item,
+                    expected: "model presets: \(ModelPreset.all.map(\.name).joined(separator: ", ")) (attnbench models)"
+                )
             }
             return model
         }
@@ -125,7 +133,8 @@ public enum ArgumentValues {
         try items(text).map { item in
             guard let core = BLASCore(name: item) else {
                 throw ArgumentValueError(
-                    item: item, expected: "'env' or OpenBLAS core names: \(BLASCore.knownNames.joined(separator: ", "))")
+                    item: item, expected: "'env' or OpenBLAS core names: \(BLASCore.knownNames.joined(separator: ", "))"
+                )
             }
             return core
         }

@@ -9,7 +9,10 @@ public struct AttnBench: ParsableCommand {
         commandName: "attnbench",
         abstract: "Measure naive, chunked and flash attention on this CPU: time, peak memory, maximum sequence length.",
         version: version,
-        subcommands: [SweepCommand.self, MaxLenCommand.self, EvalCommand.self, CompareCommand.self, MergeCommand.self, ModelsCommand.self, WorkerCommand.self]
+        subcommands: [
+            SweepCommand.self, MaxLenCommand.self, EvalCommand.self, CompareCommand.self, MergeCommand.self,
+            ModelsCommand.self, WorkerCommand.self,
+        ]
     )
 
     public init() {}

@@ -6,7 +6,8 @@ public enum ByteCount {
         let item = text.trimmingSpaces()
         let units: [(String, Double)] = [
             ("kib", 1024), ("mib", 1024 * 1024), ("gib", 1024 * 1024 * 1024), ("tib", 1024 * 1024 * 1024 * 1024),
-            ("kb", 1e3), ("mb", 1e6), ("gb", 1e9), ("tb", 1e12), ("k", 1024), ("m", 1024 * 1024), ("g", 1024 * 1024 * 1024),
+            ("kb", 1e3), ("mb", 1e6), ("gb", 1e9), ("tb", 1e12), ("k", 1024), ("m", 1024 * 1024),
+            ("g", 1024 * 1024 * 1024),
             ("b", 1),
         ]
         let lower = item.lowercased()
@@ -18,7 +19,8 @@ public enum ByteCount {
             break
         }
         guard let value = Double(number.trimmingSpaces()), value.isFinite, value > 0, value * multiplier >= 1,
-              value * multiplier < 9e18 else {
+            value * multiplier < 9e18
+        else {
             return nil
         }
         return Int(value * multiplier)

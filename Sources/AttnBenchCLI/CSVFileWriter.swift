@@ -26,14 +26,19 @@ final class CSVFileWriter {
         let flags = O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC)
         let fd = open(path, flags, 0o644)
         if fd < 0 {
-            throw UserError("--output: cannot write '\(path)' (\(String(cString: strerror(errno)))); choose a writable path")
+            throw UserError(
+                "--output: cannot write '\(path)' (\(String(cString: strerror(errno)))); choose a writable path")
         }
         descriptor = fd
         if append {
-            if let bytes = FileManager.default.contents(atPath: path), let last = bytes.last, last != UInt8(ascii: "\n") {
+            if let bytes = FileManager.default.contents(atPath: path), let last = bytes.last, last != UInt8(ascii: "\n")
+            {
                 let keep = (bytes.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }) ?? 0
                 if ftruncate(fd, off_t(keep)) != 0 {
-                    throw UserError("--output: cannot remove the cut-off last row of '\(path)' (\(String(cString: strerror(errno)))); rows written so far are kept")
+                    throw UserError(
+                        "--output: cannot remove the cut-off last row of '\(path)' "
+                            + "(\(String(cString: strerror(errno)))); rows written so far are kept"
+                    )
                 }
             }
         } else {
@@ -47,10 +52,15 @@ final class CSVFileWriter {
         let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress! + offset, bytes.count - offset) }
+            let n = bytes.withUnsafeBytes {
+                Foundation.write(descriptor, $0.baseAddress! + offset, bytes.count - offset)
+            }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw UserError("--output: cannot write '\(path ?? "stdout")' (\(String(cString: strerror(errno)))); rows written so far are kept")
+                throw UserError(
+                    "--output: cannot write '\(path ?? "stdout")' (\(String(cString: strerror(errno)))); rows written "
+                        + "so far are kept"
+                )
             }
             offset += n
         }

@@ -22,22 +22,32 @@ enum ChildProcess {
         request.parentProcessIdentifier = getpid()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executablePath)
-        guard let json = try? JSONEncoder().encode(request) else { return .crashed("could not encode the worker request") }
+        guard let json = try? JSONEncoder().encode(request) else {
+            return .crashed("could not encode the worker request")
+        }
         process.arguments = ["_worker", String(decoding: json, as: UTF8.self)]
         var environment = ProcessInfo.processInfo.environment
         if let core = request.configuration.blasCore.coreTypeVariable {
             environment["OPENBLAS_CORETYPE"] = core
         }
         process.environment = environment
-        let output = Pipe(), errors = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
         process.standardInput = FileHandle.nullDevice
         let captured = CapturedOutput()
         let group = DispatchGroup()
-        group.enter(); group.enter()
-        DispatchQueue.global().async { captured.standardOutput.withLock { $0 = output.fileHandleForReading.readDataToEndOfFile() }; group.leave() }
-        DispatchQueue.global().async { captured.standardError.withLock { $0 = errors.fileHandleForReading.readDataToEndOfFile() }; group.leave() }
+        group.enter()
+        group.enter()
+        DispatchQueue.global().async {
+            captured.standardOutput.withLock { $0 = output.fileHandleForReading.readDataToEndOfFile() }
+            group.leave()
+        }
+        DispatchQueue.global().async {
+            captured.standardError.withLock { $0 = errors.fileHandleForReading.readDataToEndOfFile() }
+            group.leave()
+        }
         installCleanupHandlers()
         do { try process.run() } catch {
             return .crashed("could not start \(executablePath): \(error)")
@@ -56,19 +66,23 @@ enum ChildProcess {
         }
         process.waitUntilExit()
         group.wait()
-        let outData = captured.standardOutput.withLock { $0 }, errData = captured.standardError.withLock { $0 }
+        let outData = captured.standardOutput.withLock { $0 }
+        let errData = captured.standardError.withLock { $0 }
         if timedOut { return .timedOut(limitSeconds: timeoutSeconds ?? 0) }
         let stderrText = String(decoding: errData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if process.terminationReason == .exit && process.terminationStatus == WorkerResponse.outOfMemoryExitCode {
             return .outOfMemory
         }
         if process.terminationReason == .uncaughtSignal {
-            if request.memoryLimitBytes != nil { return .outOfMemory } // an allocation inside the runtime hit the cap
+            if request.memoryLimitBytes != nil { return .outOfMemory }  // an allocation inside the runtime hit the cap
             return .crashed("killed by \(signalName(process.terminationStatus))")
         }
         let lines = String(decoding: outData, as: UTF8.self).split(separator: "\n")
-        guard let last = lines.last, let response = try? JSONDecoder().decode(WorkerResponse.self, from: Data(last.utf8)) else {
-            return .crashed("exit status \(process.terminationStatus)\(stderrText.isEmpty ? "" : ": " + lastLine(stderrText))")
+        guard let last = lines.last,
+            let response = try? JSONDecoder().decode(WorkerResponse.self, from: Data(last.utf8))
+        else {
+            return .crashed(
+                "exit status \(process.terminationStatus)\(stderrText.isEmpty ? "" : ": " + lastLine(stderrText))")
         }
         return .response(response)
     }
@@ -83,7 +97,9 @@ enum ChildProcess {
     /// run in their own process group, so a terminal's Ctrl-C would not reach them), then
     /// attnbench dies of the same signal. Rows already written stay in the CSV.
     static func installCleanupHandlers() {
-        guard cleanupHandlersInstalled.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged
+        guard
+            cleanupHandlersInstalled.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent)
+                .exchanged
         else { return }
         for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
             signal(signalNumber) { received in
@@ -97,7 +113,10 @@ enum ChildProcess {
 
     static func signalName(_ signal: Int32) -> String {
         switch signal {
-        case SIGILL: return "SIGILL (illegal instruction: this CPU lacks an instruction set the code, e.g. the requested OpenBLAS core, needs)"
+        case SIGILL:
+            return
+                "SIGILL (illegal instruction: this CPU lacks an instruction set the code, e.g. the requested OpenBLAS "
+                + "core, needs)"
         case SIGSEGV: return "SIGSEGV (invalid memory access)"
         case SIGABRT: return "SIGABRT (the process aborted)"
         case SIGKILL: return "SIGKILL (killed, possibly by the kernel's out-of-memory killer)"

@@ -29,24 +29,37 @@ struct CompareCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Significance level of the Mann–Whitney U test on the raw repetition times.")
     var alpha: Double = 0.05
 
-    @Option(name: .customLong("memory-threshold"), parsing: .unconditional, help: "Relative change of peak memory that counts (also needs > 256 KiB).")
+    @Option(
+        name: .customLong("memory-threshold"), parsing: .unconditional,
+        help: "Relative change of peak memory that counts (also needs > 256 KiB).")
     var memoryThreshold: Double = 0.05
 
-    @Option(name: .customLong("length-threshold"), parsing: .unconditional, help: "Relative change of max_seq_len that counts (also needs to exceed the search resolution).")
+    @Option(
+        name: .customLong("length-threshold"), parsing: .unconditional,
+        help: "Relative change of max_seq_len that counts (also needs to exceed the search resolution).")
     var lengthThreshold: Double = 0.05
 
-    @Flag(name: .customLong("allow-different-machine"), help: "Compare rows measured on another CPU, core count or BLAS core.")
+    @Flag(
+        name: .customLong("allow-different-machine"),
+        help: "Compare rows measured on another CPU, core count or BLAS core.")
     var allowDifferentMachine = false
 
-    @Option(parsing: .unconditional, help: "Output format: text, markdown (for a pull request comment or $GITHUB_STEP_SUMMARY) or csv.")
+    @Option(
+        parsing: .unconditional,
+        help: "Output format: text, markdown (for a pull request comment or $GITHUB_STEP_SUMMARY) or csv.")
     var format: ComparisonReport.Format = .text
 
     func run() throws {
-        for (flag, value) in [("--threshold", threshold), ("--memory-threshold", memoryThreshold), ("--length-threshold", lengthThreshold)]
-            where !(value >= 0 && value < 10) {
+        for (flag, value) in [
+            ("--threshold", threshold), ("--memory-threshold", memoryThreshold),
+            ("--length-threshold", lengthThreshold),
+        ]
+        where !(value >= 0 && value < 10) {
             throw UserError("\(flag): invalid value '\(value)'; expected a fraction ≥ 0 such as 0.1")
         }
-        if !(alpha > 0 && alpha < 1) { throw UserError("--alpha: invalid value '\(alpha)'; expected a probability between 0 and 1, e.g. 0.05") }
+        if !(alpha > 0 && alpha < 1) {
+            throw UserError("--alpha: invalid value '\(alpha)'; expected a probability between 0 and 1, e.g. 0.05")
+        }
         let baseRows = try load(baseline, role: "baseline")
         let currentRows = try load(current, role: "current")
         var options = ResultComparison.Options()
@@ -57,16 +70,22 @@ struct CompareCommand: ParsableCommand {
         options.allowDifferentMachine = allowDifferentMachine
         let comparison = ResultComparison(baseline: baseRows, current: currentRows, options: options)
         if let first = comparison.unusable.first {
-            throw UserError("compare: \(first)\(comparison.unusable.count > 1 ? " (and \(comparison.unusable.count - 1) more)" : "")")
+            let more = comparison.unusable.count > 1 ? " (and \(comparison.unusable.count - 1) more)" : ""
+            throw UserError("compare: \(first)\(more)")
         }
-        FileHandle.standardOutput.write(Data(ComparisonReport.render(comparison, format: format, options: options).utf8))
+        FileHandle.standardOutput.write(
+            Data(ComparisonReport.render(comparison, format: format, options: options).utf8))
         if format == .csv && !comparison.underpowered.isEmpty {
-            printError("attnbench compare: \(comparison.underpowered.count) row(s) cannot reach p < \(alpha) with their repetition counts: \(comparison.underpowered.joined(separator: "; "))")
+            printError(
+                "attnbench compare: \(comparison.underpowered.count) row(s) cannot reach p < \(alpha) with their "
+                    + "repetition counts: \(comparison.underpowered.joined(separator: "; "))"
+            )
         }
         if comparison.comparableCount == 0 {
             let refused = comparison.entries.first { $0.verdict == .refused }
-            throw UserError("compare: nothing to match between '\(baseline)' and '\(current)'"
-                            + (refused.map { "; \($0.notes.joined())" } ?? "; they share no configuration"))
+            throw UserError(
+                "compare: nothing to match between '\(baseline)' and '\(current)'"
+                    + (refused.map { "; \($0.notes.joined())" } ?? "; they share no configuration"))
         }
         if comparison.regressions > 0 { throw ExitStatus.regression.exitCode }
     }
@@ -77,11 +96,16 @@ struct CompareCommand: ParsableCommand {
         }
         let text = String(decoding: data, as: UTF8.self)
         let rows: [ResultRow]
-        do { rows = try CSVCodec.parse(text, source: "\(role) CSV '\(path)'") } catch { throw UserError(error.description) }
+        do { rows = try CSVCodec.parse(text, source: "\(role) CSV '\(path)'") } catch {
+            throw UserError(error.description)
+        }
         let header = Set(CSVCodec.records(text).first ?? [])
         let required = ResultColumn.configurationKey + [.status, .wallTimeMedian]
         if let missing = required.first(where: { !header.contains($0.rawValue) }) {
-            throw UserError("\(role) CSV '\(path)': column \(missing.rawValue) is missing; expected a CSV written by attnbench sweep")
+            throw UserError(
+                "\(role) CSV '\(path)': column \(missing.rawValue) is missing; expected a CSV written by attnbench "
+                    + "sweep"
+            )
         }
         return rows
     }

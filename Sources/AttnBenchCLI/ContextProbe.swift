@@ -6,8 +6,10 @@ import Foundation
 enum ContextProbe {
     static func make(seed: UInt64) -> RunContext {
         let environment = ProcessInfo.processInfo.environment
-        let openblas = environment.filter { $0.key.hasPrefix("OPENBLAS_") || $0.key == "GOTO_NUM_THREADS" || $0.key == "OMP_NUM_THREADS" }
-            .map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")
+        let openblas = environment.filter {
+            $0.key.hasPrefix("OPENBLAS_") || $0.key == "GOTO_NUM_THREADS" || $0.key == "OMP_NUM_THREADS"
+        }
+        .map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = TimeZone(identifier: "UTC")
         return RunContext(
@@ -32,8 +34,9 @@ enum ContextProbe {
                 guard let head = runGit(["rev-parse", "--short=12", "HEAD"], in: directory), !head.isEmpty else {
                     return "unknown"
                 }
-                let changes = runGit(["status", "--porcelain", "--untracked-files=no", "--", "Sources", "Package.swift"],
-                                     in: directory)
+                let changes = runGit(
+                    ["status", "--porcelain", "--untracked-files=no", "--", "Sources", "Package.swift"],
+                    in: directory)
                 return changes?.isEmpty == false ? head + "-dirty" : head
             }
             directory = directory.deletingLastPathComponent()

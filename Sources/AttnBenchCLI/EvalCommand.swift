@@ -7,7 +7,10 @@ import Foundation
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Run one kernel on .npy tensors [batch, heads, seq, head_dim] (little-endian float32, C order); write O as .npy.")
+        abstract:
+            "Run one kernel on .npy tensors [batch, heads, seq, head_dim] (little-endian float32, C order); write O "
+            + "as .npy."
+    )
 
     @Option(
         parsing: .unconditional, help: "Kernel: \(AttentionVariant.allCases.map(\.rawValue).joined(separator: ", ")).",
@@ -17,13 +20,19 @@ struct EvalCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Query tensor .npy, shape [batch, heads, seq_q, head_dim].")
     var query: String
 
-    @Option(parsing: .unconditional, help: "Key tensor .npy, shape [batch, kv_heads, seq_kv, head_dim]; kv_heads divides the query's heads (grouped-query attention).")
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Key tensor .npy, shape [batch, kv_heads, seq_kv, head_dim]; kv_heads divides the query's heads "
+                + "(grouped-query attention).")
+    )
     var key: String
 
     @Option(parsing: .unconditional, help: "Value tensor .npy, same shape as the key.")
     var value: String
 
-    @Option(name: .shortAndLong, parsing: .unconditional, help: "Output .npy for O, shape [batch, heads, seq_q, head_dim].")
+    @Option(
+        name: .shortAndLong, parsing: .unconditional, help: "Output .npy for O, shape [batch, heads, seq_q, head_dim].")
     var output: String
 
     @Flag(help: "Causal mask: query i sees keys j ≤ i + seq_kv − seq_q.")
@@ -41,7 +50,8 @@ struct EvalCommand: ParsableCommand {
     var window: Int?
 
     @Option(
-        name: .customLong("block-q"), parsing: .unconditional, help: "Query block size, or 'auto' (the rule sweep uses).",
+        name: .customLong("block-q"), parsing: .unconditional,
+        help: "Query block size, or 'auto' (the rule sweep uses).",
         transform: EvalCommand.block)
     var blockQuery: BlockSizeRequest = .automatic
 
@@ -146,9 +156,12 @@ struct EvalCommand: ParsableCommand {
             throw UserError("\(flag): cannot read '\(path)'; expected an existing .npy file")
         }
         let array: NumpyArray
-        do { array = try NumpyArray.decode([UInt8](data), name: "\(flag) '\(path)'") } catch { throw UserError(error.description) }
+        do { array = try NumpyArray.decode([UInt8](data), name: "\(flag) '\(path)'") } catch {
+            throw UserError(error.description)
+        }
         guard array.shape.count == 4 else {
-            throw UserError("\(flag) '\(path)': invalid shape \(array.shape); expected 4 dimensions [batch, heads, seq, head_dim]")
+            throw UserError(
+                "\(flag) '\(path)': invalid shape \(array.shape); expected 4 dimensions [batch, heads, seq, head_dim]")
         }
         guard array.shape.allSatisfy({ $0 >= 1 }) else {
             throw UserError("\(flag) '\(path)': invalid shape \(array.shape); every dimension must be at least 1")
@@ -164,7 +177,8 @@ struct EvalCommand: ParsableCommand {
         }
         let directory = url.deletingLastPathComponent().path
         if !FileManager.default.isWritableFile(atPath: directory.isEmpty ? "." : directory) {
-            throw UserError("--output: cannot write '\(output)' (directory missing or not writable); choose a writable path")
+            throw UserError(
+                "--output: cannot write '\(output)' (directory missing or not writable); choose a writable path")
         }
     }
 }

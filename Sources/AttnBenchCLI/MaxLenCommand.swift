@@ -32,7 +32,9 @@ struct MaxLenCommand: ParsableCommand {
     @OptionGroup var sharding: ShardOptions
 
     func run() throws {
-        let searches = try parsingInput { try makeGrid().maximumLengthConfigurations(fixedQueryLength: fixedQueryLength) }
+        let searches = try parsingInput {
+            try makeGrid().maximumLengthConfigurations(fixedQueryLength: fixedQueryLength)
+        }
         let plan = SweepPlan(
             configurations: [], searches: searches, timing: RepetitionPolicy(), processes: 1,
             shard: try sharding.resolve())

@@ -21,14 +21,26 @@ struct MergeCommand: ParsableCommand {
     @Option(name: .shortAndLong, parsing: .unconditional, help: "The merged CSV (written whole, or not at all).")
     var output: String
 
-    @Flag(name: .customLong("keep-duplicates"), help: "Keep a configuration measured more than once on one machine (compare and the plots use the last one).")
+    @Flag(
+        name: .customLong("keep-duplicates"),
+        help: "Keep a configuration measured more than once on one machine (compare and the plots use the last one).")
     var keepDuplicates = false
 
-    @Flag(help: "Pool a configuration measured more than once on one machine into one row: repetitions pooled, each run's median in process_medians_s (for runs of one build interleaved with another's, see scripts/ab_sweep.py).")
+    @Flag(
+        help: ArgumentHelp(
+            "Pool a configuration measured more than once on one machine into one row: repetitions pooled, each run's "
+                + "median in process_medians_s (for runs of one build interleaved with another's, see "
+                + "scripts/ab_sweep.py).")
+    )
     var pool = false
 
     func run() throws {
-        if inputs.isEmpty { throw UserError("merge: no input CSV; give the CSVs to merge, e.g. attnbench merge shard-1.csv shard-2.csv --output all.csv") }
+        if inputs.isEmpty {
+            throw UserError(
+                "merge: no input CSV; give the CSVs to merge, e.g. attnbench merge shard-1.csv shard-2.csv --output "
+                    + "all.csv"
+            )
+        }
         var merge = ResultMerge()
         for path in inputs {
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -37,16 +49,24 @@ struct MergeCommand: ParsableCommand {
             let text = String(decoding: data, as: UTF8.self)
             let document = try parsingInput { try CSVCodec.parseDocument(text, source: "merge: '\(path)'") }
             if document.header != ResultColumn.allCases.map(\.rawValue) {
-                throw UserError("merge: '\(path)' has other columns than this attnbench writes (schema_version \(ResultColumn.currentSchemaVersion)); re-run its sweep with this attnbench")
+                throw UserError(
+                    "merge: '\(path)' has other columns than this attnbench writes (schema_version "
+                        + "\(ResultColumn.currentSchemaVersion)); re-run its sweep with this attnbench"
+                )
             }
             if document.rows.isEmpty {
                 throw UserError("merge: '\(path)' has a header but no rows; leave it out or re-run its sweep")
             }
             merge.add(document.rows, source: path)
         }
-        if pool && keepDuplicates { throw UserError("merge: --pool and --keep-duplicates exclude each other; pass one") }
+        if pool && keepDuplicates {
+            throw UserError("merge: --pool and --keep-duplicates exclude each other; pass one")
+        }
         if let first = merge.duplicates.first, !keepDuplicates && !pool {
-            throw UserError("merge: '\(first.secondSource)' measures \(first.configuration) again on the machine of '\(first.firstSource)'\(merge.duplicates.count > 1 ? " (and \(merge.duplicates.count - 1) more)" : ""); pass --keep-duplicates to keep both")
+            let more = merge.duplicates.count > 1 ? " (and \(merge.duplicates.count - 1) more)" : ""
+            throw UserError(
+                "merge: '\(first.secondSource)' measures \(first.configuration) again on the machine of "
+                    + "'\(first.firstSource)'\(more); pass --keep-duplicates to keep both")
         }
         let rows = pool ? merge.pooledRows : merge.rows
         let text = ([CSVCodec.headerLine()] + rows.map { CSVCodec.line($0) }).joined(separator: "\n") + "\n"

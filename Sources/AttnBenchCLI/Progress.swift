@@ -25,14 +25,18 @@ final class Progress {
             eta = " ~\(Int((elapsed / Double(done)) * Double(total - done)))s left"
         }
         let line = "\r[\(bar)] \(done)/\(total)\(eta) \(label)"
-        FileHandle.standardError.write(Data((line.count > 160 ? String(line.prefix(160)) : line).utf8) + Data("\u{1B}[K".utf8))
+        FileHandle.standardError.write(
+            Data((line.count > 160 ? String(line.prefix(160)) : line).utf8) + Data("\u{1B}[K".utf8))
     }
 
     func finished(_ label: String, summary: String) {
         done += 1
         if interactive {
             FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
-            if done == total { FileHandle.standardError.write(Data("[\(done)/\(total)] done in \(Int(Date().timeIntervalSince(start)))s\n".utf8)) }
+            if done == total {
+                FileHandle.standardError.write(
+                    Data("[\(done)/\(total)] done in \(Int(Date().timeIntervalSince(start)))s\n".utf8))
+            }
         } else {
             printError("[\(done)/\(total)] \(label): \(summary)")
         }

@@ -13,10 +13,14 @@ struct ShapeOptions: ParsableArguments {
         transform: ArgumentValues.variants)
     var variants: [AttentionVariant]?
 
-    @Option(parsing: .unconditional, help: "Batch sizes, e.g. 1,2.", transform: { try ArgumentValues.counts($0, example: "1,2") })
+    @Option(
+        parsing: .unconditional, help: "Batch sizes, e.g. 1,2.",
+        transform: { try ArgumentValues.counts($0, example: "1,2") })
     var batch: [Int]?
 
-    @Option(parsing: .unconditional, help: "Head counts, e.g. 8,16.", transform: { try ArgumentValues.counts($0, example: "8,16") })
+    @Option(
+        parsing: .unconditional, help: "Head counts, e.g. 8,16.",
+        transform: { try ArgumentValues.counts($0, example: "8,16") })
     var heads: [Int]?
 
     @Option(
@@ -36,8 +40,9 @@ struct ShapeOptions: ParsableArguments {
 
     @Option(
         name: .customLong("block-size"), parsing: .unconditional,
-        help: ArgumentHelp("Block sizes for both axes (query and key/value): 'auto' (chosen from the L2 size; block_auto=true) "
-            + "or sizes, e.g. auto,64."),
+        help: ArgumentHelp(
+            "Block sizes for both axes (query and key/value): 'auto' (chosen from the L2 size; block_auto=true) "
+                + "or sizes, e.g. auto,64."),
         transform: ArgumentValues.blocks)
     var blockSize: [BlockSizeRequest]?
 
@@ -55,37 +60,42 @@ struct ShapeOptions: ParsableArguments {
 
     @Option(
         name: .customLong("kv-heads"), parsing: .unconditional,
-        help: ArgumentHelp("Key/value heads, a list; each must divide every --heads value (grouped-query attention; "
-            + "1 = multi-query). Default: as many as --heads."),
+        help: ArgumentHelp(
+            "Key/value heads, a list; each must divide every --heads value (grouped-query attention; "
+                + "1 = multi-query). Default: as many as --heads."),
         transform: { try ArgumentValues.counts($0, example: "1,8") })
     var keyValueHeads: [Int]?
 
     @Option(
         parsing: .unconditional,
-        help: ArgumentHelp("Sliding windows in keys, a list; 'none' for full attention. A window is causal: query i sees keys "
-            + "i−W < j ≤ i."),
+        help: ArgumentHelp(
+            "Sliding windows in keys, a list; 'none' for full attention. A window is causal: query i sees keys "
+                + "i−W < j ≤ i."),
         transform: ArgumentValues.windows)
     var window: [Int?]?
 
     @Option(
         name: .customLong("key-lengths"), parsing: .unconditional,
-        help: ArgumentHelp("Valid keys per batch element: 'full' (default), 'ragged' (each drawn from [seq_kv/2, seq_kv] by "
-            + "--seed, as a batch of decodes with different contexts), or one length per batch element."),
+        help: ArgumentHelp(
+            "Valid keys per batch element: 'full' (default), 'ragged' (each drawn from [seq_kv/2, seq_kv] by "
+                + "--seed, as a batch of decodes with different contexts), or one length per batch element."),
         transform: ArgumentValues.keyLengths)
     var keyLengths: KeyLengthChoice?
 
     @Option(
         parsing: .unconditional,
-        help: ArgumentHelp("Model presets, comma-separated (attnbench models lists them): heads, kv heads, head_dim, window and "
-            + "causal from the model's published configuration. Explicit flags override them."),
+        help: ArgumentHelp(
+            "Model presets, comma-separated (attnbench models lists them): heads, kv heads, head_dim, window and "
+                + "causal from the model's published configuration. Explicit flags override them."),
         transform: ArgumentValues.models)
     var model: [ModelPreset]?
 
     @Option(
         name: .customLong("blas-core"), parsing: .unconditional,
-        help: ArgumentHelp("OpenBLAS cores to run, comma-separated: 'env' (what the environment selects) or core names "
-            + "(Haswell, SkylakeX, Cooperlake, Zen, ...). Each runs in child processes with OPENBLAS_CORETYPE set "
-            + "for them alone."),
+        help: ArgumentHelp(
+            "OpenBLAS cores to run, comma-separated: 'env' (what the environment selects) or core names "
+                + "(Haswell, SkylakeX, Cooperlake, Zen, ...). Each runs in child processes with OPENBLAS_CORETYPE set "
+                + "for them alone."),
         transform: ArgumentValues.blasCores)
     var blasCore: [BLASCore]?
 
@@ -127,19 +137,22 @@ struct BudgetOptions: ParsableArguments {
 
     @Option(
         name: .customLong("resolution"), parsing: .unconditional,
-        help: ArgumentHelp("Bisection stops when the bracket is within this fraction of the length found (and at most 16 tokens "
-            + "finer)."),
+        help: ArgumentHelp(
+            "Bisection stops when the bracket is within this fraction of the length found (and at most 16 tokens "
+                + "finer)."),
         transform: BudgetOptions.fraction)
     var resolution: Double = 1.0 / 32
 
     @Option(
-        name: .customLong("start-len"), parsing: .unconditional, help: "First length tried; doubled until an attempt fails.",
+        name: .customLong("start-len"), parsing: .unconditional,
+        help: "First length tried; doubled until an attempt fails.",
         transform: { try ArgumentValues.integer($0, minimum: 1) })
     var startLength: Int = 256
 
     func settings(fixedQueryLength: Int?) -> MaxLengthSettings {
         MaxLengthSettings(
-            budget: MaxLengthBudget(memoryBytes: memoryBudget, timeSeconds: timeBudget, fixedQueryLength: fixedQueryLength),
+            budget: MaxLengthBudget(
+                memoryBytes: memoryBudget, timeSeconds: timeBudget, fixedQueryLength: fixedQueryLength),
             search: MaxLengthSearch(start: startLength, relativeResolution: resolution))
     }
 

@@ -15,8 +15,11 @@ struct SweepCommand: ParsableCommand {
 
     @Option(
         parsing: .unconditional,
-        help: ArgumentHelp("Preset grid: default, quick (about a minute), ci (a few minutes), full (README figures) or compute "
-            + "(naive and flash2 at N 2k/4k, head_dim 64/128, 1 and 2 threads, causal both). Explicit flags override it."))
+        help: ArgumentHelp(
+            "Preset grid: default, quick (about a minute), ci (a few minutes), full (README figures) or compute "
+                + "(naive and flash2 at N 2k/4k, head_dim 64/128, 1 and 2 threads, causal both). Explicit flags "
+                + "override it."
+        ))
     var preset: SweepPreset = .default
 
     @OptionGroup var shape: ShapeOptions
@@ -34,8 +37,9 @@ struct SweepCommand: ParsableCommand {
 
     @Option(
         name: .customLong("naive-strategy"), parsing: .unconditional,
-        help: ArgumentHelp("naive's parallel strategy, a list of: auto (slices when B·H ≥ 2·threads, else blas), slices ((batch, "
-            + "head) slices in parallel, single-threaded OpenBLAS), blas (multi-threaded OpenBLAS GEMMs)."),
+        help: ArgumentHelp(
+            "naive's parallel strategy, a list of: auto (slices when B·H ≥ 2·threads, else blas), slices ((batch, "
+                + "head) slices in parallel, single-threaded OpenBLAS), blas (multi-threaded OpenBLAS GEMMs)."),
         transform: ArgumentValues.naiveStrategies)
     var naiveStrategy: [NaiveAttention.Strategy?]?
 
@@ -61,9 +65,11 @@ struct SweepCommand: ParsableCommand {
 
     @Option(
         parsing: .unconditional,
-        help: ArgumentHelp("Worker processes per configuration, one after another; their repetitions are pooled and each "
-            + "process's median recorded (process_medians_s), so compare can tell a change from per-process effects. "
-            + "Default: 3 for the ci preset, else 1."),
+        help: ArgumentHelp(
+            "Worker processes per configuration, one after another; their repetitions are pooled and each "
+                + "process's median recorded (process_medians_s), so compare can tell a change from per-process "
+                + "effects. "
+                + "Default: 3 for the ci preset, else 1."),
         transform: { try ArgumentValues.integer($0, minimum: 1) })
     var processes: Int?
 
@@ -80,8 +86,9 @@ struct SweepCommand: ParsableCommand {
     var output: String?
 
     @Flag(
-        help: ArgumentHelp("Continue a sweep into an existing --output CSV, skipping configurations already measured with the "
-            + "same settings."))
+        help: ArgumentHelp(
+            "Continue a sweep into an existing --output CSV, skipping configurations already measured with the "
+                + "same settings."))
     var resume = false
 
     @Flag(

@@ -33,7 +33,8 @@ final class SweepRunner {
         self.configurationTimeoutSeconds = configurationTimeoutSeconds
     }
 
-    convenience init(grid: SweepGrid, context: RunContext, writer: CSVFileWriter, configurationTimeoutSeconds: Double?) {
+    convenience init(grid: SweepGrid, context: RunContext, writer: CSVFileWriter, configurationTimeoutSeconds: Double?)
+    {
         self.init(
             policy: grid.timing, seed: grid.seed, context: context, writer: writer,
             configurationTimeoutSeconds: configurationTimeoutSeconds, processes: grid.processes)
@@ -118,7 +119,8 @@ final class SweepRunner {
     }
 
     /// Writes a finished row with the run's context and counts it when it is not `ok`.
-    func finish(_ row: inout ResultRow, blas: BLASIdentity?, label: String, summary: String, progress: Progress) throws {
+    func finish(_ row: inout ResultRow, blas: BLASIdentity?, label: String, summary: String, progress: Progress) throws
+    {
         context.annotate(&row, blas: blas)
         try writer.write(row)
         if row.status != .ok { failures += 1 }

@@ -7,7 +7,8 @@ import AttentionKernels
 /// counts 4·B·H·d·N(N+1)/2, not 4·B·H·d·N². Softmax exponentials are not counted.
 public enum AttentionFLOPs {
     public static func useful(_ problem: AttentionProblem) -> Double {
-        Double(AttnBenchConstants.flopsPerVisibleScore) * Double(problem.headDimension) * Double(problem.visiblePairCount)
+        Double(AttnBenchConstants.flopsPerVisibleScore) * Double(problem.headDimension)
+            * Double(problem.visiblePairCount)
     }
 
     /// GFLOP/s for `seconds` of wall time.

@@ -25,7 +25,7 @@ public enum CSVCodec {
         var field = ""
         var inQuotes = false
         var characters = Array(text)
-        if characters.first == "\u{FEFF}" { characters.removeFirst() } // a UTF-8 byte-order mark (Excel)
+        if characters.first == "\u{FEFF}" { characters.removeFirst() }  // a UTF-8 byte-order mark (Excel)
         var iterator = characters.makeIterator()
         var pending: Character? = nil
         while let c = pending ?? iterator.next() {
@@ -33,23 +33,38 @@ public enum CSVCodec {
             if inQuotes {
                 if c == "\"" {
                     if let next = iterator.next() {
-                        if next == "\"" { field.append("\"") } else { inQuotes = false; pending = next }
-                    } else { inQuotes = false }
-                } else { field.append(c) }
+                        if next == "\"" {
+                            field.append("\"")
+                        } else {
+                            inQuotes = false
+                            pending = next
+                        }
+                    } else {
+                        inQuotes = false
+                    }
+                } else {
+                    field.append(c)
+                }
             } else if c == "\"" {
                 inQuotes = true
             } else if c == "," {
-                record.append(field); field = ""
+                record.append(field)
+                field = ""
             } else if c == "\n" || c == "\r\n" {
-                record.append(field); field = ""
-                records.append(record); record = []
+                record.append(field)
+                field = ""
+                records.append(record)
+                record = []
             } else if c == "\r" {
                 continue
             } else {
                 field.append(c)
             }
         }
-        if !field.isEmpty || !record.isEmpty { record.append(field); records.append(record) }
+        if !field.isEmpty || !record.isEmpty {
+            record.append(field)
+            records.append(record)
+        }
         return records
     }
 
@@ -66,8 +81,10 @@ public enum CSVCodec {
     /// schema version or with another version, or a row with the wrong number of fields, is an
     /// error naming `source`. With `droppingIncompleteLastRow`, a last row without its final
     /// newline (a write cut off by a crash) is left out and reported instead.
-    public static func parseDocument(_ text: String, source: String,
-                                     droppingIncompleteLastRow: Bool = false) throws(InputError) -> Document {
+    public static func parseDocument(
+        _ text: String, source: String,
+        droppingIncompleteLastRow: Bool = false
+    ) throws(InputError) -> Document {
         var body = Substring(text)
         var dropped: String? = nil
         if droppingIncompleteLastRow, let last = body.last, last != "\n", let newline = body.lastIndex(of: "\n") {
@@ -83,19 +100,23 @@ public enum CSVCodec {
             if let column = ResultColumn(rawValue: name) { index[column] = i }
         }
         guard let versionIndex = index[.schemaVersion], index[.variant] != nil else {
-            throw InputError(source: source, value: "header '\(header.prefix(4).joined(separator: ","))…'",
-                             expected: "an attnbench CSV (columns schema_version and variant)")
+            throw InputError(
+                source: source, value: "header '\(header.prefix(4).joined(separator: ","))…'",
+                expected: "an attnbench CSV (columns schema_version and variant)")
         }
         var rows: [ResultRow] = []
         for (n, record) in all.dropFirst().enumerated() {
             if record.count != header.count {
-                throw InputError(source: source, value: "row \(n + 2) has \(record.count) fields",
-                                 expected: "\(header.count) fields, as in the header")
+                throw InputError(
+                    source: source, value: "row \(n + 2) has \(record.count) fields",
+                    expected: "\(header.count) fields, as in the header")
             }
             let version = record[versionIndex]
             if version != ResultColumn.currentSchemaVersion {
-                throw InputError(source: source, value: "schema_version \(version)",
-                                 expected: "schema_version \(ResultColumn.currentSchemaVersion) (re-run the sweep with this attnbench)")
+                throw InputError(
+                    source: source, value: "schema_version \(version)",
+                    expected:
+                        "schema_version \(ResultColumn.currentSchemaVersion) (re-run the sweep with this attnbench)")
             }
             var row = ResultRow(values: [:])
             for (column, i) in index { row.values[column] = record[i] }

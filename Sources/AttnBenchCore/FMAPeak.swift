@@ -28,15 +28,35 @@ public enum FMAPeak {
 
     /// Twelve accumulators written out, so that each is its own register.
     @inline(never)
-    static func loop<V: SIMD>(_: V.Type, iterations: Int, multiplier: Float, addend: Float) -> Float where V.Scalar == Float {
-        let m = V(repeating: multiplier), c = V(repeating: addend)
-        var a0 = V(), a1 = V(), a2 = V(), a3 = V(), a4 = V(), a5 = V()
-        var a6 = V(), a7 = V(), a8 = V(), a9 = V(), a10 = V(), a11 = V()
+    static func loop<V: SIMD>(_: V.Type, iterations: Int, multiplier: Float, addend: Float) -> Float
+    where V.Scalar == Float {
+        let m = V(repeating: multiplier)
+        let c = V(repeating: addend)
+        var a0 = V()
+        var a1 = V()
+        var a2 = V()
+        var a3 = V()
+        var a4 = V()
+        var a5 = V()
+        var a6 = V()
+        var a7 = V()
+        var a8 = V()
+        var a9 = V()
+        var a10 = V()
+        var a11 = V()
         for _ in 0..<iterations {
-            a0 = c.addingProduct(a0, m); a1 = c.addingProduct(a1, m); a2 = c.addingProduct(a2, m)
-            a3 = c.addingProduct(a3, m); a4 = c.addingProduct(a4, m); a5 = c.addingProduct(a5, m)
-            a6 = c.addingProduct(a6, m); a7 = c.addingProduct(a7, m); a8 = c.addingProduct(a8, m)
-            a9 = c.addingProduct(a9, m); a10 = c.addingProduct(a10, m); a11 = c.addingProduct(a11, m)
+            a0 = c.addingProduct(a0, m)
+            a1 = c.addingProduct(a1, m)
+            a2 = c.addingProduct(a2, m)
+            a3 = c.addingProduct(a3, m)
+            a4 = c.addingProduct(a4, m)
+            a5 = c.addingProduct(a5, m)
+            a6 = c.addingProduct(a6, m)
+            a7 = c.addingProduct(a7, m)
+            a8 = c.addingProduct(a8, m)
+            a9 = c.addingProduct(a9, m)
+            a10 = c.addingProduct(a10, m)
+            a11 = c.addingProduct(a11, m)
         }
         return (((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + ((a8 + a9) + (a10 + a11))).sum()
     }

@@ -1,4 +1,5 @@
-/// A value the user gave that cannot be used: names where it came from (a flag or a file), the value, and what is accepted.
+/// A value the user gave that cannot be used: names where it came from (a flag or a file), the
+/// value, and what is accepted.
 public struct InputError: Error, Equatable, CustomStringConvertible {
     public let source: String
     public let value: String
@@ -12,4 +13,3 @@ public struct InputError: Error, Equatable, CustomStringConvertible {
 
     public var description: String { "\(source): invalid value '\(value)'; expected \(expected)" }
 }
-

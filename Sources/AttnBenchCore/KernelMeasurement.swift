@@ -21,16 +21,25 @@ public struct KernelMeasurementResult: Sendable, Codable, Equatable {
     /// The median of each worker process whose repetitions are pooled here.
     public var processMediansSeconds: [Double] = []
 
-    public init(wallTimesSeconds: [Double], peakMemoryBytes: Int?, workspaceBytes: Int, maxAbsError: Double,
-                errorRowsChecked: Int, outputsFinite: Bool, residentBeforeBytes: Int?,
-                fmaPeakGigaflopsSamples: [Double] = [], sgemmPeakGigaflopsSamples: [Double] = [],
-                gemmRooflineGigaflopsSamples: [Double] = [], memoryReadGigabytesPerSecondSamples: [Double] = [],
-                vectorBits: Int? = nil) {
-        self.wallTimesSeconds = wallTimesSeconds; self.peakMemoryBytes = peakMemoryBytes; self.workspaceBytes = workspaceBytes
-        self.maxAbsError = maxAbsError; self.errorRowsChecked = errorRowsChecked; self.outputsFinite = outputsFinite
-        self.residentBeforeBytes = residentBeforeBytes; self.fmaPeakGigaflopsSamples = fmaPeakGigaflopsSamples
-        self.sgemmPeakGigaflopsSamples = sgemmPeakGigaflopsSamples; self.gemmRooflineGigaflopsSamples = gemmRooflineGigaflopsSamples
-        self.memoryReadGigabytesPerSecondSamples = memoryReadGigabytesPerSecondSamples; self.vectorBits = vectorBits
+    public init(
+        wallTimesSeconds: [Double], peakMemoryBytes: Int?, workspaceBytes: Int, maxAbsError: Double,
+        errorRowsChecked: Int, outputsFinite: Bool, residentBeforeBytes: Int?,
+        fmaPeakGigaflopsSamples: [Double] = [], sgemmPeakGigaflopsSamples: [Double] = [],
+        gemmRooflineGigaflopsSamples: [Double] = [], memoryReadGigabytesPerSecondSamples: [Double] = [],
+        vectorBits: Int? = nil
+    ) {
+        self.wallTimesSeconds = wallTimesSeconds
+        self.peakMemoryBytes = peakMemoryBytes
+        self.workspaceBytes = workspaceBytes
+        self.maxAbsError = maxAbsError
+        self.errorRowsChecked = errorRowsChecked
+        self.outputsFinite = outputsFinite
+        self.residentBeforeBytes = residentBeforeBytes
+        self.fmaPeakGigaflopsSamples = fmaPeakGigaflopsSamples
+        self.sgemmPeakGigaflopsSamples = sgemmPeakGigaflopsSamples
+        self.gemmRooflineGigaflopsSamples = gemmRooflineGigaflopsSamples
+        self.memoryReadGigabytesPerSecondSamples = memoryReadGigabytesPerSecondSamples
+        self.vectorBits = vectorBits
     }
 
     /// The measurements of one configuration in several worker processes, as one: repetitions
@@ -67,10 +76,12 @@ public struct KernelMeasurementResult: Sendable, Codable, Equatable {
 ///    peak was read (the probe's buffers are not the kernel's memory), so each row's
 ///    efficiencies compare medians taken in the same minutes.
 public enum KernelMeasurement {
-    public static func measure(kernel: any AttentionKernel, problem: AttentionProblem, threadCount: Int,
-                               policy: RepetitionPolicy, seed: UInt64,
-                               errorCheckBudget: Int = 50_000_000,
-                               roofline: RooflineSampling? = nil) -> KernelMeasurementResult {
+    public static func measure(
+        kernel: any AttentionKernel, problem: AttentionProblem, threadCount: Int,
+        policy: RepetitionPolicy, seed: UInt64,
+        errorCheckBudget: Int = 50_000_000,
+        roofline: RooflineSampling? = nil
+    ) -> KernelMeasurementResult {
         let (q, k, v, o) = makeTensors(problem, seed: seed)
 
         let before = ProcessMemory.snapshot()
@@ -82,11 +93,16 @@ public enum KernelMeasurement {
             peak = max(0, after.peakResidentBytes - before.residentBytes)
         }
 
-        let report = ReferenceAttention.compare(problem, query: q, key: k, value: v, output: o,
-                                                rows: ReferenceAttention.rowsToCheck(problem, budgetMultiplyAdds: errorCheckBudget,
-                                                                                     seed: seed))
+        let report = ReferenceAttention.compare(
+            problem, query: q, key: k, value: v, output: o,
+            rows: ReferenceAttention.rowsToCheck(
+                problem, budgetMultiplyAdds: errorCheckBudget,
+                seed: seed))
         var finite = true
-        for x in o.storage where !x.isFinite { finite = false; break }
+        for x in o.storage where !x.isFinite {
+            finite = false
+            break
+        }
 
         for _ in 0..<policy.warmupRepetitions {
             kernel.run(problem, query: q, key: k, value: v, output: o, threadCount: threadCount)
@@ -127,7 +143,10 @@ public enum KernelMeasurement {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             times.append(seconds)
             elapsed += seconds
-            if let roofline, roofline.wantsSample(taken: ceilings.gemmRooflineGigaflops.count, probeSeconds: probeElapsed, kernelSeconds: elapsed) {
+            if let roofline,
+                roofline.wantsSample(
+                    taken: ceilings.gemmRooflineGigaflops.count, probeSeconds: probeElapsed, kernelSeconds: elapsed)
+            {
                 sampleRoofline()
             }
         }
@@ -146,8 +165,10 @@ public enum KernelMeasurement {
 
     /// Runs the kernel once on a fresh problem and reports whether it completed. Used by the
     /// maximum-length search inside a memory-capped child process.
-    public static func attemptOnce(kernel: any AttentionKernel, problem: AttentionProblem, threadCount: Int,
-                                   seed: UInt64) -> Double {
+    public static func attemptOnce(
+        kernel: any AttentionKernel, problem: AttentionProblem, threadCount: Int,
+        seed: UInt64
+    ) -> Double {
         let (q, k, v, o) = makeTensors(problem, seed: seed)
         let start = DispatchTime.now().uptimeNanoseconds
         kernel.run(problem, query: q, key: k, value: v, output: o, threadCount: threadCount)
@@ -159,12 +180,16 @@ public enum KernelMeasurement {
     /// Q, K, V filled with seeded uniform values in [-1, 1) and O filled with NaN (so an element
     /// a kernel fails to write shows up as non-finite), all resident before anything is measured.
     static func makeTensors(_ problem: AttentionProblem, seed: UInt64)
-        -> (AttentionTensor, AttentionTensor, AttentionTensor, AttentionTensor) {
+        -> (AttentionTensor, AttentionTensor, AttentionTensor, AttentionTensor)
+    {
         func tensor(_ heads: Int, _ length: Int) -> AttentionTensor {
-            AttentionTensor(batch: problem.batch, heads: heads, sequenceLength: length, headDimension: problem.headDimension)
+            AttentionTensor(
+                batch: problem.batch, heads: heads, sequenceLength: length, headDimension: problem.headDimension)
         }
-        let q = tensor(problem.heads, problem.queryLength), k = tensor(problem.keyValueHeads, problem.keyLength)
-        let v = tensor(problem.keyValueHeads, problem.keyLength), o = tensor(problem.heads, problem.queryLength)
+        let q = tensor(problem.heads, problem.queryLength)
+        let k = tensor(problem.keyValueHeads, problem.keyLength)
+        let v = tensor(problem.keyValueHeads, problem.keyLength)
+        let o = tensor(problem.heads, problem.queryLength)
         q.fillRandom(seed: seed)
         k.fillRandom(seed: seed &+ 1)
         v.fillRandom(seed: seed &+ 2)

@@ -17,7 +17,8 @@ public enum MannWhitneyU {
     /// The p-value of the hypothesis that both samples come from one distribution, or nil when
     /// a side has fewer than `minimumSamples` values.
     public static func pValue(_ x: [Double], _ y: [Double]) -> Double? {
-        let n1 = x.count, n2 = y.count
+        let n1 = x.count
+        let n2 = y.count
         guard n1 >= minimumSamples, n2 >= minimumSamples else { return nil }
         let (ranks, tieTerm) = midRanks(x + y)
         let rankSumX = ranks.prefix(n1).reduce(0, +)
@@ -76,7 +77,7 @@ public enum MannWhitneyU {
             }
         }
         let total = counts[k].reduce(0, +)
-        let mean = Double(k) * Double(ranks.count + 1) // doubled: 2 · k(N+1)/2
+        let mean = Double(k) * Double(ranks.count + 1)  // doubled: 2 · k(N+1)/2
         let observed = abs(observedRankSum * 2 - mean)
         var extreme = 0.0
         for (s, count) in counts[k].enumerated() where count != 0 && abs(Double(s) - mean) >= observed - 1e-9 {

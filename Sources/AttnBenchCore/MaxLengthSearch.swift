@@ -45,7 +45,9 @@ public struct MaxLengthSearch: Sendable {
     public var minimumStep: Int
     public var upperLimit: Int
 
-    public init(start: Int = 256, relativeResolution: Double = 1.0 / 32, minimumStep: Int = 16, upperLimit: Int = 1 << 22) {
+    public init(
+        start: Int = 256, relativeResolution: Double = 1.0 / 32, minimumStep: Int = 16, upperLimit: Int = 1 << 22
+    ) {
         self.start = max(1, start)
         self.relativeResolution = relativeResolution
         self.minimumStep = max(1, minimumStep)
@@ -83,7 +85,12 @@ public struct MaxLengthSearch: Sendable {
             if middle <= low || middle >= upper { break }
             let outcome = attempt(middle)
             attempts.append((middle, outcome))
-            if outcome.fits { low = middle } else { upper = middle; highOutcome = outcome }
+            if outcome.fits {
+                low = middle
+            } else {
+                upper = middle
+                highOutcome = outcome
+            }
         }
         let bound: LengthBound
         switch highOutcome {

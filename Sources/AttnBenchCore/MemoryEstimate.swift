@@ -15,7 +15,8 @@ extension SweepConfiguration {
         let tensors =
             4.0 * Double(problem.batch) * Double(problem.headDimension)
             * Double(2 * problem.heads * queryLength + 2 * problem.keyValueHeads * keyLength)
-        let probe = Double(RooflineProbe.bytes(headDimension: problem.headDimension, memoryRead: rooflineSampling.memoryRead))
+        let probe = Double(
+            RooflineProbe.bytes(headDimension: problem.headDimension, memoryRead: rooflineSampling.memoryRead))
         let total = tensors + Double(kernel.workspaceBytes(problem, threadCount: setting.threads)) + probe
         return total < 9e18 ? Int(total) : Int.max
     }

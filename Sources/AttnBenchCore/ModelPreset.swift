@@ -15,26 +15,66 @@ public struct ModelPreset: Sendable, Equatable {
     public let source: String
 
     public static let all: [ModelPreset] = [
-        ModelPreset(name: "bert-base", heads: 12, keyValueHeads: 12, headDimension: 64, window: nil, causal: false,
-                    source: "google-bert/bert-base-uncased config.json: num_attention_heads 12, hidden_size 768 (encoder, bidirectional)"),
-        ModelPreset(name: "whisper-small", heads: 12, keyValueHeads: 12, headDimension: 64, window: nil, causal: false,
-                    source: "openai/whisper-small config.json: encoder_attention_heads 12, d_model 768, max_source_positions 1500 (encoder self-attention)"),
-        ModelPreset(name: "whisper-small-decoder", heads: 12, keyValueHeads: 12, headDimension: 64, window: nil, causal: true,
-                    source: "openai/whisper-small config.json: decoder_attention_heads 12, d_model 768, max_target_positions 448 (decoder self-attention)"),
-        ModelPreset(name: "llama-3-8b", heads: 32, keyValueHeads: 8, headDimension: 128, window: nil, causal: true,
-                    source: "meta-llama/Meta-Llama-3-8B config.json: num_attention_heads 32, num_key_value_heads 8, hidden_size 4096"),
-        ModelPreset(name: "llama-3-70b", heads: 64, keyValueHeads: 8, headDimension: 128, window: nil, causal: true,
-                    source: "meta-llama/Meta-Llama-3-70B config.json: num_attention_heads 64, num_key_value_heads 8, hidden_size 8192"),
-        ModelPreset(name: "mistral-7b", heads: 32, keyValueHeads: 8, headDimension: 128, window: 4096, causal: true,
-                    source: "mistralai/Mistral-7B-v0.1 config.json: num_attention_heads 32, num_key_value_heads 8, hidden_size 4096, sliding_window 4096"),
-        ModelPreset(name: "gemma-2-9b", heads: 16, keyValueHeads: 8, headDimension: 256, window: 4096, causal: true,
-                    source: "google/gemma-2-9b config.json: num_attention_heads 16, num_key_value_heads 8, head_dim 256, sliding_window 4096 (the local layers, every other one; logit soft-capping not modelled)"),
-        ModelPreset(name: "gemma-2-9b-global", heads: 16, keyValueHeads: 8, headDimension: 256, window: nil, causal: true,
-                    source: "google/gemma-2-9b config.json: num_attention_heads 16, num_key_value_heads 8, head_dim 256 (the global layers)"),
-        ModelPreset(name: "qwen2-7b", heads: 28, keyValueHeads: 4, headDimension: 128, window: nil, causal: true,
-                    source: "Qwen/Qwen2-7B config.json: num_attention_heads 28, num_key_value_heads 4, hidden_size 3584 (use_sliding_window false)"),
-        ModelPreset(name: "phi-3-mini", heads: 32, keyValueHeads: 32, headDimension: 96, window: 2047, causal: true,
-                    source: "microsoft/Phi-3-mini-4k-instruct config.json: num_attention_heads 32, num_key_value_heads 32, hidden_size 3072, sliding_window 2047"),
+        ModelPreset(
+            name: "bert-base", heads: 12, keyValueHeads: 12, headDimension: 64, window: nil, causal: false,
+            source:
+                "google-bert/bert-base-uncased config.json: num_attention_heads 12, hidden_size 768 (encoder, "
+                + "bidirectional)"
+        ),
+        ModelPreset(
+            name: "whisper-small", heads: 12, keyValueHeads: 12, headDimension: 64, window: nil, causal: false,
+            source:
+                "openai/whisper-small config.json: encoder_attention_heads 12, d_model 768, max_source_positions 1500 "
+                + "(encoder self-attention)"
+        ),
+        ModelPreset(
+            name: "whisper-small-decoder", heads: 12, keyValueHeads: 12, headDimension: 64, window: nil, causal: true,
+            source:
+                "openai/whisper-small config.json: decoder_attention_heads 12, d_model 768, max_target_positions 448 "
+                + "(decoder self-attention)"
+        ),
+        ModelPreset(
+            name: "llama-3-8b", heads: 32, keyValueHeads: 8, headDimension: 128, window: nil, causal: true,
+            source:
+                "meta-llama/Meta-Llama-3-8B config.json: num_attention_heads 32, num_key_value_heads 8, hidden_size "
+                + "4096"
+        ),
+        ModelPreset(
+            name: "llama-3-70b", heads: 64, keyValueHeads: 8, headDimension: 128, window: nil, causal: true,
+            source:
+                "meta-llama/Meta-Llama-3-70B config.json: num_attention_heads 64, num_key_value_heads 8, hidden_size "
+                + "8192"
+        ),
+        ModelPreset(
+            name: "mistral-7b", heads: 32, keyValueHeads: 8, headDimension: 128, window: 4096, causal: true,
+            source:
+                "mistralai/Mistral-7B-v0.1 config.json: num_attention_heads 32, num_key_value_heads 8, hidden_size "
+                + "4096, sliding_window 4096"
+        ),
+        ModelPreset(
+            name: "gemma-2-9b", heads: 16, keyValueHeads: 8, headDimension: 256, window: 4096, causal: true,
+            source:
+                "google/gemma-2-9b config.json: num_attention_heads 16, num_key_value_heads 8, head_dim 256, "
+                + "sliding_window 4096 (the local layers, every other one; logit soft-capping not modelled)"
+        ),
+        ModelPreset(
+            name: "gemma-2-9b-global", heads: 16, keyValueHeads: 8, headDimension: 256, window: nil, causal: true,
+            source:
+                "google/gemma-2-9b config.json: num_attention_heads 16, num_key_value_heads 8, head_dim 256 (the "
+                + "global layers)"
+        ),
+        ModelPreset(
+            name: "qwen2-7b", heads: 28, keyValueHeads: 4, headDimension: 128, window: nil, causal: true,
+            source:
+                "Qwen/Qwen2-7B config.json: num_attention_heads 28, num_key_value_heads 4, hidden_size 3584 "
+                + "(use_sliding_window false)"
+        ),
+        ModelPreset(
+            name: "phi-3-mini", heads: 32, keyValueHeads: 32, headDimension: 96, window: 2047, causal: true,
+            source:
+                "microsoft/Phi-3-mini-4k-instruct config.json: num_attention_heads 32, num_key_value_heads 32, "
+                + "hidden_size 3072, sliding_window 2047"
+        ),
     ]
 
     public static func named(_ name: String) -> ModelPreset? {

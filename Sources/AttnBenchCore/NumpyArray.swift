@@ -11,11 +11,13 @@ public struct NumpyArray: Sendable, Equatable {
         self.values = values
     }
 
-    static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59] // "\x93NUMPY"
+    static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // "\x93NUMPY"
 
     /// Decodes a .npy file's bytes. `name` (where the bytes came from) goes into error messages.
     public static func decode(_ bytes: [UInt8], name: String) throws(InputError) -> NumpyArray {
-        func fail(_ value: String, _ expected: String) -> InputError { InputError(source: name, value: value, expected: expected) }
+        func fail(_ value: String, _ expected: String) -> InputError {
+            InputError(source: name, value: value, expected: expected)
+        }
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
             throw fail("not a .npy file", "a NumPy .npy file (np.save) of little-endian float32")
         }
@@ -34,7 +36,9 @@ public struct NumpyArray: Sendable, Equatable {
         }
         guard bytes.count >= headerStart + headerLength else { throw fail("truncated header", "a complete .npy file") }
         let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
-        guard let descr = field(header, "descr") else { throw fail("header without descr", "a .npy header written by NumPy") }
+        guard let descr = field(header, "descr") else {
+            throw fail("header without descr", "a .npy header written by NumPy")
+        }
         let dtype = descr.trimmingCharacters(in: "'\" ")
         guard dtype == "<f4" || dtype == "f4" else {
             throw fail("dtype \(dtype)", "float32 little-endian ('<f4'); convert with arr.astype(np.float32)")
@@ -43,9 +47,13 @@ public struct NumpyArray: Sendable, Equatable {
         guard fortran.hasPrefix("False") else {
             throw fail("fortran_order True", "C order; save np.ascontiguousarray(arr)")
         }
-        guard let shapeText = field(header, "shape") else { throw fail("header without shape", "a .npy header written by NumPy") }
+        guard let shapeText = field(header, "shape") else {
+            throw fail("header without shape", "a .npy header written by NumPy")
+        }
         let inner = shapeText.trimmingCharacters(in: "() ")
-        let shape = inner.split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }.compactMap { Int($0) }
+        let shape = inner.split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }.compactMap {
+            Int($0)
+        }
         var count = 1
         for dimension in shape {
             let (product, overflow) = count.multipliedReportingOverflow(by: max(dimension, 0))
@@ -56,16 +64,19 @@ public struct NumpyArray: Sendable, Equatable {
         }
         let dataStart = headerStart + headerLength
         guard bytes.count - dataStart == count * 4 else {
-            throw fail("\(bytes.count - dataStart) data bytes for shape \(shape)", "\(count * 4) bytes (the file may be cut off)")
+            throw fail(
+                "\(bytes.count - dataStart) data bytes for shape \(shape)",
+                "\(count * 4) bytes (the file may be cut off)")
         }
         var values = [Float](repeating: 0, count: count)
         values.withUnsafeMutableBytes { destination in
             bytes.withUnsafeBytes { source in
-                destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[dataStart..<(dataStart + count * 4)]))
+                destination.copyMemory(
+                    from: UnsafeRawBufferPointer(rebasing: source[dataStart..<(dataStart + count * 4)]))
             }
         }
         #if _endian(big)
-        values = values.map { Float(bitPattern: $0.bitPattern.byteSwapped) }
+            values = values.map { Float(bitPattern: $0.bitPattern.byteSwapped) }
         #endif
         return NumpyArray(shape: shape, values: values)
     }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import CSystemShims
 
@@ -18,11 +18,17 @@ public enum ProcessMemory {
 
     public static func snapshot() -> Snapshot? {
         guard let text = readFile("/proc/self/status") else { return nil }
-        var rss = -1, hwm = -1, size = -1
+        var rss = -1
+        var hwm = -1
+        var size = -1
         for line in text.split(separator: "\n") {
-            if line.hasPrefix("VmRSS:") { rss = kilobytes(line) }
-            else if line.hasPrefix("VmHWM:") { hwm = kilobytes(line) }
-            else if line.hasPrefix("VmSize:") { size = kilobytes(line) }
+            if line.hasPrefix("VmRSS:") {
+                rss = kilobytes(line)
+            } else if line.hasPrefix("VmHWM:") {
+                hwm = kilobytes(line)
+            } else if line.hasPrefix("VmSize:") {
+                size = kilobytes(line)
+            }
         }
         guard rss >= 0, hwm >= 0, size >= 0 else { return nil }
         return Snapshot(residentBytes: rss * 1024, peakResidentBytes: hwm * 1024, virtualBytes: size * 1024)
@@ -81,4 +87,3 @@ extension ProcessMemory {
         return nil
     }
 }
-

@@ -78,7 +78,8 @@ public enum ResultColumn: String, CaseIterable, Sendable, Codable {
 
     /// Columns that identify a configuration: rows with equal values here measure the same thing.
     public static let configurationKey: [ResultColumn] = [
-        .kind, .variant, .model, .batch, .heads, .keyValueHeads, .seqLenQ, .seqLenKV, .keyLengths, .headDim, .window, .blockQ, .blockKV, .causal, .threads, .blasCoreRequested, .naiveStrategy, .memoryBudget,
+        .kind, .variant, .model, .batch, .heads, .keyValueHeads, .seqLenQ, .seqLenKV, .keyLengths, .headDim, .window,
+        .blockQ, .blockKV, .causal, .threads, .blasCoreRequested, .naiveStrategy, .memoryBudget,
     ]
 
     /// Columns that describe the machine and BLAS a row was measured on.

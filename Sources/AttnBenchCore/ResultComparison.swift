@@ -62,13 +62,15 @@ public struct ResultComparison {
         // configuration and machine, so each machine is compared with itself.
         func machines(_ rows: [ResultRow]) -> Set<String> { Set(rows.map(Self.machineLabel)) }
         let perMachine = machines(baseline).count > 1 || machines(current).count > 1
-        func key(_ row: ResultRow) -> String { perMachine ? row.configurationKey + "|" + Self.machineLabel(row) : row.configurationKey }
+        func key(_ row: ResultRow) -> String {
+            perMachine ? row.configurationKey + "|" + Self.machineLabel(row) : row.configurationKey
+        }
         var baselineByKey: [String: ResultRow] = [:]
         var order: [String] = []
         for row in baseline {
             let key = key(row)
             if baselineByKey[key] == nil { order.append(key) }
-            baselineByKey[key] = row // a later (resumed) row wins
+            baselineByKey[key] = row  // a later (resumed) row wins
         }
         var currentByKey: [String: ResultRow] = [:]
         for row in current {
@@ -77,7 +79,8 @@ public struct ResultComparison {
             currentByKey[key] = row
         }
         for key in order {
-            let base = baselineByKey[key], now = currentByKey[key]
+            let base = baselineByKey[key]
+            let now = currentByKey[key]
             let row = now ?? base!
             let label = Self.label(row) + (perMachine ? " @ \(Self.machineLabel(row))" : "")
             guard let base else {
@@ -91,21 +94,29 @@ public struct ResultComparison {
             let differences = ResultColumn.machineKey.filter { base[$0] != now[$0] }
                 .map { "\($0.rawValue) '\(base[$0])' → '\(now[$0])'" }
             if !differences.isEmpty && !options.allowDifferentMachine {
-                entries.append(Entry(key: key, label: label, verdict: .refused,
-                                     notes: ["measured on a different machine or BLAS core: " + differences.joined(separator: ", ")
-                                             + " (pass --allow-different-machine to compare anyway)"]))
+                entries.append(
+                    Entry(
+                        key: key, label: label, verdict: .refused,
+                        notes: [
+                            "measured on a different machine or BLAS core: " + differences.joined(separator: ", ")
+                                + " (pass --allow-different-machine to compare anyway)"
+                        ]))
                 continue
             }
             if base.kind == .time && base.status == .ok && now.status == .ok {
                 for (name, row) in [("baseline", base), ("current", now)] {
                     let median = row.double(.wallTimeMedian)
                     if median == nil || !median!.isFinite || median! <= 0 {
-                        unusable.append("\(name) row \(label): wall_time_median_s '\(row[.wallTimeMedian])' is not a positive number")
+                        unusable.append(
+                            "\(name) row \(label): wall_time_median_s '\(row[.wallTimeMedian])' is not a positive "
+                                + "number"
+                        )
                     }
                 }
             }
-            var entry = Self.compare(base, now, key: key, label: label, options: options,
-                                     machineNote: differences.isEmpty ? nil : "different machine: " + differences.joined(separator: ", "))
+            var entry = Self.compare(
+                base, now, key: key, label: label, options: options,
+                machineNote: differences.isEmpty ? nil : "different machine: " + differences.joined(separator: ", "))
             entry.baselineMachine = Self.machineLabel(base)
             entry.currentMachine = Self.machineLabel(now)
             if base.kind == .time && base.status == .ok && now.status == .ok {
@@ -118,8 +129,10 @@ public struct ResultComparison {
         }
     }
 
-    static func compare(_ base: ResultRow, _ now: ResultRow, key: String, label: String, options: Options,
-                        machineNote: String?) -> Entry {
+    static func compare(
+        _ base: ResultRow, _ now: ResultRow, key: String, label: String, options: Options,
+        machineNote: String?
+    ) -> Entry {
         var entry = Entry(key: key, label: label, verdict: .unchanged, notes: [])
         if let machineNote { entry.notes.append(machineNote) }
         var findings: [Verdict] = []
@@ -148,23 +161,34 @@ public struct ResultComparison {
             // Between-process spread: when each side was measured in several worker processes,
             // a change no larger than the spread of one side's process medians cannot be told
             // from the per-process effects that move every repetition of a process alike.
-            let spread = max(Self.relativeSpread(base.processMediansSeconds), Self.relativeSpread(now.processMediansSeconds))
+            let spread = max(
+                Self.relativeSpread(base.processMediansSeconds), Self.relativeSpread(now.processMediansSeconds))
             if abs(ratio - 1) > options.timeThreshold && abs(log(ratio)) <= log(1 + spread) {
                 findings.append(.noisy)
-                entry.notes.append(String(format: "median %+.1f%%, within the %.0f%% spread between its worker processes",
-                                          (ratio - 1) * 100, spread * 100))
+                entry.notes.append(
+                    String(
+                        format: "median %+.1f%%, within the %.0f%% spread between its worker processes",
+                        (ratio - 1) * 100, spread * 100))
             } else if abs(ratio - 1) > options.timeThreshold {
                 let direction: Verdict = ratio > 1 ? .regression : .improvement
                 if let p {
                     let (n1, n2) = (base.rawWallTimesSeconds.count, now.rawWallTimesSeconds.count)
                     let smallest = MannWhitneyU.smallestPValue(n1, n2)
-                    if p < options.alpha { findings.append(direction) } else if smallest >= options.alpha {
+                    if p < options.alpha {
+                        findings.append(direction)
+                    } else if smallest >= options.alpha {
                         findings.append(.noisy)
-                        entry.notes.append(String(format: "median %+.1f%%, but %d vs %d repetitions cannot reach p < %.3g (smallest possible p = %.3g); re-run with more --repetitions",
-                                                  (ratio - 1) * 100, n1, n2, options.alpha, smallest))
+                        entry.notes.append(
+                            String(
+                                format:
+                                    "median %+.1f%%, but %d vs %d repetitions cannot reach p < %.3g (smallest "
+                                    + "possible p = %.3g); re-run with more --repetitions",
+                                (ratio - 1) * 100, n1, n2, options.alpha, smallest))
                     } else {
                         findings.append(.noisy)
-                        entry.notes.append(String(format: "median %+.1f%% but p = %.3g ≥ α = %.3g", (ratio - 1) * 100, p, options.alpha))
+                        entry.notes.append(
+                            String(
+                                format: "median %+.1f%% but p = %.3g ≥ α = %.3g", (ratio - 1) * 100, p, options.alpha))
                     }
                 } else {
                     findings.append(direction)
@@ -176,7 +200,9 @@ public struct ResultComparison {
         if let b = base.integer(.peakMemory), let c = now.integer(.peakMemory) {
             let change = c - b
             entry.peakMemoryChangeBytes = change
-            if abs(change) > options.memoryAbsoluteBytes && Double(abs(change)) > options.memoryThreshold * Double(max(b, 1)) {
+            if abs(change) > options.memoryAbsoluteBytes
+                && Double(abs(change)) > options.memoryThreshold * Double(max(b, 1))
+            {
                 findings.append(change > 0 ? .regression : .improvement)
                 entry.notes.append("peak memory \(b) → \(c) bytes")
             }
@@ -191,9 +217,13 @@ public struct ResultComparison {
                 entry.notes.append("max_seq_len \(b) → \(c) (\(now[.maxSeqLenBound])-bound)")
             }
         }
-        if findings.contains(.regression) { entry.verdict = .regression }
-        else if findings.contains(.improvement) { entry.verdict = .improvement }
-        else if findings.contains(.noisy) { entry.verdict = .noisy }
+        if findings.contains(.regression) {
+            entry.verdict = .regression
+        } else if findings.contains(.improvement) {
+            entry.verdict = .improvement
+        } else if findings.contains(.noisy) {
+            entry.verdict = .noisy
+        }
         return entry
     }
 
@@ -211,7 +241,9 @@ public struct ResultComparison {
         if !row[.blockQ].isEmpty { parts.append("blk \(row[.blockQ])x\(row[.blockKV])") }
         if row[.causal] == "true" { parts.append("causal") }
         parts.append("t\(row[.threads])")
-        if row[.blasCoreRequested] != "env" && !row[.blasCoreRequested].isEmpty { parts.append(row[.blasCoreRequested]) }
+        if row[.blasCoreRequested] != "env" && !row[.blasCoreRequested].isEmpty {
+            parts.append(row[.blasCoreRequested])
+        }
         return parts.joined(separator: " ")
     }
 }
@@ -220,14 +252,19 @@ public struct ResultComparison {
 public enum ComparisonReport {
     public enum Format: String, CaseIterable, Sendable { case text, markdown, csv }
 
-    public static func render(_ comparison: ResultComparison, format: Format, options: ResultComparison.Options) -> String {
+    public static func render(_ comparison: ResultComparison, format: Format, options: ResultComparison.Options)
+        -> String
+    {
         let counts = ResultComparison.Verdict.allCases.map { verdict in
             (verdict, comparison.entries.filter { $0.verdict == verdict }.count)
         }.filter { $0.1 > 0 }
         let summary = counts.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", ")
-        let rule = String(format: "time: median change > %.0f%%, beyond the spread between worker processes, and Mann–Whitney U p < %.3g; memory: > %.0f%% and > %d KiB; max_seq_len: > %.0f%% and beyond the search resolution",
-                          options.timeThreshold * 100, options.alpha, options.memoryThreshold * 100,
-                          options.memoryAbsoluteBytes / 1024, options.lengthThreshold * 100)
+        let rule = String(
+            format:
+                "time: median change > %.0f%%, beyond the spread between worker processes, and Mann–Whitney U p < "
+                + "%.3g; memory: > %.0f%% and > %d KiB; max_seq_len: > %.0f%% and beyond the search resolution",
+            options.timeThreshold * 100, options.alpha, options.memoryThreshold * 100,
+            options.memoryAbsoluteBytes / 1024, options.lengthThreshold * 100)
         func seconds(_ x: Double?) -> String { x.map { String(format: "%.4g", $0) } ?? "" }
         func ratio(_ x: Double?) -> String { x.map { String(format: "%.3f", $0) } ?? "" }
         func p(_ x: Double?) -> String { x.map { String(format: "%.3g", $0) } ?? "" }
@@ -236,64 +273,105 @@ public enum ComparisonReport {
         var pairs: [String: [Double]] = [:]
         var pairOrder: [String] = []
         for e in comparison.entries where !e.baselineMachine.isEmpty {
-            let pair = e.baselineMachine == e.currentMachine ? e.currentMachine : "\(e.baselineMachine) → \(e.currentMachine)"
-            if pairs[pair] == nil { pairOrder.append(pair); pairs[pair] = [] }
+            let pair =
+                e.baselineMachine == e.currentMachine ? e.currentMachine : "\(e.baselineMachine) → \(e.currentMachine)"
+            if pairs[pair] == nil {
+                pairOrder.append(pair)
+                pairs[pair] = []
+            }
             if let r = e.timeRatio, r > 0 { pairs[pair]!.append(r) }
         }
         func geometricMean(_ values: [Double]) -> String {
-            values.isEmpty ? "" : String(format: "%.3f", exp(values.map { log($0) }.reduce(0, +) / Double(values.count)))
+            values.isEmpty
+                ? "" : String(format: "%.3f", exp(values.map { log($0) }.reduce(0, +) / Double(values.count)))
         }
-        let showMachines = pairOrder.count > 1 || comparison.entries.contains { !$0.baselineMachine.isEmpty && $0.baselineMachine != $0.currentMachine }
-        let underpowered = comparison.underpowered.isEmpty ? [] : [
-            String(format: "%d row(s) cannot reach p < %.3g with their repetition counts (exact Mann–Whitney), so a slowdown there is never called a regression: ",
-                   comparison.underpowered.count, options.alpha) + comparison.underpowered.joined(separator: "; "),
-        ]
+        let showMachines =
+            pairOrder.count > 1
+            || comparison.entries.contains { !$0.baselineMachine.isEmpty && $0.baselineMachine != $0.currentMachine }
+        let underpowered =
+            comparison.underpowered.isEmpty
+            ? []
+            : [
+                String(
+                    format:
+                        "%d row(s) cannot reach p < %.3g with their repetition counts (exact Mann–Whitney), so a "
+                        + "slowdown there is never called a regression: ",
+                    comparison.underpowered.count, options.alpha) + comparison.underpowered.joined(separator: "; ")
+            ]
         switch format {
         case .csv:
-            var lines = ["configuration,verdict,baseline_median_s,current_median_s,time_ratio,p_value,peak_memory_change_bytes,max_seq_len_change,notes"]
+            var lines = [
+                "configuration,verdict,baseline_median_s,current_median_s,time_ratio,p_value,"
+                    + "peak_memory_change_bytes,max_seq_len_change,notes"
+            ]
             for e in comparison.entries {
-                lines.append([e.label, e.verdict.rawValue, seconds(e.baselineMedianSeconds), seconds(e.currentMedianSeconds),
-                              ratio(e.timeRatio), p(e.pValue), int(e.peakMemoryChangeBytes), int(e.maxSeqLenChange),
-                              e.notes.joined(separator: "; ")].map(CSVCodec.escape).joined(separator: ","))
+                lines.append(
+                    [
+                        e.label, e.verdict.rawValue, seconds(e.baselineMedianSeconds), seconds(e.currentMedianSeconds),
+                        ratio(e.timeRatio), p(e.pValue), int(e.peakMemoryChangeBytes), int(e.maxSeqLenChange),
+                        e.notes.joined(separator: "; "),
+                    ].map(CSVCodec.escape).joined(separator: ","))
             }
             return lines.joined(separator: "\n") + "\n"
         case .markdown:
-            let icon: [ResultComparison.Verdict: String] = [.regression: "🔴", .improvement: "🟢", .unchanged: "⚪", .noisy: "🟡",
-                                                            .new: "🆕", .missing: "❔", .refused: "⛔"]
-            var lines = ["### attnbench compare", "", "**\(comparison.regressions > 0 ? "Regression" : "No regression")** — \(summary).", "",
-                         "_\(rule)._", "",
-                         "| configuration | verdict | baseline median (s) | current median (s) | ratio | p | Δ peak memory (B) | Δ max_seq_len | notes |",
-                         "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+            let icon: [ResultComparison.Verdict: String] = [
+                .regression: "🔴", .improvement: "🟢", .unchanged: "⚪", .noisy: "🟡",
+                .new: "🆕", .missing: "❔", .refused: "⛔",
+            ]
+            var lines = [
+                "### attnbench compare", "",
+                "**\(comparison.regressions > 0 ? "Regression" : "No regression")** — \(summary).", "",
+                "_\(rule)._", "",
+                "| configuration | verdict | baseline median (s) | current median (s) | ratio | p | Δ peak memory (B) "
+                    + "| Δ max_seq_len | notes |",
+                "|---|---|---:|---:|---:|---:|---:|---:|---|",
+            ]
             let sorted = comparison.entries.sorted { rank($0.verdict) < rank($1.verdict) }
             for e in sorted {
-                let cells = [e.label, "\(icon[e.verdict] ?? "") \(e.verdict.rawValue)", seconds(e.baselineMedianSeconds),
-                             seconds(e.currentMedianSeconds), ratio(e.timeRatio), p(e.pValue), int(e.peakMemoryChangeBytes),
-                             int(e.maxSeqLenChange), e.notes.joined(separator: "; ")]
-                lines.append("| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |")
+                let cells = [
+                    e.label, "\(icon[e.verdict] ?? "") \(e.verdict.rawValue)", seconds(e.baselineMedianSeconds),
+                    seconds(e.currentMedianSeconds), ratio(e.timeRatio), p(e.pValue), int(e.peakMemoryChangeBytes),
+                    int(e.maxSeqLenChange), e.notes.joined(separator: "; "),
+                ]
+                lines.append(
+                    "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |")
             }
             if showMachines {
-                lines += ["", "#### Per machine", "", "| machine | rows timed | geometric mean time ratio (current / baseline) |", "|---|---:|---:|"]
-                for pair in pairOrder { lines.append("| \(pair) | \(pairs[pair]!.count) | \(geometricMean(pairs[pair]!)) |") }
+                lines += [
+                    "", "#### Per machine", "",
+                    "| machine | rows timed | geometric mean time ratio (current / baseline) |", "|---|---:|---:|",
+                ]
+                for pair in pairOrder {
+                    lines.append("| \(pair) | \(pairs[pair]!.count) | \(geometricMean(pairs[pair]!)) |")
+                }
             }
             if !underpowered.isEmpty { lines += ["", "⚠️ " + underpowered[0]] }
             return lines.joined(separator: "\n") + "\n"
         case .text:
             var rows = [["configuration", "verdict", "base_s", "cur_s", "ratio", "p", "Δmem_B", "Δmaxlen", "notes"]]
             for e in comparison.entries {
-                rows.append([e.label, e.verdict.rawValue, seconds(e.baselineMedianSeconds), seconds(e.currentMedianSeconds),
-                             ratio(e.timeRatio), p(e.pValue), int(e.peakMemoryChangeBytes), int(e.maxSeqLenChange),
-                             e.notes.joined(separator: "; ")])
+                rows.append([
+                    e.label, e.verdict.rawValue, seconds(e.baselineMedianSeconds), seconds(e.currentMedianSeconds),
+                    ratio(e.timeRatio), p(e.pValue), int(e.peakMemoryChangeBytes), int(e.maxSeqLenChange),
+                    e.notes.joined(separator: "; "),
+                ])
             }
             var widths = [Int](repeating: 0, count: 8)
             for row in rows { for i in 0..<8 { widths[i] = max(widths[i], row[i].count) } }
             var lines = rows.map { row in
-                (0..<8).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + row[8]
+                (0..<8).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(
+                    separator: "  ") + "  " + row[8]
             }
             lines.append("")
             lines.append("\(comparison.regressions > 0 ? "REGRESSION" : "no regression"): \(summary)")
             lines.append("(\(rule))")
             if showMachines {
-                for pair in pairOrder { lines.append("machine \(pair): \(pairs[pair]!.count) rows timed, geometric mean time ratio \(geometricMean(pairs[pair]!))") }
+                for pair in pairOrder {
+                    lines.append(
+                        "machine \(pair): \(pairs[pair]!.count) rows timed, geometric mean time ratio "
+                            + "\(geometricMean(pairs[pair]!))"
+                    )
+                }
             }
             lines += underpowered
             return lines.joined(separator: "\n") + "\n"

@@ -25,13 +25,18 @@ public struct ResultMerge: Sendable {
     /// Adds the rows of one CSV, named `source` in messages.
     public mutating func add(_ newRows: [ResultRow], source: String) {
         for row in newRows {
-            let key = row.configurationKey + "|" + ResultColumn.machineKey.map { row[$0] }.joined(separator: ";") + "|" + row[.hostname]
+            let key =
+                row.configurationKey + "|" + ResultColumn.machineKey.map { row[$0] }.joined(separator: ";") + "|"
+                + row[.hostname]
             if let first = seen[key] {
-                duplicates.append(Duplicate(configuration: ResultComparison.label(row), firstSource: first, secondSource: source))
+                duplicates.append(
+                    Duplicate(configuration: ResultComparison.label(row), firstSource: first, secondSource: source))
             } else {
                 seen[key] = source
             }
-            if let group = groupIndex[key] { groups[group].indices.append(rows.count) } else {
+            if let group = groupIndex[key] {
+                groups[group].indices.append(rows.count)
+            } else {
                 groupIndex[key] = groups.count
                 groups.append((key, [rows.count]))
             }

@@ -11,12 +11,14 @@ extension ResultRow {
         self.init(setting: c.setting, kind: .time, policy: policy, seed: seed)
         self[.seqLenQ] = String(c.queryLength)
         self[.seqLenKV] = String(c.keyLength)
-        self[.keyLengths] = c.keyLengths.lengths(batch: c.batch, keyLength: c.keyLength)?
+        self[.keyLengths] =
+            c.keyLengths.lengths(batch: c.batch, keyLength: c.keyLength)?
             .map(String.init).joined(separator: " ") ?? ""
         self[.minimumRepetitions] = String(policy.minimumRepetitions)
         self[.minimumTime] = CSVNumber.seconds(policy.minimumSeconds)
         if c.variant == .naive, let problem = try? c.problem() {
-            let used = NaiveAttention(strategy: c.naiveStrategy).resolvedStrategy(problem, threadCount: c.threads).rawValue
+            let used = NaiveAttention(strategy: c.naiveStrategy).resolvedStrategy(problem, threadCount: c.threads)
+                .rawValue
             self[.naiveStrategy] = c.naiveStrategy == nil ? "auto:\(used)" : used
         }
     }
@@ -64,7 +66,9 @@ extension ResultRow {
     /// A configuration not started because the memory it needs is not available.
     public mutating func recordNotStarted(configuration c: SweepConfiguration, neededBytes: Int, availableBytes: Int) {
         status = .oom
-        self[.message] = "needs about \(neededBytes) bytes (inputs, output, workspace and the roofline probe); this machine has \(availableBytes) available; not run"
+        self[.message] =
+            "needs about \(neededBytes) bytes (inputs, output, workspace and the roofline probe); this machine has "
+            + "\(availableBytes) available; not run"
         if let problem = try? c.problem(), let kernel = try? c.kernel() {
             self[.workspace] = String(kernel.workspaceBytes(problem, threadCount: c.threads))
         }
@@ -78,7 +82,8 @@ extension ResultRow {
                 status = .error
                 self[.message] = error
             } else if let m = response.measurement, let stats = TimingStatistics(samplesSeconds: m.wallTimesSeconds),
-                      let problem = try? configuration.problem() {
+                let problem = try? configuration.problem()
+            {
                 record(m, statistics: stats, problem: problem)
             } else {
                 status = .error
@@ -97,15 +102,18 @@ extension ResultRow {
     }
 
     mutating func record(_ m: KernelMeasurementResult, statistics stats: TimingStatistics, problem: AttentionProblem) {
-        recordTimes(m.wallTimesSeconds, statistics: stats,
-                    processMedians: m.processMediansSeconds.isEmpty ? [stats.medianSeconds] : m.processMediansSeconds)
+        recordTimes(
+            m.wallTimesSeconds, statistics: stats,
+            processMedians: m.processMediansSeconds.isEmpty ? [stats.medianSeconds] : m.processMediansSeconds)
         let gflops = AttentionFLOPs.gigaflopsPerSecond(problem, seconds: stats.medianSeconds)
         // The two ceilings are the best of their interleaved samples (interference only ever
         // slows a ceiling down); the GEMM roofline, a like-for-like reference, is the median.
-        recordRates(gigaflopsPerSecond: gflops, fmaPeak: m.fmaPeakGigaflopsSamples.max(),
-                    sgemmPeak: m.sgemmPeakGigaflopsSamples.max(), gemmRoofline: TimingStatistics.median(m.gemmRooflineGigaflopsSamples),
-                    keyValueBytes: AttentionTraffic.keyValueBytes(problem), medianSeconds: stats.medianSeconds,
-                    memoryRead: TimingStatistics.median(m.memoryReadGigabytesPerSecondSamples))
+        recordRates(
+            gigaflopsPerSecond: gflops, fmaPeak: m.fmaPeakGigaflopsSamples.max(),
+            sgemmPeak: m.sgemmPeakGigaflopsSamples.max(),
+            gemmRoofline: TimingStatistics.median(m.gemmRooflineGigaflopsSamples),
+            keyValueBytes: AttentionTraffic.keyValueBytes(problem), medianSeconds: stats.medianSeconds,
+            memoryRead: TimingStatistics.median(m.memoryReadGigabytesPerSecondSamples))
         self[.cpuVectorBits] = m.vectorBits.map(String.init) ?? ""
         self[.peakMemory] = m.peakMemoryBytes.map(String.init) ?? ""
         self[.workspace] = String(m.workspaceBytes)
@@ -113,7 +121,9 @@ extension ResultRow {
         self[.errorRowsChecked] = String(m.errorRowsChecked)
         if !m.outputsFinite || m.maxAbsError > Self.correctnessTolerance {
             status = .incorrect
-            self[.message] = "max_abs_error \(m.maxAbsError) exceeds \(Self.correctnessTolerance)\(m.outputsFinite ? "" : " (non-finite outputs)")"
+            self[.message] =
+                "max_abs_error \(m.maxAbsError) exceeds "
+                + "\(Self.correctnessTolerance)\(m.outputsFinite ? "" : " (non-finite outputs)")"
         } else {
             status = .ok
         }
@@ -135,12 +145,16 @@ extension ResultRow {
     }
 
     /// GFLOP/s against each ceiling, and the K/V read rate against the memory bandwidth.
-    mutating func recordRates(gigaflopsPerSecond gflops: Double, fmaPeak: Double?, sgemmPeak: Double?, gemmRoofline: Double?,
-                              keyValueBytes bytes: Double, medianSeconds: Double, memoryRead: Double?) {
+    mutating func recordRates(
+        gigaflopsPerSecond gflops: Double, fmaPeak: Double?, sgemmPeak: Double?, gemmRoofline: Double?,
+        keyValueBytes bytes: Double, medianSeconds: Double, memoryRead: Double?
+    ) {
         self[.gflops] = CSVNumber.ratio(gflops)
-        for (value, ceiling, efficiency) in [(fmaPeak, ResultColumn.fmaPeakGflops, ResultColumn.peakEfficiency),
-                                             (sgemmPeak, .sgemmPeakGflops, .sgemmEfficiency),
-                                             (gemmRoofline, .gemmRooflineGflops, .gemmRooflineEfficiency)] {
+        for (value, ceiling, efficiency) in [
+            (fmaPeak, ResultColumn.fmaPeakGflops, ResultColumn.peakEfficiency),
+            (sgemmPeak, .sgemmPeakGflops, .sgemmEfficiency),
+            (gemmRoofline, .gemmRooflineGflops, .gemmRooflineEfficiency),
+        ] {
             if let value, value > 0 {
                 self[ceiling] = CSVNumber.ratio(value)
                 self[efficiency] = CSVNumber.ratio(gflops / value)
@@ -169,7 +183,9 @@ extension ResultRow {
         if case .failed(let message)? = result.attempts.last(where: { !$0.outcome.fits })?.outcome {
             self[.message] = message
         } else {
-            self[.message] = "attempts: " + result.attempts.map { "\($0.length)\($0.outcome.fits ? "" : "x")" }.joined(separator: " ")
+            self[.message] =
+                "attempts: "
+                + result.attempts.map { "\($0.length)\($0.outcome.fits ? "" : "x")" }.joined(separator: " ")
         }
     }
 }

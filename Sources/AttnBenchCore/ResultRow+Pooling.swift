@@ -12,16 +12,21 @@ extension ResultRow {
         if let bad = rows.first(where: { $0.status != .ok }) { return bad }
         let samples = rows.flatMap(\.rawWallTimesSeconds)
         guard let stats = TimingStatistics(samplesSeconds: samples), let firstMedian = pooled.double(.wallTimeMedian),
-              firstMedian > 0 else { return pooled }
-        let processMedians = rows.flatMap { $0.processMediansSeconds.isEmpty ? [$0.double(.wallTimeMedian) ?? 0] : $0.processMediansSeconds }
+            firstMedian > 0
+        else { return pooled }
+        let processMedians = rows.flatMap {
+            $0.processMediansSeconds.isEmpty ? [$0.double(.wallTimeMedian) ?? 0] : $0.processMediansSeconds
+        }
         pooled.recordTimes(samples, statistics: stats, processMedians: processMedians)
         // Work per call is the same in every row: FLOPs = GFLOP/s × median time.
         let gigaflop = (pooled.double(.gflops) ?? 0) * firstMedian
         func column(_ c: ResultColumn) -> [Double] { rows.compactMap { $0.double(c) } }
-        pooled.recordRates(gigaflopsPerSecond: gigaflop / stats.medianSeconds, fmaPeak: column(.fmaPeakGflops).max(),
-                           sgemmPeak: column(.sgemmPeakGflops).max(), gemmRoofline: TimingStatistics.median(column(.gemmRooflineGflops)),
-                           keyValueBytes: pooled.double(.keyValueBytes) ?? 0, medianSeconds: stats.medianSeconds,
-                           memoryRead: TimingStatistics.median(column(.memoryReadRate)))
+        pooled.recordRates(
+            gigaflopsPerSecond: gigaflop / stats.medianSeconds, fmaPeak: column(.fmaPeakGflops).max(),
+            sgemmPeak: column(.sgemmPeakGflops).max(),
+            gemmRoofline: TimingStatistics.median(column(.gemmRooflineGflops)),
+            keyValueBytes: pooled.double(.keyValueBytes) ?? 0, medianSeconds: stats.medianSeconds,
+            memoryRead: TimingStatistics.median(column(.memoryReadRate)))
         if let peak = rows.compactMap({ $0.integer(.peakMemory) }).max() { pooled[.peakMemory] = String(peak) }
         if let error = column(.maxAbsError).max() { pooled[.maxAbsError] = CSVNumber.error(error) }
         return pooled

@@ -61,7 +61,8 @@ public final class RooflineProbe {
     public init(headDimension d: Int, threadCount: Int, memoryRead: Bool) {
         headDimension = d
         self.threadCount = max(1, threadCount)
-        let n = Self.sequenceLength, slices = Self.slices
+        let n = Self.sequenceLength
+        let slices = Self.slices
         q = AlignedMemory.allocateFloats(slices * n * d)
         k = AlignedMemory.allocateFloats(slices * n * d)
         s = AlignedMemory.allocateFloats(slices * n * n)
@@ -98,8 +99,15 @@ public final class RooflineProbe {
     }
 
     deinit {
-        AlignedMemory.free(q); AlignedMemory.free(k); AlignedMemory.free(s); AlignedMemory.free(o); AlignedMemory.free(square)
-        if let read { AlignedMemory.free(read.buffer); AlignedMemory.free(read.sums) }
+        AlignedMemory.free(q)
+        AlignedMemory.free(k)
+        AlignedMemory.free(s)
+        AlignedMemory.free(o)
+        AlignedMemory.free(square)
+        if let read {
+            AlignedMemory.free(read.buffer)
+            AlignedMemory.free(read.sums)
+        }
     }
 
     /// Seconds of one FMA-peak sample.
@@ -110,7 +118,9 @@ public final class RooflineProbe {
     /// Seconds of one square sgemm on the row's threads.
     public func sgemmPeakSampleSeconds() -> Double {
         let m = Self.squareSize
-        let a = square, b = square + m * m, c = square + 2 * m * m
+        let a = square
+        let b = square + m * m
+        let c = square + 2 * m * m
         let start = DispatchTime.now().uptimeNanoseconds
         BLAS.withThreadCount(threadCount) {
             BLAS.sgemm(.none, .none, m: m, n: m, k: m, alpha: 1, a: a, lda: m, b: b, ldb: m, beta: 0, c: c, ldc: m)
@@ -120,17 +130,23 @@ public final class RooflineProbe {
 
     /// Seconds of one pass of the attention-shaped products.
     public func gemmRooflineSampleSeconds() -> Double {
-        let n = Self.sequenceLength, d = headDimension, slices = Self.slices
+        let n = Self.sequenceLength
+        let d = headDimension
+        let slices = Self.slices
         let (q, k, s, o) = (self.q, self.k, self.s, self.o)
         func slice(_ i: Int) {
-            BLAS.sgemm(.none, .transpose, m: n, n: n, k: d, alpha: 1, a: q + i * n * d, lda: d, b: k + i * n * d, ldb: d,
-                       beta: 0, c: s + i * n * n, ldc: n)
-            BLAS.sgemm(.none, .none, m: n, n: d, k: n, alpha: 1, a: s + i * n * n, lda: n, b: k + i * n * d, ldb: d,
-                       beta: 0, c: o + i * n * d, ldc: d)
+            BLAS.sgemm(
+                .none, .transpose, m: n, n: n, k: d, alpha: 1, a: q + i * n * d, lda: d, b: k + i * n * d, ldb: d,
+                beta: 0, c: s + i * n * n, ldc: n)
+            BLAS.sgemm(
+                .none, .none, m: n, n: d, k: n, alpha: 1, a: s + i * n * n, lda: n, b: k + i * n * d, ldb: d,
+                beta: 0, c: o + i * n * d, ldc: d)
         }
         let start = DispatchTime.now().uptimeNanoseconds
         if slices >= threadCount {
-            BLAS.withThreadCount(1) { ParallelFor.run(taskCount: slices, threadCount: threadCount) { i, _ in slice(i) } }
+            BLAS.withThreadCount(1) {
+                ParallelFor.run(taskCount: slices, threadCount: threadCount) { i, _ in slice(i) }
+            }
         } else {
             BLAS.withThreadCount(threadCount) { for i in 0..<slices { slice(i) } }
         }
@@ -145,7 +161,10 @@ public final class RooflineProbe {
         let perChunk = floatsPerChunk
         let start = DispatchTime.now().uptimeNanoseconds
         ParallelFor.run(taskCount: readChunks, threadCount: threadCount) { chunk, _ in
-            var a = SIMD16<Float>(), b = SIMD16<Float>(), c = SIMD16<Float>(), d = SIMD16<Float>()
+            var a = SIMD16<Float>()
+            var b = SIMD16<Float>()
+            var c = SIMD16<Float>()
+            var d = SIMD16<Float>()
             var p = UnsafeRawPointer(buffer + chunk * perChunk)
             let end = p + perChunk * 4
             while p < end {

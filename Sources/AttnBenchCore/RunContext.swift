@@ -13,11 +13,18 @@ public struct RunContext: Sendable, Equatable {
     public var openblasEnvironment: String
     public var seed: UInt64
 
-    public init(attnbenchVersion: String, gitCommit: String, dateUTC: String, hostname: String, cpuModel: String,
-                cpuCores: Int, openblasEnvironment: String, seed: UInt64) {
-        self.attnbenchVersion = attnbenchVersion; self.gitCommit = gitCommit; self.dateUTC = dateUTC
-        self.hostname = hostname; self.cpuModel = cpuModel; self.cpuCores = cpuCores
-        self.openblasEnvironment = openblasEnvironment; self.seed = seed
+    public init(
+        attnbenchVersion: String, gitCommit: String, dateUTC: String, hostname: String, cpuModel: String,
+        cpuCores: Int, openblasEnvironment: String, seed: UInt64
+    ) {
+        self.attnbenchVersion = attnbenchVersion
+        self.gitCommit = gitCommit
+        self.dateUTC = dateUTC
+        self.hostname = hostname
+        self.cpuModel = cpuModel
+        self.cpuCores = cpuCores
+        self.openblasEnvironment = openblasEnvironment
+        self.seed = seed
     }
 
     /// The CPU model from /proc/cpuinfo ("model name"), or "unknown".
@@ -51,6 +58,7 @@ public struct RunContext: Sendable, Equatable {
 extension BLASIdentity {
     /// The OpenBLAS this process runs.
     public static func current() -> BLASIdentity {
-        BLASIdentity(version: BLAS.version, core: BLAS.coreName, configuration: BLAS.configuration, threads: BLAS.threadCount)
+        BLASIdentity(
+            version: BLAS.version, core: BLAS.coreName, configuration: BLAS.configuration, threads: BLAS.threadCount)
     }
 }

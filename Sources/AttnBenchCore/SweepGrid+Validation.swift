@@ -52,10 +52,14 @@ extension SweepGrid {
                         source: "--kv-heads", value: String(kv),
                         expected: "a divisor of the \(h) query heads (\(AttentionProblem.groupingChoices(heads: h)))")
                 }
-                if keyValueHeads == nil, let model, !AttentionProblem.isGrouping(heads: h, keyValueHeads: model.keyValueHeads) {
+                if keyValueHeads == nil, let model,
+                    !AttentionProblem.isGrouping(heads: h, keyValueHeads: model.keyValueHeads)
+                {
                     throw InputError(
                         source: "--heads", value: String(h),
-                        expected: "a multiple of --model \(model.name)'s \(model.keyValueHeads) K/V heads, or give --kv-heads")
+                        expected:
+                            "a multiple of --model \(model.name)'s \(model.keyValueHeads) K/V heads, or give --kv-heads"
+                    )
                 }
             }
         }
@@ -82,11 +86,13 @@ extension SweepGrid {
 
     func validateTiming() throws(InputError) {
         if timing.warmupRepetitions < 0 {
-            throw InputError(source: "--warmup", value: String(timing.warmupRepetitions), expected: "0 or more warm-up calls")
+            throw InputError(
+                source: "--warmup", value: String(timing.warmupRepetitions), expected: "0 or more warm-up calls")
         }
         if timing.minimumRepetitions < 1 {
             throw InputError(
-                source: "--repetitions", value: String(timing.minimumRepetitions), expected: "at least 1 timed repetition")
+                source: "--repetitions", value: String(timing.minimumRepetitions),
+                expected: "at least 1 timed repetition")
         }
         if !(timing.minimumSeconds >= 0) || !timing.minimumSeconds.isFinite {
             throw InputError(source: "--min-time", value: "\(timing.minimumSeconds)", expected: "seconds ≥ 0")

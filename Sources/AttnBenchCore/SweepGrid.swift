@@ -113,7 +113,8 @@ public struct SweepGrid: Sendable, Equatable {
                                         for isCausal in causal.values(model?.causal) {
                                             let base = KernelSetting(
                                                 variant: .naive, model: model?.name, batch: b, heads: h,
-                                                keyValueHeads: kv, headDimension: d, window: window, keyLengths: lengths,
+                                                keyValueHeads: kv, headDimension: d, window: window,
+                                                keyLengths: lengths,
                                                 blocks: nil, causal: isCausal, threads: threadCount, blasCore: core)
                                             for shape in shapes {
                                                 try expand(base, shape: shape, clipping: clipping, body)
@@ -133,9 +134,11 @@ public struct SweepGrid: Sendable, Equatable {
     func expand(
         _ base: KernelSetting, shape: (query: Int, key: Int), clipping: Bool, _ body: (SweepConfiguration) -> Void
     ) throws(InputError) {
-        let applying = variants ?? AttentionVariant.allCases.filter {
-            $0 != .decode || shape.query <= DecodeShape.maximumQueryLength
-        }
+        let applying =
+            variants
+            ?? AttentionVariant.allCases.filter {
+                $0 != .decode || shape.query <= DecodeShape.maximumQueryLength
+            }
         for variant in applying {
             var setting = base
             setting.variant = variant
@@ -153,7 +156,8 @@ public struct SweepGrid: Sendable, Equatable {
                             query: q, key: k, queryLength: max(1, shape.query), keyLength: max(1, shape.key),
                             headDimension: base.headDimension, clipping: clipping)
                     } catch {
-                        throw InputError(source: "--block-size", value: "\(error)", expected: "block sizes of at least 1")
+                        throw InputError(
+                            source: "--block-size", value: "\(error)", expected: "block sizes of at least 1")
                     }
                     body(SweepConfiguration(setting: setting, queryLength: shape.query, keyLength: shape.key))
                 }

@@ -26,8 +26,10 @@ public struct SweepPlan: Sendable {
     ) {
         let all =
             configurations.map {
-                (item: Item.time($0),
-                 estimatedSeconds: SweepShards.estimatedWorkSeconds($0, policy: timing) * Double(processes))
+                (
+                    item: Item.time($0),
+                    estimatedSeconds: SweepShards.estimatedWorkSeconds($0, policy: timing) * Double(processes)
+                )
             } + searches.map { (item: Item.search($0), estimatedSeconds: Self.searchSeconds) }
         if let shard {
             let parts = SweepShards.partition(work: all.map(\.estimatedSeconds), shardCount: shard.count)

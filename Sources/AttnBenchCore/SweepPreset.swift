@@ -13,8 +13,11 @@ public enum SweepPreset: String, CaseIterable, Sendable {
         let cores = [SweepGrid.processorCount]
         switch self {
         case .default:
-            return SweepGrid(threads: cores, timing: RepetitionPolicy(warmupRepetitions: 1, minimumRepetitions: 5,
-                                                                      minimumSeconds: 0.2))
+            return SweepGrid(
+                threads: cores,
+                timing: RepetitionPolicy(
+                    warmupRepetitions: 1, minimumRepetitions: 5,
+                    minimumSeconds: 0.2))
         case .quick:
             // About a minute: every variant, causal on and off, and a decode shape.
             return SweepGrid(
@@ -27,7 +30,8 @@ public enum SweepPreset: String, CaseIterable, Sendable {
             return SweepGrid(
                 sequenceLengths: [512, 1024, 2048], queryLengths: [.sequence, .fixed(1)],
                 causal: .model(fallback: [false, true]), threads: cores,
-                timing: RepetitionPolicy(warmupRepetitions: 3, minimumRepetitions: 9, minimumSeconds: 0.1), processes: 3)
+                timing: RepetitionPolicy(warmupRepetitions: 3, minimumRepetitions: 9, minimumSeconds: 0.1), processes: 3
+            )
         case .full:
             return SweepGrid(
                 sequenceLengths: [512, 1024, 2048, 4096, 8192], queryLengths: [.sequence, .fixed(1)],
@@ -37,7 +41,8 @@ public enum SweepPreset: String, CaseIterable, Sendable {
             // The compute-bound shapes: flash2 against naive and the ceilings, causal and not,
             // at head_dim 64 and 128, on 1 and 2 threads.
             return SweepGrid(
-                variants: [.naive, .flash2], sequenceLengths: [2048, 4096], headDimensions: .model(fallback: [64, 128]),
+                variants: [.naive, .flash2], sequenceLengths: [2048, 4096],
+                headDimensions: .model(fallback: [64, 128]),
                 causal: .model(fallback: [false, true]), threads: [1, 2],
                 timing: RepetitionPolicy(warmupRepetitions: 1, minimumRepetitions: 9, minimumSeconds: 0))
         }

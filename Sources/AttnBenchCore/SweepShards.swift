@@ -16,7 +16,8 @@ public struct ShardSelection: Sendable, Equatable {
     /// "2/4" → shard 2 of 4.
     public init(parsing text: String) throws(InputError) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let index = Int(parts[0].trimmingSpaces()), let count = Int(parts[1].trimmingSpaces()) else {
+        guard parts.count == 2, let index = Int(parts[0].trimmingSpaces()), let count = Int(parts[1].trimmingSpaces())
+        else {
             throw InputError(source: "shard", value: text, expected: "I/N with 1 ≤ I ≤ N, e.g. 1/4")
         }
         try self.init(index: index, count: count)

@@ -58,8 +58,10 @@ public struct RepetitionPolicy: Sendable, Equatable, Codable {
     public var minimumSeconds: Double
     public var maximumRepetitions: Int
 
-    public init(warmupRepetitions: Int = 1, minimumRepetitions: Int = 5, minimumSeconds: Double = 0.2,
-                maximumRepetitions: Int = 1000) {
+    public init(
+        warmupRepetitions: Int = 1, minimumRepetitions: Int = 5, minimumSeconds: Double = 0.2,
+        maximumRepetitions: Int = 1000
+    ) {
         self.warmupRepetitions = warmupRepetitions
         self.minimumRepetitions = minimumRepetitions
         self.minimumSeconds = minimumSeconds

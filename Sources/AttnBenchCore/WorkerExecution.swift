@@ -1,6 +1,6 @@
 import AttentionKernels
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The measuring side of a sweep, run inside a child process: one request in, one response
@@ -43,13 +43,15 @@ public enum WorkerExecution {
                     return WorkerResponse(blas: blas, error: "setrlimit(RLIMIT_AS) refused")
                 }
             }
-            let seconds = KernelMeasurement.attemptOnce(kernel: kernel, problem: problem, threadCount: threads,
-                                                        seed: request.seed)
+            let seconds = KernelMeasurement.attemptOnce(
+                kernel: kernel, problem: problem, threadCount: threads,
+                seed: request.seed)
             return WorkerResponse(attemptSeconds: seconds, blas: blas)
         case .measure:
-            let result = KernelMeasurement.measure(kernel: kernel, problem: problem, threadCount: threads,
-                                                   policy: request.policy, seed: request.seed,
-                                                   errorCheckBudget: request.errorCheckBudget, roofline: request.roofline)
+            let result = KernelMeasurement.measure(
+                kernel: kernel, problem: problem, threadCount: threads,
+                policy: request.policy, seed: request.seed,
+                errorCheckBudget: request.errorCheckBudget, roofline: request.roofline)
             return WorkerResponse(measurement: result, blas: blas)
         }
     }
@@ -59,8 +61,12 @@ public enum WorkerExecution {
     /// worker thread (OpenBLAS allocates a buffer per calling thread on first use).
     static func warmUpRuntime(threads: Int) {
         let n = 256
-        let a = AlignedMemory.allocateFloats(n * n), c = AlignedMemory.allocateFloats(n * n)
-        defer { AlignedMemory.free(a); AlignedMemory.free(c) }
+        let a = AlignedMemory.allocateFloats(n * n)
+        let c = AlignedMemory.allocateFloats(n * n)
+        defer {
+            AlignedMemory.free(a)
+            AlignedMemory.free(c)
+        }
         a.initialize(repeating: 0.5, count: n * n)
         BLAS.withThreadCount(threads) {
             BLAS.sgemm(.none, .transpose, m: n, n: n, k: n, alpha: 1, a: a, lda: n, b: a, ldb: n, beta: 0, c: c, ldc: n)
@@ -69,7 +75,9 @@ public enum WorkerExecution {
             ParallelFor.run(taskCount: max(1, threads) * 4, threadCount: threads) { _, _ in
                 let scratch = AlignedMemory.allocateFloats(64 * 64)
                 scratch.initialize(repeating: 0.25, count: 64 * 64)
-                BLAS.sgemm(.none, .none, m: 64, n: 64, k: 64, alpha: 1, a: a, lda: n, b: a, ldb: n, beta: 0, c: scratch, ldc: 64)
+                BLAS.sgemm(
+                    .none, .none, m: 64, n: 64, k: 64, alpha: 1, a: a, lda: n, b: a, ldb: n, beta: 0, c: scratch,
+                    ldc: 64)
                 AlignedMemory.free(scratch)
             }
         }

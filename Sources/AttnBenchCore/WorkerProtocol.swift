@@ -20,11 +20,17 @@ public struct WorkerRequest: Sendable, Codable, Equatable {
     /// The process that started the worker: the worker dies with it (nil: no watch).
     public var parentProcessIdentifier: Int32?
 
-    public init(mode: Mode, configuration: SweepConfiguration, policy: RepetitionPolicy = RepetitionPolicy(),
-                seed: UInt64 = 0x5EED, memoryLimitBytes: Int? = nil, errorCheckBudget: Int = 50_000_000,
-                roofline: RooflineSampling? = nil) {
-        self.roofline = roofline; self.mode = mode; self.configuration = configuration
-        self.policy = policy; self.seed = seed; self.memoryLimitBytes = memoryLimitBytes
+    public init(
+        mode: Mode, configuration: SweepConfiguration, policy: RepetitionPolicy = RepetitionPolicy(),
+        seed: UInt64 = 0x5EED, memoryLimitBytes: Int? = nil, errorCheckBudget: Int = 50_000_000,
+        roofline: RooflineSampling? = nil
+    ) {
+        self.roofline = roofline
+        self.mode = mode
+        self.configuration = configuration
+        self.policy = policy
+        self.seed = seed
+        self.memoryLimitBytes = memoryLimitBytes
         self.errorCheckBudget = errorCheckBudget
     }
 }
@@ -35,8 +41,10 @@ public struct WorkerResponse: Sendable, Codable, Equatable {
     public var blas: BLASIdentity
     public var error: String?
 
-    public init(measurement: KernelMeasurementResult? = nil, attemptSeconds: Double? = nil, blas: BLASIdentity,
-                error: String? = nil) {
+    public init(
+        measurement: KernelMeasurementResult? = nil, attemptSeconds: Double? = nil, blas: BLASIdentity,
+        error: String? = nil
+    ) {
         self.measurement = measurement
         self.attemptSeconds = attemptSeconds
         self.blas = blas

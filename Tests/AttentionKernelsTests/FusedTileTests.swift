@@ -6,27 +6,36 @@ import XCTest
 final class FusedTileTests: XCTestCase {
     func testEveryTileWidthMatchesTheReference() throws {
         let cases = [
-            KernelCase(batch: 2, heads: 4, queryLength: 77, keyLength: 77, headDimension: 80, causal: true,
-                       keyValueHeads: 2, blocks: (32, 48), threads: 2),
-            KernelCase(batch: 1, heads: 2, queryLength: 130, keyLength: 200, headDimension: 24, causal: false,
-                       validKeyLengths: [150], blocks: (64, 100)),
-            KernelCase(batch: 1, heads: 3, queryLength: 61, keyLength: 61, headDimension: 96, causal: true,
-                       window: 13, blocks: (16, 32), threads: 2),
-            KernelCase(batch: 1, heads: 1, queryLength: 33, keyLength: 33, headDimension: 256, causal: true, blocks: (8, 8)),
-            KernelCase(batch: 2, heads: 8, queryLength: 1, keyLength: 300, headDimension: 40, causal: true,
-                       validKeyLengths: [300, 7], keyValueHeads: 2, window: 100, blocks: (1, 64)),
+            KernelCase(
+                batch: 2, heads: 4, queryLength: 77, keyLength: 77, headDimension: 80, causal: true,
+                keyValueHeads: 2, blocks: (32, 48), threads: 2),
+            KernelCase(
+                batch: 1, heads: 2, queryLength: 130, keyLength: 200, headDimension: 24, causal: false,
+                validKeyLengths: [150], blocks: (64, 100)),
+            KernelCase(
+                batch: 1, heads: 3, queryLength: 61, keyLength: 61, headDimension: 96, causal: true,
+                window: 13, blocks: (16, 32), threads: 2),
+            KernelCase(
+                batch: 1, heads: 1, queryLength: 33, keyLength: 33, headDimension: 256, causal: true, blocks: (8, 8)),
+            KernelCase(
+                batch: 2, heads: 8, queryLength: 1, keyLength: 300, headDimension: 40, causal: true,
+                validKeyLengths: [300, 7], keyValueHeads: 2, window: 100, blocks: (1, 64)),
             // Decode with 6 stacked rows (2 query heads × 3 positions): one four-row tile and two
             // single rows, head_dim a multiple of every lane count.
-            KernelCase(batch: 1, heads: 4, queryLength: 3, keyLength: 150, headDimension: 48, causal: true,
-                       validKeyLengths: [131], keyValueHeads: 2, blocks: (3, 64), threads: 2),
+            KernelCase(
+                batch: 1, heads: 4, queryLength: 3, keyLength: 150, headDimension: 48, causal: true,
+                validKeyLengths: [131], keyValueHeads: 2, blocks: (3, 64), threads: 2),
         ]
         for lanes in [4, 8, 16] where lanes <= max(4, VectorWidth.hostLanes) {
             for testCase in cases {
-                let kernel = FusedAttention(blockSizes: try BlockSizes(query: testCase.blocks.query, key: testCase.blocks.key),
-                                            vectorLanes: lanes)
+                let kernel = FusedAttention(
+                    blockSizes: try BlockSizes(query: testCase.blocks.query, key: testCase.blocks.key),
+                    vectorLanes: lanes)
                 let report = try runAgainstReference(kernel, testCase)
                 XCTAssertFalse(report.nonFinite, "\(lanes) lanes, \(testCase): non-finite output")
-                XCTAssertLessThan(report.maxAbsError, Tolerance.unitScale, "\(lanes) lanes, \(testCase): \(String(describing: report.worst))")
+                XCTAssertLessThan(
+                    report.maxAbsError, Tolerance.unitScale,
+                    "\(lanes) lanes, \(testCase): \(String(describing: report.worst))")
             }
         }
     }

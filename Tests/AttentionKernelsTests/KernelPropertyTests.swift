@@ -10,12 +10,14 @@ import Testing
 /// A failure prints the case, whose seed reproduces it.
 @Test(.tags(.kernels))
 func kernelsMatchReferenceOnRandomShapes() async throws {
-    await propertyCheck(count: 60, input: Gen.int(in: 1...90), Gen.int(in: 1...90), Gen.int(in: 1...72),
-                        Gen.int(in: 1...80), Gen.int(in: 0...63)) { queryLength, keyLength, headDimension, block, flags in
+    await propertyCheck(
+        count: 60, input: Gen.int(in: 1...90), Gen.int(in: 1...90), Gen.int(in: 1...72),
+        Gen.int(in: 1...80), Gen.int(in: 0...63)
+    ) { queryLength, keyLength, headDimension, block, flags in
         let causal = flags & 1 == 1
         let padded = flags & 2 == 2
         let threads = flags & 4 == 4 ? 2 : 1
-        let keyValueHeads = [4, 2, 1][(flags >> 3) % 3] // multi-head, GQA, MQA over 4 query heads
+        let keyValueHeads = [4, 2, 1][(flags >> 3) % 3]  // multi-head, GQA, MQA over 4 query heads
         let window = flags & 32 == 32 ? 1 + (block * 7 + queryLength) % 40 : nil
         let testCase = KernelCase(
             batch: 2, heads: 4, queryLength: queryLength, keyLength: keyLength, headDimension: headDimension,
@@ -25,8 +27,11 @@ func kernelsMatchReferenceOnRandomShapes() async throws {
             seed: UInt64(queryLength * 1_000_003 + keyLength * 1009 + headDimension * 31 + block + flags))
         for variant in AttentionVariant.allCases {
             let error = try? referenceError(variant, testCase)
-            #expect(error != nil && error!.finite && error!.maxAbsError <= Tolerance.unitScale,
-                    "\(variant.rawValue) on \(testCase): \(error.map { "max |error| \($0.maxAbsError), finite \($0.finite)" } ?? "invalid case")")
+            #expect(
+                error != nil && error!.finite && error!.maxAbsError <= Tolerance.unitScale,
+                "\(variant.rawValue) on \(testCase): "
+                    + "\(error.map { "max |error| \($0.maxAbsError), finite \($0.finite)" } ?? "invalid case")"
+            )
         }
     }
 }

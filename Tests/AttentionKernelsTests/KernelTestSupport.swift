@@ -36,15 +36,18 @@ struct KernelCase: CustomStringConvertible {
     }
 
     func problem() throws -> AttentionProblem {
-        try AttentionProblem(batch: batch, heads: heads, queryLength: queryLength, keyLength: keyLength,
-                             headDimension: headDimension, causal: causal, validKeyLengths: validKeyLengths,
-                             scale: scale, keyValueHeads: keyValueHeads, window: window)
+        try AttentionProblem(
+            batch: batch, heads: heads, queryLength: queryLength, keyLength: keyLength,
+            headDimension: headDimension, causal: causal, validKeyLengths: validKeyLengths,
+            scale: scale, keyValueHeads: keyValueHeads, window: window)
     }
 
     func inputs() -> (AttentionTensor, AttentionTensor, AttentionTensor) {
         let q = AttentionTensor(batch: batch, heads: heads, sequenceLength: queryLength, headDimension: headDimension)
-        let k = AttentionTensor(batch: batch, heads: keyValueHeads ?? heads, sequenceLength: keyLength, headDimension: headDimension)
-        let v = AttentionTensor(batch: batch, heads: keyValueHeads ?? heads, sequenceLength: keyLength, headDimension: headDimension)
+        let k = AttentionTensor(
+            batch: batch, heads: keyValueHeads ?? heads, sequenceLength: keyLength, headDimension: headDimension)
+        let v = AttentionTensor(
+            batch: batch, heads: keyValueHeads ?? heads, sequenceLength: keyLength, headDimension: headDimension)
         q.fillRandom(seed: seed, amplitude: amplitude)
         k.fillRandom(seed: seed &+ 1, amplitude: amplitude)
         v.fillRandom(seed: seed &+ 2, amplitude: 1)
@@ -59,12 +62,14 @@ func runAgainstReference(_ variant: AttentionVariant, _ testCase: KernelCase) th
 }
 
 /// Runs `kernel` on `testCase` and compares every output row with the float64 reference.
-func runAgainstReference(_ kernel: any AttentionKernel, _ testCase: KernelCase) throws -> ReferenceAttention.ErrorReport {
+func runAgainstReference(_ kernel: any AttentionKernel, _ testCase: KernelCase) throws -> ReferenceAttention.ErrorReport
+{
     let problem = try testCase.problem()
     let (q, k, v) = testCase.inputs()
     let o = try run(kernel, testCase, inputs: (q, k, v))
-    return ReferenceAttention.compare(problem, query: q, key: k, value: v, output: o,
-                                      rows: ReferenceAttention.rowsToCheck(problem, budgetMultiplyAdds: .max))
+    return ReferenceAttention.compare(
+        problem, query: q, key: k, value: v, output: o,
+        rows: ReferenceAttention.rowsToCheck(problem, budgetMultiplyAdds: .max))
 }
 
 /// The output of `variant` on `testCase` (its blocks and threads), every element written by the kernel.
@@ -73,12 +78,17 @@ func output(of variant: AttentionVariant, _ testCase: KernelCase) throws -> Atte
     return try run(variant.makeKernel(blockSizes: blocks), testCase, inputs: testCase.inputs())
 }
 
-func run(_ kernel: any AttentionKernel, _ testCase: KernelCase,
-         inputs: (AttentionTensor, AttentionTensor, AttentionTensor)) throws -> AttentionTensor {
-    let o = AttentionTensor(batch: testCase.batch, heads: testCase.heads, sequenceLength: testCase.queryLength,
-                            headDimension: testCase.headDimension)
-    o.fill(.nan) // every element must be written by the kernel
-    kernel.run(try testCase.problem(), query: inputs.0, key: inputs.1, value: inputs.2, output: o, threadCount: testCase.threads)
+func run(
+    _ kernel: any AttentionKernel, _ testCase: KernelCase,
+    inputs: (AttentionTensor, AttentionTensor, AttentionTensor)
+) throws -> AttentionTensor {
+    let o = AttentionTensor(
+        batch: testCase.batch, heads: testCase.heads, sequenceLength: testCase.queryLength,
+        headDimension: testCase.headDimension)
+    o.fill(.nan)  // every element must be written by the kernel
+    kernel.run(
+        try testCase.problem(), query: inputs.0, key: inputs.1, value: inputs.2, output: o,
+        threadCount: testCase.threads)
     return o
 }
 
@@ -90,14 +100,18 @@ func referenceError(_ variant: AttentionVariant, _ testCase: KernelCase) throws 
 
 /// Runs `variant` on `testCase` and asserts every output element is finite and within
 /// `tolerance` of the float64 reference; a failure names the case, index, expected and actual.
-func assertMatchesReference(_ variant: AttentionVariant, _ testCase: KernelCase, tolerance: Double,
-                            file: StaticString = #filePath, line: UInt = #line) throws {
+func assertMatchesReference(
+    _ variant: AttentionVariant, _ testCase: KernelCase, tolerance: Double,
+    file: StaticString = #filePath, line: UInt = #line
+) throws {
     let report = try runAgainstReference(variant, testCase)
     XCTAssertEqual(report.rowsChecked, testCase.batch * testCase.heads * testCase.queryLength, file: file, line: line)
     if let worst = report.worst, report.nonFinite || report.maxAbsError > tolerance {
-        XCTFail("""
+        XCTFail(
+            """
             \(variant.rawValue) on \(testCase): max |error| \(report.maxAbsError) > \(tolerance) \
-            (non-finite: \(report.nonFinite)) at [b=\(worst.batch), h=\(worst.head), i=\(worst.row), c=\(worst.column)] \
+            (non-finite: \(report.nonFinite)) \
+            at [b=\(worst.batch), h=\(worst.head), i=\(worst.row), c=\(worst.column)] \
             expected \(worst.expected) actual \(worst.actual)
             """, file: file, line: line)
     }

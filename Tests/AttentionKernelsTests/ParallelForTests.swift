@@ -8,8 +8,10 @@ import XCTest
 /// or had gone to sleep.
 final class ParallelForTests: XCTestCase {
     /// Runs `regions` parallel regions back to back and checks each one's tasks.
-    private func checkRegions(_ regions: Int, threads: Int, pauseBetweenSeconds: Double = 0,
-                              taskCount: (Int) -> Int) {
+    private func checkRegions(
+        _ regions: Int, threads: Int, pauseBetweenSeconds: Double = 0,
+        taskCount: (Int) -> Int
+    ) {
         for region in 0..<regions {
             let tasks = taskCount(region)
             let runs = Mutex<[Int]>(Array(repeating: 0, count: tasks))
@@ -57,7 +59,8 @@ final class ParallelForTests: XCTestCase {
             ParallelFor.run(taskCount: 2, threadCount: 4) { _, worker in
                 var seen = highest.load(ordering: .relaxed)
                 while worker > seen {
-                    let (exchanged, original) = highest.compareExchange(expected: seen, desired: worker, ordering: .relaxed)
+                    let (exchanged, original) = highest.compareExchange(
+                        expected: seen, desired: worker, ordering: .relaxed)
                     if exchanged { break }
                     seen = original
                 }
@@ -85,9 +88,10 @@ final class WorkerPoolParkingTests: XCTestCase {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
         return tasks.compactMap { tid in
             guard let name = try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8),
-                  name.hasPrefix("attn-pool-"),
-                  let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return nil }
+                name.hasPrefix("attn-pool-"),
+                let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return nil }
             return stat[stat.index(close, offsetBy: 2)...].split(separator: " ").first.map(String.init)
         }
     }

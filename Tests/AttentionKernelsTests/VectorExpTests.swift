@@ -15,7 +15,10 @@ final class VectorExpTests: XCTestCase {
             for lane in 0..<16 {
                 let expected = Foundation.exp(Double(v[lane]))
                 let relative = abs(Double(e[lane]) - expected) / expected
-                if relative > worst { worst = relative; worstX = v[lane] }
+                if relative > worst {
+                    worst = relative
+                    worstX = v[lane]
+                }
             }
             x += 0.061
         }
@@ -24,7 +27,11 @@ final class VectorExpTests: XCTestCase {
 
     func testMaskedAndExtremeArguments() {
         var v = SIMD16<Float>(repeating: 0)
-        v[0] = -.infinity; v[1] = -1e4; v[2] = -88; v[3] = 0; v[4] = 1
+        v[0] = -.infinity
+        v[1] = -1e4
+        v[2] = -88
+        v[3] = 0
+        v[4] = 1
         let e = vectorExp(v)
         XCTAssertEqual(e[0], 0)
         XCTAssertEqual(e[1], 0)

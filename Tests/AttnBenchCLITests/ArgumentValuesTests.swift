@@ -12,7 +12,8 @@ final class ArgumentValuesTests: XCTestCase {
     }
 
     func testCountsRefuseMalformedItems() {
-        for bad in ["", ",", "1,,2", "-5", "-1", "1.5k", "1k2", "k", "0x10", "0", "+3", "99999999999999999999k", "1e3"] {
+        for bad in ["", ",", "1,,2", "-5", "-1", "1.5k", "1k2", "k", "0x10", "0", "+3", "99999999999999999999k", "1e3"]
+        {
             XCTAssertThrowsError(try ArgumentValues.counts(bad), "accepted '\(bad)'")
         }
     }
@@ -20,7 +21,10 @@ final class ArgumentValuesTests: XCTestCase {
     func testErrorSaysWhatIsAccepted() {
         XCTAssertThrowsError(try ArgumentValues.counts("abc", example: "1,2")) {
             XCTAssertEqual(
-                "\($0)", "'abc' is not accepted; expected integers ≥ 1, optionally with a k suffix (×1024), comma-separated, e.g. 1,2")
+                "\($0)",
+                "'abc' is not accepted; expected integers ≥ 1, optionally with a k suffix (×1024), comma-separated, "
+                    + "e.g. 1,2"
+            )
         }
     }
 

@@ -6,7 +6,8 @@ import XCTest
 /// so these tests exercise the real executable, not an in-process copy.
 enum CommandRunner {
     static var packageRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
     }
 
     static var binary: String {
@@ -21,25 +22,32 @@ enum CommandRunner {
         var signalled: Bool
     }
 
-    static func run(_ arguments: [String], in directory: URL? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> Result {
+    static func run(_ arguments: [String], in directory: URL? = nil, file: StaticString = #filePath, line: UInt = #line)
+        throws -> Result
+    {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
-            XCTFail("attnbench binary not found at \(binary); run ./scripts/test or swift build -c release --product attnbench", file: file, line: line)
+            XCTFail(
+                "attnbench binary not found at \(binary); run ./scripts/test or swift build -c release --product "
+                    + "attnbench",
+                file: file, line: line)
             throw CocoaError(.fileNoSuchFile)
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
-                      standardError: String(decoding: errData, as: UTF8.self),
-                      signalled: process.terminationReason == .uncaughtSignal)
+        return Result(
+            status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
+            standardError: String(decoding: errData, as: UTF8.self),
+            signalled: process.terminationReason == .uncaughtSignal)
     }
 
     static func temporaryDirectory() throws -> URL {

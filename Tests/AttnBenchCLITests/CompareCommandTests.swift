@@ -21,9 +21,21 @@ enum CompareFixtures {
 
     static func row(samples: [Double], peak: Int = 1 << 20) -> ResultRow {
         var r = ResultRow()
-        r[.kind] = "time"; r[.variant] = "naive"; r[.batch] = "1"; r[.heads] = "8"; r[.seqLenQ] = "512"; r[.seqLenKV] = "512"
-        r[.headDim] = "64"; r[.causal] = "false"; r[.threads] = "2"; r[.blasCoreRequested] = "env"; r[.status] = "ok"
-        r[.cpuModel] = "cpu"; r[.cpuCores] = "2"; r[.openblasCore] = "Haswell"; r[.peakMemory] = "\(peak)"
+        r[.kind] = "time"
+        r[.variant] = "naive"
+        r[.batch] = "1"
+        r[.heads] = "8"
+        r[.seqLenQ] = "512"
+        r[.seqLenKV] = "512"
+        r[.headDim] = "64"
+        r[.causal] = "false"
+        r[.threads] = "2"
+        r[.blasCoreRequested] = "env"
+        r[.status] = "ok"
+        r[.cpuModel] = "cpu"
+        r[.cpuCores] = "2"
+        r[.openblasCore] = "Haswell"
+        r[.peakMemory] = "\(peak)"
         r[.wallTimes] = samples.map { "\($0)" }.joined(separator: " ")
         r[.wallTimeMedian] = "\(TimingStatistics(samplesSeconds: samples)!.medianSeconds)"
         return r
@@ -52,7 +64,8 @@ extension CompareCommandTests {
     }
 
     /// `compare base.csv <current>` exits 2 and says what is wrong.
-    func assertUnusable(_ current: String, mentions: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertUnusable(_ current: String, mentions: String, file: StaticString = #filePath, line: UInt = #line) throws
+    {
         let result = try InProcess.run(["compare", "base.csv", current], in: directory)
         XCTAssertEqual(result.status, 2, file: file, line: line)
         XCTAssertTrue(result.standardError.contains(mentions), result.standardError, file: file, line: line)
@@ -70,8 +83,11 @@ extension CompareCommandTests {
         let text = try String(contentsOf: directory.appendingPathComponent("base.csv"), encoding: .utf8)
         let records = CSVCodec.records(text)
         let drop = records[0].firstIndex(of: "wall_time_median_s")!
-        let stripped = records.map { r in r.enumerated().filter { $0.offset != drop }.map { CSVCodec.escape($0.element) }.joined(separator: ",") }
-        try (stripped.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("nomedian.csv"), atomically: true, encoding: .utf8)
+        let stripped = records.map { r in
+            r.enumerated().filter { $0.offset != drop }.map { CSVCodec.escape($0.element) }.joined(separator: ",")
+        }
+        try (stripped.joined(separator: "\n") + "\n").write(
+            to: directory.appendingPathComponent("nomedian.csv"), atomically: true, encoding: .utf8)
         try assertUnusable("nomedian.csv", mentions: "wall_time_median_s")
         var garbage = row(samples: [0.01, 0.01, 0.01])
         garbage[.wallTimeMedian] = "abc"

@@ -22,27 +22,34 @@ final class EvalCommandTests: XCTestCase {
         func tensor(_ heads: Int, _ n: Int) -> NumpyArray {
             NumpyArray(shape: [b, heads, n, d], values: (0..<(b * heads * n * d)).map { _ in generator.nextFloat() })
         }
-        let q = tensor(h, nq), k = tensor(hkv, nk), v = tensor(hkv, nk)
+        let q = tensor(h, nq)
+        let k = tensor(hkv, nk)
+        let v = tensor(hkv, nk)
         for (name, array) in [("q", q), ("k", k), ("v", v)] {
             try Data(array.encode()).write(to: directory.appendingPathComponent("\(name).npy"))
         }
-        let problem = try AttentionProblem(batch: b, heads: h, queryLength: nq, keyLength: nk, headDimension: d,
-                                           causal: true, validKeyLengths: [53, 20], keyValueHeads: hkv, window: window)
+        let problem = try AttentionProblem(
+            batch: b, heads: h, queryLength: nq, keyLength: nk, headDimension: d,
+            causal: true, validKeyLengths: [53, 20], keyValueHeads: hkv, window: window)
         let tq = AttentionTensor(batch: b, heads: h, sequenceLength: nq, headDimension: d, values: q.values)
         let tk = AttentionTensor(batch: b, heads: hkv, sequenceLength: nk, headDimension: d, values: k.values)
         let tv = AttentionTensor(batch: b, heads: hkv, sequenceLength: nk, headDimension: d, values: v.values)
         for variant in AttentionVariant.allCases {
-            let result = try InProcess.run(["eval", "--variant", variant.rawValue, "--query", "q.npy", "--key", "k.npy",
-                                                "--value", "v.npy", "--output", "o.npy", "--causal", "--key-lengths", "53,20",
-                                                "--block-q", "16", "--block-kv", "10"] + (window.map { ["--window", "\($0)"] } ?? []),
-                                           in: directory)
+            let result = try InProcess.run(
+                [
+                    "eval", "--variant", variant.rawValue, "--query", "q.npy", "--key", "k.npy",
+                    "--value", "v.npy", "--output", "o.npy", "--causal", "--key-lengths", "53,20",
+                    "--block-q", "16", "--block-kv", "10",
+                ] + (window.map { ["--window", "\($0)"] } ?? []),
+                in: directory)
             XCTAssertEqual(result.status, 0, result.standardError)
             let bytes = try [UInt8](Data(contentsOf: directory.appendingPathComponent("o.npy")))
             let o = try NumpyArray.decode(bytes, name: "o.npy")
             XCTAssertEqual(o.shape, [b, h, nq, d])
             let to = AttentionTensor(batch: b, heads: h, sequenceLength: nq, headDimension: d, values: o.values)
-            let report = ReferenceAttention.compare(problem, query: tq, key: tk, value: tv, output: to,
-                                                    rows: ReferenceAttention.rowsToCheck(problem))
+            let report = ReferenceAttention.compare(
+                problem, query: tq, key: tk, value: tv, output: to,
+                rows: ReferenceAttention.rowsToCheck(problem))
             XCTAssertLessThan(report.maxAbsError, 1e-5, "\(variant): \(String(describing: report.worst))")
         }
     }

@@ -29,8 +29,11 @@ final class QuickPresetTests: XCTestCase {
         let fixture = CommandRunner.packageRoot.appendingPathComponent("Tests/Fixtures/quick-preset-configurations.csv")
         let expected = try CSVCodec.parse(String(contentsOf: fixture, encoding: .utf8), source: "fixture")
         let result = try CommandRunner.run(
-            ["sweep", "--preset", "quick", "--threads", "2", "--warmup", "0", "--repetitions", "1", "--min-time", "0",
-             "--output", "q.csv"], in: directory)
+            [
+                "sweep", "--preset", "quick", "--threads", "2", "--warmup", "0", "--repetitions", "1", "--min-time",
+                "0",
+                "--output", "q.csv",
+            ], in: directory)
         XCTAssertEqual(result.status, 0, result.standardError)
         let text = try String(contentsOf: directory.appendingPathComponent("q.csv"), encoding: .utf8)
         XCTAssertEqual(text.split(separator: "\n").first.map(String.init), CSVCodec.headerLine())
@@ -70,7 +73,9 @@ final class QuickPresetTests: XCTestCase {
     /// The row with every time multiplied by `factor`.
     static func slowedDown(_ row: ResultRow, by factor: Double) -> ResultRow {
         var slow = row
-        for column in [ResultColumn.wallTimeMedian, .wallTimeMin, .wallTimeP90, .wallTimeMax, .wallTimeMean, .wallTimeIQR] {
+        for column in [
+            ResultColumn.wallTimeMedian, .wallTimeMin, .wallTimeP90, .wallTimeMax, .wallTimeMean, .wallTimeIQR,
+        ] {
             if let value = row.double(column) { slow[column] = CSVNumber.seconds(value * factor) }
         }
         slow[.wallTimes] = row.rawWallTimesSeconds.map { CSVNumber.seconds($0 * factor) }.joined(separator: " ")

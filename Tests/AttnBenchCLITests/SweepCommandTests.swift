@@ -18,8 +18,11 @@ final class SweepCommandTests: XCTestCase {
 
     /// A small grid end to end: 4 variants × 2 lengths × 2 batches = 16 rows, all ok.
     func testGridSweepWritesSixteenOkRows() throws {
-        let result = try CommandRunner.run(["sweep", "--variants", "naive,chunked,flash1,flash2", "--seq-len", "256,300",
-                                            "--block-size", "64", "--batch", "1,2", "--output", "r.csv"] + Self.fast, in: directory)
+        let result = try CommandRunner.run(
+            [
+                "sweep", "--variants", "naive,chunked,flash1,flash2", "--seq-len", "256,300",
+                "--block-size", "64", "--batch", "1,2", "--output", "r.csv",
+            ] + Self.fast, in: directory)
         XCTAssertEqual(result.status, 0, result.standardError)
         XCTAssertEqual(result.standardOutput, "", "CSV goes to the file, messages to stderr")
         let rows = try rows("r.csv")
@@ -38,11 +41,15 @@ final class SweepCommandTests: XCTestCase {
             XCTAssertFalse(row[.cpuModel].isEmpty)
             XCTAssertEqual(row[.maxSeqLen], "")
             // The ceilings are sampled in the row's own process; each efficiency is its ratio.
-            for (ceiling, efficiency) in [(ResultColumn.fmaPeakGflops, ResultColumn.peakEfficiency),
-                                          (.sgemmPeakGflops, .sgemmEfficiency), (.gemmRooflineGflops, .gemmRooflineEfficiency)] {
+            for (ceiling, efficiency) in [
+                (ResultColumn.fmaPeakGflops, ResultColumn.peakEfficiency),
+                (.sgemmPeakGflops, .sgemmEfficiency), (.gemmRooflineGflops, .gemmRooflineEfficiency),
+            ] {
                 let value = try XCTUnwrap(row.double(ceiling), "\(ceiling.rawValue) missing")
                 XCTAssertGreaterThan(value, 1)
-                XCTAssertEqual(row.double(efficiency)!, row.double(.gflops)! / value, accuracy: 0.002 * row.double(efficiency)! + 1e-4)
+                XCTAssertEqual(
+                    row.double(efficiency)!, row.double(.gflops)! / value,
+                    accuracy: 0.002 * row.double(efficiency)! + 1e-4)
             }
             XCTAssertTrue(["128", "256", "512"].contains(row[.cpuVectorBits]))
             XCTAssertEqual(row[.memoryReadRate], "", "memory-read bandwidth is sampled for decode shapes only")
@@ -53,8 +60,11 @@ final class SweepCommandTests: XCTestCase {
     }
 
     func testStdoutCSVAndDecodeShapes() throws {
-        let result = try CommandRunner.run(["sweep", "--seq-len", "100", "--query-len", "1", "--heads", "2", "--threads", "1",
-                                            "--causal", "both"] + Self.fast, in: directory)
+        let result = try CommandRunner.run(
+            [
+                "sweep", "--seq-len", "100", "--query-len", "1", "--heads", "2", "--threads", "1",
+                "--causal", "both",
+            ] + Self.fast, in: directory)
         XCTAssertEqual(result.status, 0, result.standardError)
         let rows = try CSVCodec.parse(result.standardOutput, source: "stdout")
         // Default variants at a decode shape include decode: 6 variants × 2 causal settings.
@@ -64,14 +74,18 @@ final class SweepCommandTests: XCTestCase {
         for row in rows {
             let bandwidth = try XCTUnwrap(row.double(.memoryReadRate), "decode shapes carry memory_read_gbps")
             XCTAssertGreaterThan(bandwidth, 0.5)
-            XCTAssertEqual(row.double(.bandwidthEfficiency)!, row.double(.keyValueReadRate)! / bandwidth,
-                           accuracy: 0.002 * row.double(.bandwidthEfficiency)! + 1e-4)
+            XCTAssertEqual(
+                row.double(.bandwidthEfficiency)!, row.double(.keyValueReadRate)! / bandwidth,
+                accuracy: 0.002 * row.double(.bandwidthEfficiency)! + 1e-4)
         }
     }
 
     func testNaiveStrategiesAreMeasuredSideBySide() throws {
-        let result = try CommandRunner.run(["sweep", "--variants", "naive,flash2", "--seq-len", "64", "--heads", "1", "--threads", "2",
-                                            "--naive-strategy", "auto,slices,blas", "--output", "r.csv"] + Self.fast, in: directory)
+        let result = try CommandRunner.run(
+            [
+                "sweep", "--variants", "naive,flash2", "--seq-len", "64", "--heads", "1", "--threads", "2",
+                "--naive-strategy", "auto,slices,blas", "--output", "r.csv",
+            ] + Self.fast, in: directory)
         XCTAssertEqual(result.status, 0, result.standardError)
         let rows = try rows("r.csv")
         XCTAssertEqual(rows.map { $0[.naiveStrategy] }, ["auto:blas", "slices", "blas", ""])
@@ -80,13 +94,19 @@ final class SweepCommandTests: XCTestCase {
     }
 
     func testResumeSkipsMeasuredConfigurations() throws {
-        let first = try CommandRunner.run(["sweep", "--variants", "naive,flash2", "--seq-len", "64", "--heads", "1",
-                                           "--output", "r.csv"] + Self.fast, in: directory)
+        let first = try CommandRunner.run(
+            [
+                "sweep", "--variants", "naive,flash2", "--seq-len", "64", "--heads", "1",
+                "--output", "r.csv",
+            ] + Self.fast, in: directory)
         XCTAssertEqual(first.status, 0, first.standardError)
         let before = try rows("r.csv")
         XCTAssertEqual(before.count, 2)
-        let second = try CommandRunner.run(["sweep", "--variants", "naive,flash2,chunked", "--seq-len", "64", "--heads", "1",
-                                            "--output", "r.csv", "--resume"] + Self.fast, in: directory)
+        let second = try CommandRunner.run(
+            [
+                "sweep", "--variants", "naive,flash2,chunked", "--seq-len", "64", "--heads", "1",
+                "--output", "r.csv", "--resume",
+            ] + Self.fast, in: directory)
         XCTAssertEqual(second.status, 0, second.standardError)
         let after = try rows("r.csv")
         XCTAssertEqual(after.count, 3)
@@ -96,33 +116,46 @@ final class SweepCommandTests: XCTestCase {
     }
 
     func testResumeRefusesAnotherColumnLayoutAndAcceptsCRLF() throws {
-        let first = try CommandRunner.run(["sweep", "--variants", "naive", "--seq-len", "32", "--heads", "1",
-                                           "--output", "r.csv"] + Self.fast, in: directory)
+        let first = try CommandRunner.run(
+            [
+                "sweep", "--variants", "naive", "--seq-len", "32", "--heads", "1",
+                "--output", "r.csv",
+            ] + Self.fast, in: directory)
         XCTAssertEqual(first.status, 0, first.standardError)
         let url = directory.appendingPathComponent("r.csv")
         let records = CSVCodec.records(try String(contentsOf: url, encoding: .utf8))
-        let reversed = records.map { $0.reversed().map(CSVCodec.escape).joined(separator: ",") }.joined(separator: "\n") + "\n"
+        let reversed =
+            records.map { $0.reversed().map(CSVCodec.escape).joined(separator: ",") }.joined(separator: "\n") + "\n"
         try reversed.write(to: directory.appendingPathComponent("reversed.csv"), atomically: true, encoding: .utf8)
-        let refused = try CommandRunner.run(["sweep", "--variants", "naive", "--seq-len", "32", "--heads", "1",
-                                             "--output", "reversed.csv", "--resume"] + Self.fast, in: directory)
+        let refused = try CommandRunner.run(
+            [
+                "sweep", "--variants", "naive", "--seq-len", "32", "--heads", "1",
+                "--output", "reversed.csv", "--resume",
+            ] + Self.fast, in: directory)
         XCTAssertEqual(refused.status, 2)
         XCTAssertTrue(refused.standardError.contains("column order"), refused.standardError)
         let crlf = records.map { $0.map(CSVCodec.escape).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
         try crlf.write(to: url, atomically: true, encoding: .utf8)
-        let resumed = try CommandRunner.run(["sweep", "--variants", "naive,flash2", "--seq-len", "32", "--heads", "1",
-                                             "--output", "r.csv", "--resume"] + Self.fast, in: directory)
+        let resumed = try CommandRunner.run(
+            [
+                "sweep", "--variants", "naive,flash2", "--seq-len", "32", "--heads", "1",
+                "--output", "r.csv", "--resume",
+            ] + Self.fast, in: directory)
         XCTAssertEqual(resumed.status, 0, resumed.standardError)
         XCTAssertEqual(try rows("r.csv").map { $0[.variant] }, ["naive", "flash2"])
     }
 
     /// block_auto is true only when the rule chose both sizes; an explicit axis is recorded as set.
     func testBlockAutoOnlyWhenTheRuleChoseBothAxes() throws {
-        let base = ["sweep", "--variants", "naive,flash2", "--seq-len", "200", "--heads", "1", "--threads", "1"] + Self.fast
+        let base =
+            ["sweep", "--variants", "naive,flash2", "--seq-len", "200", "--heads", "1", "--threads", "1"] + Self.fast
         let rule = BlockSizes.automatic(queryLength: 200, keyLength: 200, headDimension: 64)
-        for (flags, expected) in [([String](), ("\(rule.query)", "\(rule.key)", "true")),
-                                  (["--block-q", "32"], ("32", "\(rule.key)", "false")),
-                                  (["--block-q", "auto", "--block-kv", "48"], ("\(rule.query)", "48", "false")),
-                                  (["--block-size", "16"], ("16", "16", "false"))] {
+        for (flags, expected) in [
+            ([String](), ("\(rule.query)", "\(rule.key)", "true")),
+            (["--block-q", "32"], ("32", "\(rule.key)", "false")),
+            (["--block-q", "auto", "--block-kv", "48"], ("\(rule.query)", "48", "false")),
+            (["--block-size", "16"], ("16", "16", "false")),
+        ] {
             let result = try CommandRunner.run(base + flags + ["--output", "b.csv"], in: directory)
             XCTAssertEqual(result.status, 0, result.standardError)
             let written = try rows("b.csv")
@@ -138,7 +171,9 @@ final class SweepCommandTests: XCTestCase {
     /// A crash while a row was being written leaves a last row without its newline: --resume
     /// drops it (saying so), measures that configuration again and keeps every complete row.
     func testResumeDropsARowCutOffMidWrite() throws {
-        let arguments = ["sweep", "--variants", "naive,flash2,chunked", "--seq-len", "32", "--heads", "1", "--output", "r.csv"] + Self.fast
+        let arguments =
+            ["sweep", "--variants", "naive,flash2,chunked", "--seq-len", "32", "--heads", "1", "--output", "r.csv"]
+            + Self.fast
         let first = try CommandRunner.run(arguments, in: directory)
         XCTAssertEqual(first.status, 0, first.standardError)
         let url = directory.appendingPathComponent("r.csv")
@@ -155,11 +190,13 @@ final class SweepCommandTests: XCTestCase {
             XCTAssertTrue(resumed.standardError.contains("cut off"), resumed.standardError)
             let after = try rows("r.csv")
             XCTAssertEqual(after.map { $0[.variant] }, ["naive", "flash2", "chunked"], "cut at \(cut)")
-            XCTAssertEqual(after.prefix(2).map(\.resumeKey), try CSVCodec.parse(complete, source: "r").prefix(2).map(\.resumeKey))
+            XCTAssertEqual(
+                after.prefix(2).map(\.resumeKey), try CSVCodec.parse(complete, source: "r").prefix(2).map(\.resumeKey))
             XCTAssertTrue(after.allSatisfy { $0.status == .ok })
         }
         // A malformed row that is not the last one is still refused.
-        let damaged: String = [String(lines[0]), String(lines[1].prefix(30)), String(lines[2])].joined(separator: "\n") + "\n"
+        let damaged: String =
+            [String(lines[0]), String(lines[1].prefix(30)), String(lines[2])].joined(separator: "\n") + "\n"
         try damaged.write(to: url, atomically: true, encoding: .utf8)
         let refused = try CommandRunner.run(arguments + ["--resume"], in: directory)
         XCTAssertEqual(refused.status, 2)
@@ -172,15 +209,19 @@ final class SweepCommandTests: XCTestCase {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandRunner.binary)
         process.currentDirectoryURL = directory
-        let arguments = ["sweep", "--variants", "naive,flash2", "--seq-len", "32,48,64,80,96,112,128,144", "--heads", "1",
-                         "--output", "r.csv", "--repetitions", "3", "--min-time", "0.05"]
+        let arguments = [
+            "sweep", "--variants", "naive,flash2", "--seq-len", "32,48,64,80,96,112,128,144", "--heads", "1",
+            "--output", "r.csv", "--repetitions", "3", "--min-time", "0.05",
+        ]
         process.arguments = arguments
         process.standardError = FileHandle.nullDevice
         try process.run()
         let path = directory.appendingPathComponent("r.csv").path
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            if let text = try? String(contentsOfFile: path, encoding: .utf8), text.split(separator: "\n").count >= 3 { break }
+            if let text = try? String(contentsOfFile: path, encoding: .utf8), text.split(separator: "\n").count >= 3 {
+                break
+            }
             usleep(20_000)
         }
         kill(process.processIdentifier, SIGINT)
@@ -199,20 +240,27 @@ final class SweepCommandTests: XCTestCase {
     /// Each configuration is measured in its own process: a small one after a large one
     /// reports its own peak.
     func testPeakMemoryIsPerConfiguration() throws {
-        let result = try CommandRunner.run(["sweep", "--variants", "naive", "--seq-len", "2k,128", "--heads", "4",
-                                            "--output", "r.csv"] + Self.fast, in: directory)
+        let result = try CommandRunner.run(
+            [
+                "sweep", "--variants", "naive", "--seq-len", "2k,128", "--heads", "4",
+                "--output", "r.csv",
+            ] + Self.fast, in: directory)
         XCTAssertEqual(result.status, 0, result.standardError)
         let rows = try rows("r.csv")
         XCTAssertEqual(rows.map { $0[.seqLenKV] }, ["2048", "128"])
-        let large = rows[0].integer(.peakMemory)!, small = rows[1].integer(.peakMemory)!
+        let large = rows[0].integer(.peakMemory)!
+        let small = rows[1].integer(.peakMemory)!
         XCTAssertGreaterThan(large, 60 << 20)
         XCTAssertLessThan(small, rows[1].integer(.workspace)! + (3 << 20))
     }
 
     func testMaxLenUsesRealCapsAndMatchesTheQuadraticLimit() throws {
-        let result = try CommandRunner.run(["maxlen", "--variants", "naive,flash2", "--heads", "1", "--head-dim", "64",
-                                            "--memory-budget", "64MiB", "--time-budget", "5", "--threads", "1", "--output", "m.csv"],
-                                           in: directory)
+        let result = try CommandRunner.run(
+            [
+                "maxlen", "--variants", "naive,flash2", "--heads", "1", "--head-dim", "64",
+                "--memory-budget", "64MiB", "--time-budget", "5", "--threads", "1", "--output", "m.csv",
+            ],
+            in: directory)
         XCTAssertEqual(result.status, 0, result.standardError)
         let rows = try rows("m.csv")
         XCTAssertEqual(rows.count, 2)
@@ -223,12 +271,14 @@ final class SweepCommandTests: XCTestCase {
         // Inputs and output (4·N·d floats) plus scores (N² floats) must fit the budget.
         let budget = Double(64 << 20) / 4
         let limit = Int((-256.0 + (256.0 * 256 + 4 * budget).squareRoot()) / 2)
-        let found = naive.integer(.maxSeqLen)!, step = naive.integer(.maxSeqLenResolution)!
+        let found = naive.integer(.maxSeqLen)!
+        let step = naive.integer(.maxSeqLenResolution)!
         XCTAssertLessThanOrEqual(found, limit)
         XCTAssertLessThanOrEqual(limit - found, step, "naive found \(found), quadratic limit \(limit), step \(step)")
         let flash = rows.first { $0[.variant] == "flash2" }!
         let flashLength = flash.integer(.maxSeqLen)!
-        XCTAssertTrue(flashLength >= 8 * found || flash[.maxSeqLenBound] == "time",
-                      "flash2 reached \(flashLength) (\(flash[.maxSeqLenBound])) vs naive \(found)")
+        XCTAssertTrue(
+            flashLength >= 8 * found || flash[.maxSeqLenBound] == "time",
+            "flash2 reached \(flashLength) (\(flash[.maxSeqLenBound])) vs naive \(found)")
     }
 }

@@ -8,7 +8,8 @@ final class WorkerLifetimeTests: XCTestCase {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         return entries.compactMap(Int32.init).filter { pid in
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return false }
+                let close = stat.lastIndex(of: ")")
+            else { return false }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             guard fields.count > 2, Int32(fields[1]) == parent else { return false }
             let command = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data()
@@ -18,8 +19,9 @@ final class WorkerLifetimeTests: XCTestCase {
 
     static func isAlive(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
-        return !stat[stat.index(after: close)...].hasPrefix(" Z") // a zombie has finished
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        return !stat[stat.index(after: close)...].hasPrefix(" Z")  // a zombie has finished
     }
 
     func testSigkillOfTheParentEndsItsWorkerWithinOneSecond() throws {
@@ -29,8 +31,10 @@ final class WorkerLifetimeTests: XCTestCase {
         process.executableURL = URL(fileURLWithPath: CommandRunner.binary)
         process.currentDirectoryURL = directory
         // One configuration that runs for a minute: the parent is killed in the middle of it.
-        process.arguments = ["sweep", "--variants", "flash2", "--seq-len", "2k", "--heads", "2", "--threads", "1",
-                             "--repetitions", "5", "--min-time", "60", "--output", "r.csv"]
+        process.arguments = [
+            "sweep", "--variants", "flash2", "--seq-len", "2k", "--heads", "2", "--threads", "1",
+            "--repetitions", "5", "--min-time", "60", "--output", "r.csv",
+        ]
         process.standardError = FileHandle.nullDevice
         try process.run()
         var worker: Int32? = nil
@@ -43,7 +47,7 @@ final class WorkerLifetimeTests: XCTestCase {
             kill(process.processIdentifier, SIGKILL)
             return XCTFail("no _worker child appeared within 30 s")
         }
-        usleep(300_000) // the worker is measuring now
+        usleep(300_000)  // the worker is measuring now
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         let killed = Date()

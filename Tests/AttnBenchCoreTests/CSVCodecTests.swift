@@ -26,11 +26,13 @@ final class CSVCodecTests: XCTestCase {
 
     func testHeaderHasEveryRequiredColumn() {
         let header = CSVCodec.headerLine().split(separator: ",").map(String.init)
-        for name in ["variant", "batch", "heads", "seq_len_q", "seq_len_kv", "head_dim", "block_q", "block_kv", "causal",
-                     "threads", "repetitions", "wall_time_median_s", "wall_time_min_s", "gflops", "peak_memory_bytes",
-                     "max_seq_len", "max_abs_error", "status", "workspace_bytes", "memory_budget_bytes",
-                     "max_seq_len_bound", "fma_peak_gflops", "sgemm_peak_gflops", "gemm_roofline_gflops", "peak_efficiency",
-                     "sgemm_efficiency", "gemm_roofline_efficiency", "kv_heads", "window", "model", "openblas_core", "seed"] {
+        for name in [
+            "variant", "batch", "heads", "seq_len_q", "seq_len_kv", "head_dim", "block_q", "block_kv", "causal",
+            "threads", "repetitions", "wall_time_median_s", "wall_time_min_s", "gflops", "peak_memory_bytes",
+            "max_seq_len", "max_abs_error", "status", "workspace_bytes", "memory_budget_bytes",
+            "max_seq_len_bound", "fma_peak_gflops", "sgemm_peak_gflops", "gemm_roofline_gflops", "peak_efficiency",
+            "sgemm_efficiency", "gemm_roofline_efficiency", "kv_heads", "window", "model", "openblas_core", "seed",
+        ] {
             XCTAssertTrue(header.contains(name), "missing column \(name)")
         }
     }
@@ -40,7 +42,11 @@ final class CSVCodecTests: XCTestCase {
         row[.schemaVersion] = "0"
         let text = CSVCodec.headerLine() + "\n" + CSVCodec.line(row) + "\n"
         XCTAssertThrowsError(try CSVCodec.parse(text, source: "old.csv")) {
-            XCTAssertEqual("\($0)", "old.csv: invalid value 'schema_version 0'; expected schema_version \(ResultColumn.currentSchemaVersion) (re-run the sweep with this attnbench)")
+            XCTAssertEqual(
+                "\($0)",
+                "old.csv: invalid value 'schema_version 0'; expected schema_version "
+                    + "\(ResultColumn.currentSchemaVersion) (re-run the sweep with this attnbench)"
+            )
         }
         XCTAssertThrowsError(try CSVCodec.parse("a,b\n1,2\n", source: "other.csv"))
         XCTAssertThrowsError(try CSVCodec.parse("", source: "empty.csv"))

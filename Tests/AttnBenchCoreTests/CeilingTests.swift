@@ -10,7 +10,9 @@ final class CeilingTests: XCTestCase {
             for iterations in [1, 1000, 1 << 20] {
                 // a ← a·1 + 1 from 0: every lane ends at `iterations`, exactly (≤ 2^24).
                 let total = FMAPeak.run(iterations: iterations, vectorBits: bits)
-                XCTAssertEqual(Double(total), Double(FMAPeak.accumulators * lanes * iterations), "\(bits)-bit, \(iterations) iterations")
+                XCTAssertEqual(
+                    Double(total), Double(FMAPeak.accumulators * lanes * iterations),
+                    "\(bits)-bit, \(iterations) iterations")
                 // Two FLOPs (one FMA) per lane, accumulator and iteration.
                 XCTAssertEqual(FMAPeak.flops(iterations: iterations, vectorBits: bits), Double(total) * 2)
             }

@@ -15,7 +15,9 @@ final class ConstantsFileTests: XCTestCase {
         }
         XCTAssertEqual(
             try String(contentsOf: url, encoding: .utf8), AttnBenchConstants.json,
-            "schema/constants.json differs from AttnBenchConstants; regenerate it with ATTNBENCH_WRITE_CONSTANTS=1 swift test")
+            "schema/constants.json differs from AttnBenchConstants; regenerate it with ATTNBENCH_WRITE_CONSTANTS=1 "
+                + "swift test"
+        )
     }
 
     func testConstantsAreTheOnesTheEngineUses() throws {

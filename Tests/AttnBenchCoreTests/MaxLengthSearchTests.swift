@@ -5,7 +5,7 @@ final class MaxLengthSearchTests: XCTestCase {
     /// A fake kernel whose memory is 4·N² bytes (naive's score matrix) under a 512 MiB budget.
     func testFindsTheQuadraticLimitWithinOneStep() {
         let budget = 512 * 1024 * 1024
-        let trueLimit = Int((Double(budget) / 4).squareRoot()) // 11585
+        let trueLimit = Int((Double(budget) / 4).squareRoot())  // 11585
         var calls = 0
         let result = MaxLengthSearch(start: 256, relativeResolution: 1.0 / 32, minimumStep: 16).run { n in
             calls += 1

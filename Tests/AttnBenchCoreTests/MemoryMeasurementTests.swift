@@ -4,7 +4,8 @@ import XCTest
 
 /// Peak memory is the kernel's own, per configuration, and tracks the workspace formula.
 final class MemoryMeasurementTests: XCTestCase {
-    static let policy = RepetitionPolicy(warmupRepetitions: 0, minimumRepetitions: 1, minimumSeconds: 0, maximumRepetitions: 1)
+    static let policy = RepetitionPolicy(
+        warmupRepetitions: 0, minimumRepetitions: 1, minimumSeconds: 0, maximumRepetitions: 1)
     /// Allowance for allocator rounding, page granularity and thread stacks touched by a call.
     static let slackBytes = 3 << 20
 
@@ -13,19 +14,22 @@ final class MemoryMeasurementTests: XCTestCase {
     }
 
     func measure(_ variant: AttentionVariant, heads: Int, length: Int) throws -> KernelMeasurementResult {
-        let problem = try AttentionProblem(batch: 1, heads: heads, queryLength: length, keyLength: length, headDimension: 64)
+        let problem = try AttentionProblem(
+            batch: 1, heads: heads, queryLength: length, keyLength: length, headDimension: 64)
         let kernel = try variant.makeKernel(blockSizes: variant.isBlocked ? try BlockSizes(query: 64, key: 128) : nil)
-        return KernelMeasurement.measure(kernel: kernel, problem: problem, threadCount: 1, policy: Self.policy, seed: 1,
-                                         errorCheckBudget: 1_000_000)
+        return KernelMeasurement.measure(
+            kernel: kernel, problem: problem, threadCount: 1, policy: Self.policy, seed: 1,
+            errorCheckBudget: 1_000_000)
     }
 
     func testLargeThenSmallReportsTheSmallOnesOwnPeak() throws {
         guard ProcessMemory.resetPeak() else { throw XCTSkip("no /proc/self/clear_refs on this system") }
-        let large = try measure(.naive, heads: 4, length: 2048)   // 64 MiB of scores
-        let small = try measure(.naive, heads: 1, length: 256)    // 256 KiB of scores
+        let large = try measure(.naive, heads: 4, length: 2048)  // 64 MiB of scores
+        let small = try measure(.naive, heads: 1, length: 256)  // 256 KiB of scores
         XCTAssertGreaterThan(large.peakMemoryBytes!, 60 << 20)
-        XCTAssertLessThan(small.peakMemoryBytes!, small.workspaceBytes + Self.slackBytes,
-                          "small configuration reported \(small.peakMemoryBytes!) bytes after a large one")
+        XCTAssertLessThan(
+            small.peakMemoryBytes!, small.workspaceBytes + Self.slackBytes,
+            "small configuration reported \(small.peakMemoryBytes!) bytes after a large one")
     }
 
     func testNaivePeakTracksQuadraticFormulaAndFlashStaysFlat() throws {
@@ -34,8 +38,10 @@ final class MemoryMeasurementTests: XCTestCase {
             let naive = try measure(.naive, heads: 4, length: length)
             XCTAssertEqual(naive.workspaceBytes, 4 * 4 * length * length)
             let measured = Double(naive.peakMemoryBytes!)
-            XCTAssertEqual(measured, Double(naive.workspaceBytes), accuracy: 0.05 * Double(naive.workspaceBytes) + Double(Self.slackBytes),
-                           "naive at N=\(length): measured \(measured) vs formula \(naive.workspaceBytes)")
+            XCTAssertEqual(
+                measured, Double(naive.workspaceBytes),
+                accuracy: 0.05 * Double(naive.workspaceBytes) + Double(Self.slackBytes),
+                "naive at N=\(length): measured \(measured) vs formula \(naive.workspaceBytes)")
         }
         let flashShort = try measure(.flash2, heads: 4, length: 1024)
         let flashLong = try measure(.flash2, heads: 4, length: 4096)
@@ -47,7 +53,7 @@ final class MemoryMeasurementTests: XCTestCase {
 
     func testChunkedWorkspaceGrowsLinearlyWithKeys() throws {
         guard ProcessMemory.resetPeak() else { throw XCTSkip("no /proc/self/clear_refs on this system") }
-        _ = try measure(.chunked, heads: 1, length: 1024) // first-touch of OpenBLAS's buffers, not counted below
+        _ = try measure(.chunked, heads: 1, length: 1024)  // first-touch of OpenBLAS's buffers, not counted below
         let short = try measure(.chunked, heads: 1, length: 4096)
         let long = try measure(.chunked, heads: 1, length: 16384)
         // Stored summaries: ⌈N/Bk⌉ · Bq · (d + 2) floats per worker, plus one score block.
@@ -56,8 +62,9 @@ final class MemoryMeasurementTests: XCTestCase {
         // The measured peak grows by what the formula adds (about 1.6 MiB), not by N² or nothing.
         let measuredGrowth = Double(long.peakMemoryBytes! - short.peakMemoryBytes!)
         let formulaGrowth = Double(long.workspaceBytes - short.workspaceBytes)
-        XCTAssertEqual(measuredGrowth, formulaGrowth, accuracy: 0.35 * formulaGrowth,
-                       "peak grew by \(measuredGrowth) bytes from N=4096 to N=16384; the formula says \(formulaGrowth)")
+        XCTAssertEqual(
+            measuredGrowth, formulaGrowth, accuracy: 0.35 * formulaGrowth,
+            "peak grew by \(measuredGrowth) bytes from N=4096 to N=16384; the formula says \(formulaGrowth)")
     }
 
     func testAllocationBudgetIsEnforcedAndCounted() throws {
@@ -66,8 +73,9 @@ final class MemoryMeasurementTests: XCTestCase {
         defer { AlignedMemory.setLimit(bytes: nil) }
         let inside = try AlignedMemory.tryAllocateFloats(1000).get()
         XCTAssertEqual(AlignedMemory.outstandingBytes - before, 4000)
-        XCTAssertEqual(AlignedMemory.tryAllocateFloats(100).map { _ in 0 }, .failure(.init(bytes: 400)),
-                       "4000 + 400 bytes exceed a 4096-byte budget")
+        XCTAssertEqual(
+            AlignedMemory.tryAllocateFloats(100).map { _ in 0 }, .failure(.init(bytes: 400)),
+            "4000 + 400 bytes exceed a 4096-byte budget")
         XCTAssertEqual(AlignedMemory.outstandingBytes - before, 4000, "a refused allocation is not counted")
         AlignedMemory.free(inside)
         XCTAssertEqual(AlignedMemory.outstandingBytes, before)

@@ -26,7 +26,11 @@ final class NumpyArrayTests: XCTestCase {
                 + [UInt8](repeating: 0, count: dataBytes)
         }
         XCTAssertThrowsError(try NumpyArray.decode(file("<f8", dataBytes: 16), name: "--key 'k.npy'")) {
-            XCTAssertEqual("\($0)", "--key 'k.npy': invalid value 'dtype <f8'; expected float32 little-endian ('<f4'); convert with arr.astype(np.float32)")
+            XCTAssertEqual(
+                "\($0)",
+                "--key 'k.npy': invalid value 'dtype <f8'; expected float32 little-endian ('<f4'); convert with "
+                    + "arr.astype(np.float32)"
+            )
         }
         XCTAssertThrowsError(try NumpyArray.decode(file("<f4", fortran: true), name: "k"))
         XCTAssertThrowsError(try NumpyArray.decode(file("<f4", dataBytes: 4), name: "k"))

@@ -3,13 +3,28 @@ import XCTest
 
 /// Hand-made rows: known medians, raw samples and memory, so every verdict is predictable.
 final class ResultComparisonTests: XCTestCase {
-    static func row(variant: String = "flash2", seq: Int = 1024, samples: [Double]?, median: Double? = nil,
-                    peak: Int = 1 << 20, cpu: String = "AMD EPYC", core: String = "Haswell") -> ResultRow {
+    static func row(
+        variant: String = "flash2", seq: Int = 1024, samples: [Double]?, median: Double? = nil,
+        peak: Int = 1 << 20, cpu: String = "AMD EPYC", core: String = "Haswell"
+    ) -> ResultRow {
         var r = ResultRow()
-        r[.kind] = "time"; r[.variant] = variant; r[.batch] = "1"; r[.heads] = "8"; r[.seqLenQ] = "\(seq)"
-        r[.seqLenKV] = "\(seq)"; r[.headDim] = "64"; r[.blockQ] = "64"; r[.blockKV] = "256"; r[.causal] = "false"
-        r[.threads] = "2"; r[.blasCoreRequested] = "env"; r[.status] = "ok"; r[.cpuModel] = cpu; r[.cpuCores] = "2"
-        r[.openblasCore] = core; r[.peakMemory] = "\(peak)"
+        r[.kind] = "time"
+        r[.variant] = variant
+        r[.batch] = "1"
+        r[.heads] = "8"
+        r[.seqLenQ] = "\(seq)"
+        r[.seqLenKV] = "\(seq)"
+        r[.headDim] = "64"
+        r[.blockQ] = "64"
+        r[.blockKV] = "256"
+        r[.causal] = "false"
+        r[.threads] = "2"
+        r[.blasCoreRequested] = "env"
+        r[.status] = "ok"
+        r[.cpuModel] = cpu
+        r[.cpuCores] = "2"
+        r[.openblasCore] = core
+        r[.peakMemory] = "\(peak)"
         if let samples {
             r[.wallTimes] = samples.map { "\($0)" }.joined(separator: " ")
             r[.wallTimeMedian] = "\(TimingStatistics(samplesSeconds: samples)!.medianSeconds)"
@@ -30,8 +45,9 @@ final class ResultComparisonTests: XCTestCase {
     }
 
     func testTwentyPercentSlowdownWithSamplesIsARegression() {
-        let c = ResultComparison(baseline: [Self.row(samples: Self.samples(0.010, seed: 1))],
-                                 current: [Self.row(samples: Self.samples(0.012, seed: 2))])
+        let c = ResultComparison(
+            baseline: [Self.row(samples: Self.samples(0.010, seed: 1))],
+            current: [Self.row(samples: Self.samples(0.012, seed: 2))])
         XCTAssertEqual(c.entries.map(\.verdict), [.regression])
         XCTAssertEqual(c.entries[0].timeRatio!, 1.2, accuracy: 0.03)
         XCTAssertLessThan(c.entries[0].pValue!, 0.01)
@@ -39,8 +55,9 @@ final class ResultComparisonTests: XCTestCase {
     }
 
     func testPureNoiseIsNotARegression() {
-        let c = ResultComparison(baseline: [Self.row(samples: Self.samples(0.010, seed: 3))],
-                                 current: [Self.row(samples: Self.samples(0.010, seed: 4))])
+        let c = ResultComparison(
+            baseline: [Self.row(samples: Self.samples(0.010, seed: 3))],
+            current: [Self.row(samples: Self.samples(0.010, seed: 4))])
         XCTAssertEqual(c.entries.map(\.verdict), [.unchanged])
         // A big median change with overlapping, widely spread samples is 'noisy', not a regression.
         let wideBase = [0.010, 0.030, 0.011, 0.029, 0.012]
@@ -51,48 +68,70 @@ final class ResultComparisonTests: XCTestCase {
     }
 
     func testWithoutSamplesTheThresholdDecidesAndSaysSo() {
-        let c = ResultComparison(baseline: [Self.row(samples: nil, median: 0.010)], current: [Self.row(samples: nil, median: 0.0125)])
+        let c = ResultComparison(
+            baseline: [Self.row(samples: nil, median: 0.010)], current: [Self.row(samples: nil, median: 0.0125)])
         XCTAssertEqual(c.entries[0].verdict, .regression)
         XCTAssertTrue(c.entries[0].notes.joined().contains("threshold only"))
-        let faster = ResultComparison(baseline: [Self.row(samples: nil, median: 0.010)], current: [Self.row(samples: nil, median: 0.008)])
+        let faster = ResultComparison(
+            baseline: [Self.row(samples: nil, median: 0.010)], current: [Self.row(samples: nil, median: 0.008)])
         XCTAssertEqual(faster.entries[0].verdict, .improvement)
     }
 
     func testMemoryRegressionWithUnchangedTime() {
         let same = Self.samples(0.010, seed: 5)
-        let c = ResultComparison(baseline: [Self.row(samples: same, peak: 4 << 20)], current: [Self.row(samples: same, peak: 5 << 20)])
+        let c = ResultComparison(
+            baseline: [Self.row(samples: same, peak: 4 << 20)], current: [Self.row(samples: same, peak: 5 << 20)])
         XCTAssertEqual(c.entries[0].verdict, .regression)
         XCTAssertEqual(c.entries[0].peakMemoryChangeBytes, 1 << 20)
         // A few pages of jitter is not a regression.
-        let jitter = ResultComparison(baseline: [Self.row(samples: same, peak: 4 << 20)], current: [Self.row(samples: same, peak: (4 << 20) + 8192)])
+        let jitter = ResultComparison(
+            baseline: [Self.row(samples: same, peak: 4 << 20)],
+            current: [Self.row(samples: same, peak: (4 << 20) + 8192)])
         XCTAssertEqual(jitter.entries[0].verdict, .unchanged)
     }
 
     func testMaxSeqLenRegressionBeyondResolution() {
         func maxlen(_ n: Int) -> ResultRow {
             var r = Self.row(samples: nil)
-            r[.kind] = "maxlen"; r[.seqLenQ] = ""; r[.seqLenKV] = ""; r[.wallTimeMedian] = ""; r[.peakMemory] = ""
-            r[.memoryBudget] = "536870912"; r[.maxSeqLen] = "\(n)"; r[.maxSeqLenResolution] = "256"; r[.maxSeqLenBound] = "memory"
+            r[.kind] = "maxlen"
+            r[.seqLenQ] = ""
+            r[.seqLenKV] = ""
+            r[.wallTimeMedian] = ""
+            r[.peakMemory] = ""
+            r[.memoryBudget] = "536870912"
+            r[.maxSeqLen] = "\(n)"
+            r[.maxSeqLenResolution] = "256"
+            r[.maxSeqLenBound] = "memory"
             return r
         }
-        XCTAssertEqual(ResultComparison(baseline: [maxlen(11264)], current: [maxlen(8192)]).entries[0].verdict, .regression)
-        XCTAssertEqual(ResultComparison(baseline: [maxlen(11264)], current: [maxlen(11008)]).entries[0].verdict, .unchanged)
+        XCTAssertEqual(
+            ResultComparison(baseline: [maxlen(11264)], current: [maxlen(8192)]).entries[0].verdict, .regression)
+        XCTAssertEqual(
+            ResultComparison(baseline: [maxlen(11264)], current: [maxlen(11008)]).entries[0].verdict, .unchanged)
     }
 
     func testMatchingNewMissingAndOtherMachines() {
-        let base = [Self.row(seq: 512, samples: Self.samples(0.01, seed: 6)), Self.row(seq: 1024, samples: Self.samples(0.02, seed: 7))]
-        let now = [Self.row(seq: 1024, samples: Self.samples(0.02, seed: 8)), Self.row(seq: 2048, samples: Self.samples(0.04, seed: 9))]
+        let base = [
+            Self.row(seq: 512, samples: Self.samples(0.01, seed: 6)),
+            Self.row(seq: 1024, samples: Self.samples(0.02, seed: 7)),
+        ]
+        let now = [
+            Self.row(seq: 1024, samples: Self.samples(0.02, seed: 8)),
+            Self.row(seq: 2048, samples: Self.samples(0.04, seed: 9)),
+        ]
         let c = ResultComparison(baseline: base, current: now)
         XCTAssertEqual(c.entries.map(\.verdict), [.missing, .unchanged, .new])
-        let other = ResultComparison(baseline: [Self.row(samples: Self.samples(0.01, seed: 1), core: "Haswell")],
-                                     current: [Self.row(samples: Self.samples(0.01, seed: 2), core: "Zen")])
+        let other = ResultComparison(
+            baseline: [Self.row(samples: Self.samples(0.01, seed: 1), core: "Haswell")],
+            current: [Self.row(samples: Self.samples(0.01, seed: 2), core: "Zen")])
         XCTAssertEqual(other.entries[0].verdict, .refused)
         XCTAssertTrue(other.entries[0].notes.joined().contains("openblas_core 'Haswell' → 'Zen'"))
         XCTAssertEqual(other.comparableCount, 0)
         var allow = ResultComparison.Options()
         allow.allowDifferentMachine = true
-        let allowed = ResultComparison(baseline: [Self.row(samples: Self.samples(0.01, seed: 1), core: "Haswell")],
-                                       current: [Self.row(samples: Self.samples(0.01, seed: 2), core: "Zen")], options: allow)
+        let allowed = ResultComparison(
+            baseline: [Self.row(samples: Self.samples(0.01, seed: 1), core: "Haswell")],
+            current: [Self.row(samples: Self.samples(0.01, seed: 2), core: "Zen")], options: allow)
         XCTAssertEqual(allowed.entries[0].verdict, .unchanged)
     }
 
@@ -101,7 +140,8 @@ final class ResultComparisonTests: XCTestCase {
     func testMannWhitneyExactSmallSamples() {
         XCTAssertEqual(MannWhitneyU.pValue([1, 2, 3], [4, 5, 6])!, 0.1, accuracy: 1e-12)
         XCTAssertEqual(MannWhitneyU.pValue([1, 2, 3, 4, 5], [6, 7, 8, 9, 10])!, 0.007936507936507936, accuracy: 1e-12)
-        XCTAssertEqual(MannWhitneyU.pValue([1.0, 2.5, 3.1, 7, 8], [2, 4, 6, 9, 10, 11])!, 0.24675324675324672, accuracy: 1e-12)
+        XCTAssertEqual(
+            MannWhitneyU.pValue([1.0, 2.5, 3.1, 7, 8], [2, 4, 6, 9, 10, 11])!, 0.24675324675324672, accuracy: 1e-12)
         XCTAssertEqual(MannWhitneyU.pValue([1, 2, 2, 3], [2, 3, 3, 4, 5])!, 0.1111111111111111, accuracy: 1e-12)
         XCTAssertEqual(MannWhitneyU.pValue([1, 1, 1], [1, 1, 1]), 1)
         XCTAssertNil(MannWhitneyU.pValue([1], [3, 4, 5]))
@@ -112,7 +152,8 @@ final class ResultComparisonTests: XCTestCase {
 
     /// Beyond the exact limit, the normal approximation with continuity correction.
     func testMannWhitneyLargeSamplesUseTheNormalApproximation() {
-        let x = (0..<40).map { Double($0) }, y = (0..<40).map { Double($0) + 5.5 }
+        let x = (0..<40).map { Double($0) }
+        let y = (0..<40).map { Double($0) + 5.5 }
         let p = MannWhitneyU.pValue(x, y)!
         // scipy.stats.mannwhitneyu(x, y, method="asymptotic").pvalue
         XCTAssertEqual(p, 0.049090804709638, accuracy: 1e-9)
@@ -136,10 +177,13 @@ final class ResultComparisonTests: XCTestCase {
 
     func testPoolingProcessesKeepsEveryRepetitionAndEachMedian() {
         func part(_ times: [Double], error: Double, peak: Int) -> KernelMeasurementResult {
-            KernelMeasurementResult(wallTimesSeconds: times, peakMemoryBytes: peak, workspaceBytes: 10, maxAbsError: error,
-                                    errorRowsChecked: 4, outputsFinite: true, residentBeforeBytes: nil)
+            KernelMeasurementResult(
+                wallTimesSeconds: times, peakMemoryBytes: peak, workspaceBytes: 10, maxAbsError: error,
+                errorRowsChecked: 4, outputsFinite: true, residentBeforeBytes: nil)
         }
-        let pooled = KernelMeasurementResult.pooling([part([1, 2, 3], error: 1e-7, peak: 100), part([5, 6, 7], error: 3e-7, peak: 90)])!
+        let pooled = KernelMeasurementResult.pooling([
+            part([1, 2, 3], error: 1e-7, peak: 100), part([5, 6, 7], error: 3e-7, peak: 90),
+        ])!
         XCTAssertEqual(pooled.wallTimesSeconds, [1, 2, 3, 5, 6, 7])
         XCTAssertEqual(pooled.processMediansSeconds, [2, 6])
         XCTAssertEqual(pooled.maxAbsError, 3e-7)
@@ -152,7 +196,8 @@ final class ResultComparisonTests: XCTestCase {
     func testPoolingRowsOfSeparateRuns() throws {
         func run(_ times: [Double], fma: Double) -> ResultRow {
             var r = Self.row(samples: times)
-            r[.gflops] = CSVNumber.ratio(10 / TimingStatistics(samplesSeconds: times)!.medianSeconds) // 10 GFLOP a call
+            // 10 GFLOP a call.
+            r[.gflops] = CSVNumber.ratio(10 / TimingStatistics(samplesSeconds: times)!.medianSeconds)
             r[.fmaPeakGflops] = "\(fma)"
             r[.keyValueBytes] = "1000000"
             r[.processMedians] = ""

@@ -7,7 +7,12 @@ import XCTest
 /// attnbench writes) describe the same CSV.
 final class SchemaFileTests: XCTestCase {
     struct SchemaFile: Decodable {
-        struct Column: Decodable { let name: String; let type: String; let unit: String; let description: String }
+        struct Column: Decodable {
+            let name: String
+            let type: String
+            let unit: String
+            let description: String
+        }
         let schema_version: Int
         let statuses: [String]
         let kinds: [String]
@@ -18,7 +23,8 @@ final class SchemaFileTests: XCTestCase {
     }
 
     func load() throws -> SchemaFile {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let data = try Data(contentsOf: root.appendingPathComponent("schema/columns.json"))
         return try JSONDecoder().decode(SchemaFile.self, from: data)
     }

@@ -18,10 +18,13 @@ final class SweepShardsTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(SweepShards.partition(work: [5, 1, 1, 1, 1, 1], shardCount: 2), [[0], [1, 2, 3, 4, 5]],
-                       "balanced by work, not by index")
-        XCTAssertEqual(SweepShards.partition(work: [3, 3, 3], shardCount: 2), SweepShards.partition(work: [3, 3, 3], shardCount: 2),
-                       "deterministic")
+        XCTAssertEqual(
+            SweepShards.partition(work: [5, 1, 1, 1, 1, 1], shardCount: 2), [[0], [1, 2, 3, 4, 5]],
+            "balanced by work, not by index")
+        XCTAssertEqual(
+            SweepShards.partition(work: [3, 3, 3], shardCount: 2),
+            SweepShards.partition(work: [3, 3, 3], shardCount: 2),
+            "deterministic")
     }
 
     func testShardSyntax() throws {

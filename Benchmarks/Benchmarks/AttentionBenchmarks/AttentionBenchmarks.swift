@@ -16,17 +16,22 @@ struct Shape {
 
 let shapes: [AttentionVariant: [Shape]] = {
     let prefill = [
-        Shape(name: "B1-H8-N1024-d64", batch: 1, heads: 8, queryLength: 1024, keyLength: 1024, headDimension: 64,
-              causal: false, threads: 1),
-        Shape(name: "B1-H8-N1024-d64-causal", batch: 1, heads: 8, queryLength: 1024, keyLength: 1024, headDimension: 64,
-              causal: true, threads: 1),
+        Shape(
+            name: "B1-H8-N1024-d64", batch: 1, heads: 8, queryLength: 1024, keyLength: 1024, headDimension: 64,
+            causal: false, threads: 1),
+        Shape(
+            name: "B1-H8-N1024-d64-causal", batch: 1, heads: 8, queryLength: 1024, keyLength: 1024, headDimension: 64,
+            causal: true, threads: 1),
     ]
     let decode = [
-        Shape(name: "B1-H8-Q1-N16k-d128", batch: 1, heads: 8, queryLength: 1, keyLength: 16384, headDimension: 128,
-              causal: false, threads: 1),
+        Shape(
+            name: "B1-H8-Q1-N16k-d128", batch: 1, heads: 8, queryLength: 1, keyLength: 16384, headDimension: 128,
+            causal: false, threads: 1)
     ]
-    return [.naive: prefill, .chunked: prefill, .flash1: prefill, .flash2: prefill + decode, .decode: decode,
-            .fused: prefill + decode]
+    return [
+        .naive: prefill, .chunked: prefill, .flash1: prefill, .flash2: prefill + decode, .decode: decode,
+        .fused: prefill + decode,
+    ]
 }()
 
 let benchmarks: @Sendable () -> Void = {
@@ -40,14 +45,25 @@ let benchmarks: @Sendable () -> Void = {
                 batch: shape.batch, heads: shape.heads, queryLength: shape.queryLength, keyLength: shape.keyLength,
                 headDimension: shape.headDimension, causal: shape.causal)
             // The automatic rule, as sweep, maxlen and eval use it.
-            let blocks = BlockSizes.automatic(queryLength: shape.queryLength, keyLength: shape.keyLength,
-                                              headDimension: shape.headDimension)
+            let blocks = BlockSizes.automatic(
+                queryLength: shape.queryLength, keyLength: shape.keyLength,
+                headDimension: shape.headDimension)
             let kernel = variant.makeKernel(blockSizes: variant.isBlocked ? blocks : nil)
-            let q = AttentionTensor(batch: shape.batch, heads: shape.heads, sequenceLength: shape.queryLength, headDimension: shape.headDimension)
-            let k = AttentionTensor(batch: shape.batch, heads: shape.heads, sequenceLength: shape.keyLength, headDimension: shape.headDimension)
-            let v = AttentionTensor(batch: shape.batch, heads: shape.heads, sequenceLength: shape.keyLength, headDimension: shape.headDimension)
-            let o = AttentionTensor(batch: shape.batch, heads: shape.heads, sequenceLength: shape.queryLength, headDimension: shape.headDimension)
-            q.fillRandom(seed: 1); k.fillRandom(seed: 2); v.fillRandom(seed: 3)
+            let q = AttentionTensor(
+                batch: shape.batch, heads: shape.heads, sequenceLength: shape.queryLength,
+                headDimension: shape.headDimension)
+            let k = AttentionTensor(
+                batch: shape.batch, heads: shape.heads, sequenceLength: shape.keyLength,
+                headDimension: shape.headDimension)
+            let v = AttentionTensor(
+                batch: shape.batch, heads: shape.heads, sequenceLength: shape.keyLength,
+                headDimension: shape.headDimension)
+            let o = AttentionTensor(
+                batch: shape.batch, heads: shape.heads, sequenceLength: shape.queryLength,
+                headDimension: shape.headDimension)
+            q.fillRandom(seed: 1)
+            k.fillRandom(seed: 2)
+            v.fillRandom(seed: 3)
             Benchmark(
                 "\(variant.rawValue) \(shape.name)",
                 configuration: .init(

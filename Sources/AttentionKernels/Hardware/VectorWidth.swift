@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The widest float vector this CPU executes, in bits: 512 with AVX-512, 256 with AVX2 and
@@ -8,12 +8,12 @@ import Glibc
 public enum VectorWidth {
     public static let hostBits: Int = {
         #if arch(x86_64)
-        guard let flags = cpuFlags() else { return 128 }
-        if flags.contains("avx512f") { return 512 }
-        if flags.contains("avx2") && flags.contains("fma") { return 256 }
-        return 128
+            guard let flags = cpuFlags() else { return 128 }
+            if flags.contains("avx512f") { return 512 }
+            if flags.contains("avx2") && flags.contains("fma") { return 256 }
+            return 128
         #else
-        return 128
+            return 128
         #endif
     }()
 
@@ -29,7 +29,9 @@ public enum VectorWidth {
         defer { free(line) }
         while getline(&line, &capacity, file) > 0, let line {
             let text = String(cString: line)
-            if text.hasPrefix("flags") { return Set(text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" })) }
+            if text.hasPrefix("flags") {
+                return Set(text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }))
+            }
         }
         return nil
     }

@@ -4,8 +4,9 @@ public protocol AttentionKernel: Sendable {
     var variant: AttentionVariant { get }
     /// Block sizes, or nil for a kernel that does not block (naive).
     var blockSizes: BlockSizes? { get }
-    func run(_ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
-             output: AttentionTensor, threadCount: Int)
+    func run(
+        _ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
+        output: AttentionTensor, threadCount: Int)
     /// Bytes the algorithm needs beyond its inputs and output, from its own formula.
     func workspaceBytes(_ problem: AttentionProblem, threadCount: Int) -> Int
 }

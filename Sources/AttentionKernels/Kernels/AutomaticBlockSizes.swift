@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The automatic block rule, for every command and the benchmarks: sizes from the L2 cache
@@ -24,21 +24,25 @@ extension BlockSizes {
     /// One core's L2 in bytes as the C library reports it (sysconf), or the default.
     public static let hostLevel2CacheBytes: Int = {
         #if canImport(Glibc)
-        let reported = sysconf(Int32(_SC_LEVEL2_CACHE_SIZE))
-        if reported > 0 { return reported }
+            let reported = sysconf(Int32(_SC_LEVEL2_CACHE_SIZE))
+            if reported > 0 { return reported }
         #endif
         return defaultLevel2CacheBytes
     }()
 
-    public static func automatic(queryLength: Int, keyLength: Int, headDimension: Int,
-                                 level2CacheBytes: Int = hostLevel2CacheBytes) -> BlockSizes {
-        let query: Int, key: Int
+    public static func automatic(
+        queryLength: Int, keyLength: Int, headDimension: Int,
+        level2CacheBytes: Int = hostLevel2CacheBytes
+    ) -> BlockSizes {
+        let query: Int
+        let key: Int
         if queryLength <= 4 {
             (query, key) = (max(1, queryLength), min(1024, max(16, keyLength)))
         } else {
             let l2 = max(64 << 10, level2CacheBytes)
             let keyRows = min(1024, max(64, powerOfTwoAtMost(l2 / (16 * max(1, headDimension)))))
-            let queryRows = min(256, max(32, powerOfTwoAtMost(l2 / (4 * keyRows))), max(32, powerOfTwoAtMost(queryLength / 4)))
+            let queryRows = min(
+                256, max(32, powerOfTwoAtMost(l2 / (4 * keyRows))), max(32, powerOfTwoAtMost(queryLength / 4)))
             (query, key) = (min(queryRows, queryLength), min(keyRows, max(16, keyLength)))
         }
         // Both are ≥ 1 for any positive lengths; clamp so that the rule never throws.

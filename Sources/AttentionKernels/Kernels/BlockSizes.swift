@@ -44,8 +44,10 @@ extension BlockedAttentionKernel {
     /// The shared start of every blocked kernel's `run`: checks the tensors' shapes, then
     /// returns (query block, key block, head dimension, query length, key length).
     @inline(__always)
-    func prepare(_ problem: AttentionProblem, _ query: AttentionTensor, _ key: AttentionTensor, _ value: AttentionTensor,
-                 _ output: AttentionTensor) -> (Int, Int, Int, Int, Int) {
+    func prepare(
+        _ problem: AttentionProblem, _ query: AttentionTensor, _ key: AttentionTensor, _ value: AttentionTensor,
+        _ output: AttentionTensor
+    ) -> (Int, Int, Int, Int, Int) {
         problem.preconditionShapes(query: query, key: key, value: value, output: output)
         let (bq, bk) = effectiveBlocks(problem)
         return (bq, bk, problem.headDimension, problem.queryLength, problem.keyLength)

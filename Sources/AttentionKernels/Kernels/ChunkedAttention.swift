@@ -30,8 +30,10 @@ public struct ChunkedAttention: BlockedAttentionKernel {
         return 4 * max(1, min(threadCount, tasks)) * perWorkerFloats(problem)
     }
 
-    public func run(_ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
-                    output: AttentionTensor, threadCount: Int) {
+    public func run(
+        _ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
+        output: AttentionTensor, threadCount: Int
+    ) {
         // Names: Bq/Bk = chunk rows, d = headDimension, C = key chunk count, S = scores.
         let (Bq, Bk, d, Nq, Nk) = prepare(problem, query, key, value, output)
         let C = (Nk + Bk - 1) / Bk
@@ -39,7 +41,10 @@ public struct ChunkedAttention: BlockedAttentionKernel {
         let taskCount = problem.batch * problem.heads * queryChunks
         let workers = max(1, min(threadCount, taskCount))
         let scratch = WorkerScratch(workers: workers, floatsPerWorker: perWorkerFloats(problem))
-        let Q = query.baseAddress, K = key.baseAddress, V = value.baseAddress, O = output.baseAddress
+        let Q = query.baseAddress
+        let K = key.baseAddress
+        let V = value.baseAddress
+        let O = output.baseAddress
         let scale = problem.scale
 
         BLAS.withThreadCount(1) {
@@ -52,23 +57,27 @@ public struct ChunkedAttention: BlockedAttentionKernel {
                 let q = Q + (slice * Nq + rowStart) * d
                 let o = O + (slice * Nq + rowStart) * d
                 let S = scratch.buffer(worker: worker)
-                let values = S + Bq * Bk             // C × [Bq, d]
-                let weights = values + C * Bq * d    // C × [Bq]
-                let maxima = weights + C * Bq        // C × [Bq]
+                let values = S + Bq * Bk  // C × [Bq, d]
+                let weights = values + C * Bq * d  // C × [Bq]
+                let maxima = weights + C * Bq  // C × [Bq]
 
                 // summarize_chunk for every key chunk (lax.map): all summaries are kept.
                 for c in 0..<C {
                     let keyStart = c * Bk
                     let columns = min(Bk, Nk - keyStart)
-                    BLAS.sgemm(.none, .transpose, m: rows, n: columns, k: d, alpha: scale,
-                               a: q, lda: d, b: K + (kvSlice * Nk + keyStart) * d, ldb: d, beta: 0, c: S, ldc: columns)
-                    problem.maskScores(S, leadingDimension: columns, batch: b, rowStart: rowStart, rows: rows,
-                                       keyStart: keyStart, columns: columns)
-                    BlockExponentials.compute(scores: S, rows: rows, columns: columns,
-                                              rowMaximum: maxima + c * Bq, rowSum: weights + c * Bq)
-                    BLAS.sgemm(.none, .none, m: rows, n: d, k: columns, alpha: 1,
-                               a: S, lda: columns, b: V + (kvSlice * Nk + keyStart) * d, ldb: d,
-                               beta: 0, c: values + c * Bq * d, ldc: d)
+                    BLAS.sgemm(
+                        .none, .transpose, m: rows, n: columns, k: d, alpha: scale,
+                        a: q, lda: d, b: K + (kvSlice * Nk + keyStart) * d, ldb: d, beta: 0, c: S, ldc: columns)
+                    problem.maskScores(
+                        S, leadingDimension: columns, batch: b, rowStart: rowStart, rows: rows,
+                        keyStart: keyStart, columns: columns)
+                    BlockExponentials.compute(
+                        scores: S, rows: rows, columns: columns,
+                        rowMaximum: maxima + c * Bq, rowSum: weights + c * Bq)
+                    BLAS.sgemm(
+                        .none, .none, m: rows, n: d, k: columns, alpha: 1,
+                        a: S, lda: columns, b: V + (kvSlice * Nk + keyStart) * d, ldb: d,
+                        beta: 0, c: values + c * Bq * d, ldc: d)
                 }
                 // Combine the summaries: global max, rescale, sum, divide.
                 for r in 0..<rows {

@@ -32,8 +32,10 @@ public struct Flash1Attention: BlockedAttentionKernel {
         return bq * bk + bq * p.headDimension + 2 * bq
     }
 
-    public func run(_ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
-                    output: AttentionTensor, threadCount: Int) {
+    public func run(
+        _ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
+        output: AttentionTensor, threadCount: Int
+    ) {
         // Names: Bq/Bk = block rows, d = headDimension, S = scores, PV = P̃·V_j, m/l = row max/sum.
         let (Bq, Bk, d, Nq, Nk) = prepare(problem, query, key, value, output)
         let slices = problem.batch * problem.heads
@@ -46,14 +48,18 @@ public struct Flash1Attention: BlockedAttentionKernel {
         let lAll = mAll + slices * Nq
         mAll.update(repeating: -.infinity, count: slices * Nq)
         lAll.update(repeating: 0, count: slices * Nq)
-        let Q = query.baseAddress, K = key.baseAddress, V = value.baseAddress, O = output.baseAddress
+        let Q = query.baseAddress
+        let K = key.baseAddress
+        let V = value.baseAddress
+        let O = output.baseAddress
         O.update(repeating: 0, count: output.elementCount)
         let scale = problem.scale
 
         // One (key block j, query block i) step of Algorithm 1 for one slice.
         func step(slice: Int, keyBlock j: Int, queryBlock i: Int, worker: Int) {
             let b = slice / problem.heads
-            let rowStart = i * Bq, rows = min(Bq, Nq - rowStart)
+            let rowStart = i * Bq
+            let rows = min(Bq, Nq - rowStart)
             // Skip a wholly masked block; trim keys masked for every row of the block (beyond the
             // last row's end, before the first row's window start).
             let keyStart = max(j * Bk, problem.visibleKeyStart(batch: b, row: rowStart))
@@ -69,23 +75,28 @@ public struct Flash1Attention: BlockedAttentionKernel {
             let kv = problem.keyValueSlice(ofQuerySlice: slice) * Nk * d
             let m = mAll + slice * Nq + rowStart
             let l = lAll + slice * Nq + rowStart
-            BLAS.sgemm(.none, .transpose, m: rows, n: columns, k: d, alpha: scale,
-                       a: q, lda: d, b: K + kv + keyStart * d, ldb: d, beta: 0, c: S, ldc: columns)
-            problem.maskScores(S, leadingDimension: columns, batch: b, rowStart: rowStart, rows: rows,
-                               keyStart: keyStart, columns: columns)
+            BLAS.sgemm(
+                .none, .transpose, m: rows, n: columns, k: d, alpha: scale,
+                a: q, lda: d, b: K + kv + keyStart * d, ldb: d, beta: 0, c: S, ldc: columns)
+            problem.maskScores(
+                S, leadingDimension: columns, batch: b, rowStart: rowStart, rows: rows,
+                keyStart: keyStart, columns: columns)
             BlockExponentials.compute(scores: S, rows: rows, columns: columns, rowMaximum: blockMax, rowSum: blockSum)
-            BLAS.sgemm(.none, .none, m: rows, n: d, k: columns, alpha: 1,
-                       a: S, lda: columns, b: V + kv + keyStart * d, ldb: d, beta: 0, c: PV, ldc: d)
+            BLAS.sgemm(
+                .none, .none, m: rows, n: d, k: columns, alpha: 1,
+                a: S, lda: columns, b: V + kv + keyStart * d, ldb: d, beta: 0, c: PV, ldc: d)
             for r in 0..<rows {
                 let mTilde = blockMax[r]
                 if mTilde == -.infinity { continue }
-                let mOld = m[r], lOld = l[r]
+                let mOld = m[r]
+                let lOld = l[r]
                 let mNew = max(mOld, mTilde)
                 let oldWeight = mOld == -.infinity ? 0 : scalarExp(mOld - mNew)
                 let newWeight = scalarExp(mTilde - mNew)
                 let lNew = oldWeight * lOld + newWeight * blockSum[r]
-                RowOperations.combine(o + r * d, times: lOld * oldWeight / lNew,
-                                      plus: PV + r * d, times: newWeight / lNew, count: d)
+                RowOperations.combine(
+                    o + r * d, times: lOld * oldWeight / lNew,
+                    plus: PV + r * d, times: newWeight / lNew, count: d)
                 m[r] = mNew
                 l[r] = lNew
             }

@@ -29,8 +29,10 @@ public struct Flash2Attention: BlockedAttentionKernel {
         return 4 * workers * (bq * bk + 2 * bq)
     }
 
-    public func run(_ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
-                    output: AttentionTensor, threadCount: Int) {
+    public func run(
+        _ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
+        output: AttentionTensor, threadCount: Int
+    ) {
         // Names: Bq/Bk = query/key block rows, d = headDimension, S = scores, m/l = row max/sum.
         let (Bq, Bk, d, Nq, Nk) = prepare(problem, query, key, value, output)
         let queryBlocks = (problem.queryLength + Bq - 1) / Bq
@@ -38,7 +40,10 @@ public struct Flash2Attention: BlockedAttentionKernel {
         let taskCount = slices * queryBlocks
         let workers = max(1, min(threadCount, taskCount))
         let scratch = WorkerScratch(workers: workers, floatsPerWorker: Bq * Bk + 2 * Bq)
-        let Q = query.baseAddress, K = key.baseAddress, V = value.baseAddress, O = output.baseAddress
+        let Q = query.baseAddress
+        let K = key.baseAddress
+        let V = value.baseAddress
+        let O = output.baseAddress
         let scale = problem.scale
 
         BLAS.withThreadCount(1) {
@@ -54,7 +59,8 @@ public struct Flash2Attention: BlockedAttentionKernel {
                 let q = Q + (slice * Nq + rowStart) * d
                 let o = O + (slice * Nq + rowStart) * d
                 let kv = problem.keyValueSlice(ofQuerySlice: slice) * Nk * d
-                let k = K + kv, v = V + kv
+                let k = K + kv
+                let v = V + kv
                 let S = scratch.buffer(worker: worker)
                 let m = S + Bq * Bk
                 let l = m + Bq
@@ -65,17 +71,22 @@ public struct Flash2Attention: BlockedAttentionKernel {
                 // One online-softmax step: rows groupStart..<groupStart+gRows of the block
                 // against keys keyStart..<keyStart+columns.
                 func step(groupStart: Int, groupRows gRows: Int, keyStart: Int, columns: Int, masked: Bool) {
-                    let gq = q + groupStart * d, go = o + groupStart * d
-                    BLAS.sgemm(.none, .transpose, m: gRows, n: columns, k: d, alpha: scale,
-                               a: gq, lda: d, b: k + keyStart * d, ldb: d, beta: 0, c: S, ldc: columns)
+                    let gq = q + groupStart * d
+                    let go = o + groupStart * d
+                    BLAS.sgemm(
+                        .none, .transpose, m: gRows, n: columns, k: d, alpha: scale,
+                        a: gq, lda: d, b: k + keyStart * d, ldb: d, beta: 0, c: S, ldc: columns)
                     if masked {
-                        problem.maskScores(S, leadingDimension: columns, batch: b, rowStart: rowStart + groupStart,
-                                           rows: gRows, keyStart: keyStart, columns: columns)
+                        problem.maskScores(
+                            S, leadingDimension: columns, batch: b, rowStart: rowStart + groupStart,
+                            rows: gRows, keyStart: keyStart, columns: columns)
                     }
-                    OnlineSoftmax.step(scores: S, rows: gRows, columns: columns, output: go, headDimension: d,
-                                       rowMaximum: m + groupStart, rowSum: l + groupStart)
-                    BLAS.sgemm(.none, .none, m: gRows, n: d, k: columns, alpha: 1,
-                               a: S, lda: columns, b: v + keyStart * d, ldb: d, beta: 1, c: go, ldc: d)
+                    OnlineSoftmax.step(
+                        scores: S, rows: gRows, columns: columns, output: go, headDimension: d,
+                        rowMaximum: m + groupStart, rowSum: l + groupStart)
+                    BLAS.sgemm(
+                        .none, .none, m: gRows, n: d, k: columns, alpha: 1,
+                        a: S, lda: columns, b: v + keyStart * d, ldb: d, beta: 1, c: go, ldc: d)
                 }
 
                 // Keys every row of the block sees — from the last row's window start (rounded up)
@@ -102,13 +113,17 @@ public struct Flash2Attention: BlockedAttentionKernel {
                     let gRows = min(Self.diagonalGroupRows, rows - groupStart)
                     let groupLow = problem.visibleKeyStart(batch: b, row: rowStart + groupStart)
                     let groupHigh = problem.visibleKeyEnd(batch: b, row: rowStart + groupStart + gRows - 1)
-                    let bands = hasShared ? [(groupLow, min(sharedStart, groupHigh)), (max(sharedEnd, groupLow), groupHigh)]
-                                          : [(groupLow, groupHigh)]
+                    let bands =
+                        hasShared
+                        ? [(groupLow, min(sharedStart, groupHigh)), (max(sharedEnd, groupLow), groupHigh)]
+                        : [(groupLow, groupHigh)]
                     for (bandStart, bandEnd) in bands {
                         var keyStart = bandStart
                         while keyStart < bandEnd {
                             let columns = min(Bk, bandEnd - keyStart)
-                            step(groupStart: groupStart, groupRows: gRows, keyStart: keyStart, columns: columns, masked: true)
+                            step(
+                                groupStart: groupStart, groupRows: gRows, keyStart: keyStart, columns: columns,
+                                masked: true)
                             keyStart += columns
                         }
                     }

@@ -74,22 +74,31 @@ public struct FlashDecoding: BlockedAttentionKernel {
         return 4 * (partials + max(1, threadCount) * (rows * bk + rows * problem.headDimension + 2 * rows))
     }
 
-    public func run(_ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
-                    output: AttentionTensor, threadCount: Int) {
+    public func run(
+        _ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
+        output: AttentionTensor, threadCount: Int
+    ) {
         // Names: R = rows per block, Bk = key block, d = headDimension, S = scores, m/l = row
         // max/sum, P_O/P_L = partial outputs and their log-sum-exps, indexed [slice, split, row].
         let (Bq, Bk, d, Nq, Nk) = prepare(problem, query, key, value, output)
         let layout = Layout(problem, queryBlock: Bq)
-        let R = layout.blockRows, rowsPerSlice = layout.rowsPerSlice, slices = layout.slices
+        let R = layout.blockRows
+        let rowsPerSlice = layout.rowsPerSlice
+        let slices = layout.slices
         let splits = splitCount(problem, threadCount: threadCount)
         let workers = max(1, threadCount)
         let scratch = WorkerScratch(workers: workers, floatsPerWorker: R * Bk + R * d + 2 * R)
         let partialStore = WorkerScratch(workers: 1, floatsPerWorker: slices * splits * rowsPerSlice * (d + 1))
         let P_O = partialStore.buffer(worker: 0)
         let P_L = P_O + slices * splits * rowsPerSlice * d
-        let Q = query.baseAddress, K = key.baseAddress, V = value.baseAddress, O = output.baseAddress
+        let Q = query.baseAddress
+        let K = key.baseAddress
+        let V = value.baseAddress
+        let O = output.baseAddress
         let scale = problem.scale
-        let H = problem.heads, Hkv = problem.keyValueHeads, G = problem.groupSize
+        let H = problem.heads
+        let Hkv = problem.keyValueHeads
+        let G = problem.groupSize
 
         // Row 0 of a slice in Q and O, and its K/V slice.
         func queryOffset(_ slice: Int) -> Int {
@@ -104,7 +113,8 @@ public struct FlashDecoding: BlockedAttentionKernel {
                 let rowBlock = (task / splits) % layout.rowBlocks
                 let slice = task / (splits * layout.rowBlocks)
                 let b = batch(slice)
-                let rowStart = rowBlock * R, rows = min(R, rowsPerSlice - rowStart)
+                let rowStart = rowBlock * R
+                let rows = min(R, rowsPerSlice - rowStart)
                 let partialO = P_O + ((slice * splits + split) * rowsPerSlice + rowStart) * d
                 let partialL = P_L + (slice * splits + split) * rowsPerSlice + rowStart
                 // The keys some row of the block sees, cut into `splits` runs of whole blocks.
@@ -131,32 +141,40 @@ public struct FlashDecoding: BlockedAttentionKernel {
                         // One matrix–vector product per row: the K block comes from memory once,
                         // then from L2 for the group's other rows.
                         for r in 0..<rows {
-                            BLAS.sgemv(.none, rows: columns, columns: d, alpha: scale, a: k + keyStart * d, lda: d,
-                                       x: q + r * d, beta: 0, y: S + r * columns)
+                            BLAS.sgemv(
+                                .none, rows: columns, columns: d, alpha: scale, a: k + keyStart * d, lda: d,
+                                x: q + r * d, beta: 0, y: S + r * columns)
                         }
                     } else {
-                        BLAS.sgemm(.none, .transpose, m: rows, n: columns, k: d, alpha: scale,
-                                   a: q, lda: d, b: k + keyStart * d, ldb: d, beta: 0, c: S, ldc: columns)
+                        BLAS.sgemm(
+                            .none, .transpose, m: rows, n: columns, k: d, alpha: scale,
+                            a: q, lda: d, b: k + keyStart * d, ldb: d, beta: 0, c: S, ldc: columns)
                     }
                     if layout.stacked {
-                        problem.maskGroupedScores(S, leadingDimension: columns, batch: b, rowStart: rowStart, rows: rows,
-                                                  keyStart: keyStart, columns: columns)
+                        problem.maskGroupedScores(
+                            S, leadingDimension: columns, batch: b, rowStart: rowStart, rows: rows,
+                            keyStart: keyStart, columns: columns)
                     } else {
-                        problem.maskScores(S, leadingDimension: columns, batch: b, rowStart: rowStart, rows: rows,
-                                           keyStart: keyStart, columns: columns)
+                        problem.maskScores(
+                            S, leadingDimension: columns, batch: b, rowStart: rowStart, rows: rows,
+                            keyStart: keyStart, columns: columns)
                     }
-                    OnlineSoftmax.step(scores: S, rows: rows, columns: columns, output: partialO, headDimension: d,
-                                       rowMaximum: m, rowSum: l)
+                    OnlineSoftmax.step(
+                        scores: S, rows: rows, columns: columns, output: partialO, headDimension: d,
+                        rowMaximum: m, rowSum: l)
                     if rows == 1 {
-                        BLAS.sgemv(.transpose, rows: columns, columns: d, alpha: 1, a: v + keyStart * d, lda: d,
-                                   x: S, beta: 1, y: partialO)
+                        BLAS.sgemv(
+                            .transpose, rows: columns, columns: d, alpha: 1, a: v + keyStart * d, lda: d,
+                            x: S, beta: 1, y: partialO)
                     } else if rows <= Self.matrixVectorRows {
-                        BLAS.sgemm(.none, .none, m: rows, n: d, k: columns, alpha: 1,
-                                   a: S, lda: columns, b: v + keyStart * d, ldb: d, beta: 0, c: T, ldc: d)
+                        BLAS.sgemm(
+                            .none, .none, m: rows, n: d, k: columns, alpha: 1,
+                            a: S, lda: columns, b: v + keyStart * d, ldb: d, beta: 0, c: T, ldc: d)
                         RowOperations.combine(partialO, times: 1, plus: T, times: 1, count: rows * d)
                     } else {
-                        BLAS.sgemm(.none, .none, m: rows, n: d, k: columns, alpha: 1,
-                                   a: S, lda: columns, b: v + keyStart * d, ldb: d, beta: 1, c: partialO, ldc: d)
+                        BLAS.sgemm(
+                            .none, .none, m: rows, n: d, k: columns, alpha: 1,
+                            a: S, lda: columns, b: v + keyStart * d, ldb: d, beta: 1, c: partialO, ldc: d)
                     }
                     keyStart += columns
                 }
@@ -173,9 +191,10 @@ public struct FlashDecoding: BlockedAttentionKernel {
             // Merge the partials of each query row by log-sum-exp.
             ParallelFor.run(taskCount: slices, threadCount: workers) { slice, _ in
                 for row in 0..<rowsPerSlice {
-                    SplitMerge.merge(into: O + queryOffset(slice) + row * d, headDimension: d, splits: splits,
-                                     partialOutput: { UnsafePointer(P_O + ((slice * splits + $0) * rowsPerSlice + row) * d) },
-                                     logSumExp: { P_L[(slice * splits + $0) * rowsPerSlice + row] })
+                    SplitMerge.merge(
+                        into: O + queryOffset(slice) + row * d, headDimension: d, splits: splits,
+                        partialOutput: { UnsafePointer(P_O + ((slice * splits + $0) * rowsPerSlice + row) * d) },
+                        logSumExp: { P_L[(slice * splits + $0) * rowsPerSlice + row] })
                 }
             }
         }

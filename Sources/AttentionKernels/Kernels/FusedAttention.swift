@@ -58,8 +58,9 @@ public struct FusedAttention: BlockedAttentionKernel {
     /// Tiles of `vectorLanes` lanes (16, 8 or 4; at most the CPU's) instead of the host's widest:
     /// lets one machine check the narrower tiles other CPUs use.
     public init(blockSizes: BlockSizes, vectorLanes: Int) {
-        precondition([4, 8, 16].contains(vectorLanes) && vectorLanes <= max(4, VectorWidth.hostLanes),
-                     "vector lanes \(vectorLanes): expected 4, 8 or 16, at most this CPU's \(VectorWidth.hostLanes)")
+        precondition(
+            [4, 8, 16].contains(vectorLanes) && vectorLanes <= max(4, VectorWidth.hostLanes),
+            "vector lanes \(vectorLanes): expected 4, 8 or 16, at most this CPU's \(VectorWidth.hostLanes)")
         blocks = blockSizes
         self.vectorLanes = vectorLanes
     }
@@ -91,12 +92,14 @@ public struct FusedAttention: BlockedAttentionKernel {
 
     public func workspaceBytes(_ problem: AttentionProblem, threadCount: Int) -> Int {
         let g = geometry
-        let d = problem.headDimension, dPad = g.paddedHeadDimension(d)
+        let d = problem.headDimension
+        let dPad = g.paddedHeadDimension(d)
         if streams(problem) {
             let rows = problem.groupSize * problem.queryLength
             let splits = splitCount(problem, threadCount: threadCount)
             let partials = problem.batch * problem.heads * problem.queryLength * splits * (d + 1)
-            return 4 * (partials + max(1, threadCount) * rows * (Self.decodeChunkKeys + 2 * Self.decodeRowFloats(d) + 2))
+            return 4
+                * (partials + max(1, threadCount) * rows * (Self.decodeChunkKeys + 2 * Self.decodeRowFloats(d) + 2))
         }
         let (bq, bkRaw) = effectiveBlocks(problem)
         let bk = (bkRaw + g.panelKeys - 1) / g.panelKeys * g.panelKeys
@@ -107,8 +110,10 @@ public struct FusedAttention: BlockedAttentionKernel {
         return 4 * (packed + max(1, min(threadCount, tasks)) * perWorker)
     }
 
-    public func run(_ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
-                    output: AttentionTensor, threadCount: Int) {
+    public func run(
+        _ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
+        output: AttentionTensor, threadCount: Int
+    ) {
         problem.preconditionShapes(query: query, key: key, value: value, output: output)
         switch (geometry.lanes, streams(problem)) {
         case (16, false): prefill(SIMD16<Float>.self, problem, query, key, value, output, threadCount)
@@ -121,19 +126,28 @@ public struct FusedAttention: BlockedAttentionKernel {
     // MARK: Prefill
 
     @inline(__always)
-    func prefill<V: SIMD>(_ vector: V.Type, _ problem: AttentionProblem, _ query: AttentionTensor, _ key: AttentionTensor,
-                          _ value: AttentionTensor, _ output: AttentionTensor, _ threadCount: Int) where V.Scalar == Float {
+    func prefill<V: SIMD>(
+        _ vector: V.Type, _ problem: AttentionProblem, _ query: AttentionTensor, _ key: AttentionTensor,
+        _ value: AttentionTensor, _ output: AttentionTensor, _ threadCount: Int
+    ) where V.Scalar == Float {
         // Names: MR = score-tile rows, NR = panel keys, d/dP = head dim and padded,
         // Nk/NkP = keys and padded, Bq/Bk = blocks, S = score tile, m/l = row max/sum.
         let g = Geometry(lanes: V.scalarCount)
-        let MR = g.scoreRows, NR = g.panelKeys
+        let MR = g.scoreRows
+        let NR = g.panelKeys
         let (Bq, BkRaw) = effectiveBlocks(problem)
-        let d = problem.headDimension, Nq = problem.queryLength, Nk = problem.keyLength
-        let dP = g.paddedHeadDimension(d), NkP = g.paddedKeys(Nk)
+        let d = problem.headDimension
+        let Nq = problem.queryLength
+        let Nk = problem.keyLength
+        let dP = g.paddedHeadDimension(d)
+        let NkP = g.paddedKeys(Nk)
         let Bk = (BkRaw + NR - 1) / NR * NR
         let BqP = (Bq + MR - 1) / MR * MR
         let kvSlices = problem.batch * problem.keyValueHeads
-        let K = key.baseAddress, Vt = value.baseAddress, Q = query.baseAddress, O = output.baseAddress
+        let K = key.baseAddress
+        let Vt = value.baseAddress
+        let Q = query.baseAddress
+        let O = output.baseAddress
         let scale = problem.scale
 
         // Pack K into [d][NR] panels and V into [keys][dP] rows, zero-padded, once per K/V slice.
@@ -142,8 +156,10 @@ public struct FusedAttention: BlockedAttentionKernel {
         let packedBase = packed.buffer(worker: 0)
         BLAS.withThreadCount(1) {
             ParallelFor.run(taskCount: kvSlices, threadCount: threadCount) { s, _ in
-                let kp = packedBase + s * perSlice, vp = kp + NkP * d
-                let k = K + s * Nk * d, v = Vt + s * Nk * d
+                let kp = packedBase + s * perSlice
+                let vp = kp + NkP * d
+                let k = K + s * Nk * d
+                let v = Vt + s * Nk * d
                 for j in 0..<Nk {
                     let panel = kp + (j / NR) * NR * d + j % NR
                     let row = k + j * d
@@ -165,7 +181,8 @@ public struct FusedAttention: BlockedAttentionKernel {
             let slice = problem.causal ? task % slices : task / queryBlocks
             let queryBlock = problem.causal ? queryBlocks - 1 - task / slices : task % queryBlocks
             let b = slice / problem.heads
-            let rowStart = queryBlock * Bq, rows = min(Bq, Nq - rowStart)
+            let rowStart = queryBlock * Bq
+            let rows = min(Bq, Nq - rowStart)
             let Qs = scratch.buffer(worker: worker)
             let Oacc = Qs + BqP * d
             let m = Oacc + BqP * dP
@@ -178,7 +195,8 @@ public struct FusedAttention: BlockedAttentionKernel {
             m.update(repeating: -.infinity, count: BqP)
             l.update(repeating: 0, count: BqP)
             let kvSlice = problem.keyValueSlice(ofQuerySlice: slice)
-            let kp = packedBase + kvSlice * perSlice, vp = kp + NkP * d
+            let kp = packedBase + kvSlice * perSlice
+            let vp = kp + NkP * d
 
             // Key blocks outer, row groups inner: a block's K panels and V rows stay in L2 while
             // every row group of the query block passes over them.
@@ -190,17 +208,22 @@ public struct FusedAttention: BlockedAttentionKernel {
                 var groupStart = 0
                 while groupStart < rows {
                     let groupRows = min(MR, rows - groupStart)
-                    let first = rowStart + groupStart, last = first + groupRows - 1
+                    let first = rowStart + groupStart
+                    let last = first + groupRows - 1
                     // The group's keys in this block: never computed outside them.
                     let lo = max(blockStart, problem.visibleKeyStart(batch: b, row: first) / NR * NR)
                     let hi = min(blockEnd, problem.visibleKeyEnd(batch: b, row: last))
-                    if hi <= lo { groupStart += groupRows; continue }
+                    if hi <= lo {
+                        groupStart += groupRows
+                        continue
+                    }
                     let W = (hi - lo + NR - 1) / NR * NR
                     // S = Q_rows · K_blockᵀ, one MR × NR tile per panel.
                     let qRows = Qs + groupStart * d
                     for panel in 0..<(W / NR) {
-                        FusedMicroKernels.scores(V.self, rows: MR, q: qRows, d: d, panel: UnsafePointer(kp + (lo / NR + panel) * NR * d),
-                                                 s: S + panel * NR, ldS: W)
+                        FusedMicroKernels.scores(
+                            V.self, rows: MR, q: qRows, d: d, panel: UnsafePointer(kp + (lo / NR + panel) * NR * d),
+                            s: S + panel * NR, ldS: W)
                     }
                     // Mask keys a row does not see (window edge, diagonal, padding, the tile's
                     // columns beyond the block), then the online-softmax step, all in L1.
@@ -214,7 +237,10 @@ public struct FusedAttention: BlockedAttentionKernel {
                         if high < W { (row + high).update(repeating: -.infinity, count: W - high) }
                         let mOld = m[groupStart + r]
                         let mNew = max(mOld, RowOperations.maximum(row, count: W))
-                        if mNew == -.infinity { row.update(repeating: 0, count: W); continue }
+                        if mNew == -.infinity {
+                            row.update(repeating: 0, count: W)
+                            continue
+                        }
                         let rowSum = RowOperations.exponentiateAndSum(row, count: W, rowMaximum: mNew)
                         if mNew != mOld && mOld != -.infinity {
                             let alpha = scalarExp(mOld - mNew)
@@ -229,9 +255,10 @@ public struct FusedAttention: BlockedAttentionKernel {
                     let vBlock = UnsafePointer(vp + lo * dP)
                     var tileRow = 0
                     while tileRow < groupRows {
-                        FusedMicroKernels.accumulateFourRows(V.self, wide: g.accumulateVectors == 4, p: S + tileRow * W,
-                                                             ldP: W, keys: W, v: vBlock, ldV: dP,
-                                                             o: Oacc + (groupStart + tileRow) * dP, ldO: dP, columns: dP)
+                        FusedMicroKernels.accumulateFourRows(
+                            V.self, wide: g.accumulateVectors == 4, p: S + tileRow * W,
+                            ldP: W, keys: W, v: vBlock, ldV: dP,
+                            o: Oacc + (groupStart + tileRow) * dP, ldO: dP, columns: dP)
                         tileRow += 4
                     }
                     groupStart += groupRows
@@ -253,27 +280,39 @@ public struct FusedAttention: BlockedAttentionKernel {
 
     // MARK: Decode
 
-    func decode(_ problem: AttentionProblem, _ query: AttentionTensor, _ key: AttentionTensor, _ value: AttentionTensor,
-                _ output: AttentionTensor, _ threadCount: Int) {
+    func decode(
+        _ problem: AttentionProblem, _ query: AttentionTensor, _ key: AttentionTensor, _ value: AttentionTensor,
+        _ output: AttentionTensor, _ threadCount: Int
+    ) {
         // Names: R = stacked rows (G query heads × Sq positions), DC = chunk keys, S = scores,
         // P_O/P_L = partial outputs and log-sum-exps [slice, split, row].
-        let d = problem.headDimension, dP = Self.decodeRowFloats(d)
-        let Nq = problem.queryLength, Nk = problem.keyLength
-        let G = problem.groupSize, H = problem.heads, Hkv = problem.keyValueHeads
-        let R = G * Nq, DC = Self.decodeChunkKeys
+        let d = problem.headDimension
+        let dP = Self.decodeRowFloats(d)
+        let Nq = problem.queryLength
+        let Nk = problem.keyLength
+        let G = problem.groupSize
+        let H = problem.heads
+        let Hkv = problem.keyValueHeads
+        let R = G * Nq
+        let DC = Self.decodeChunkKeys
         let slices = problem.batch * Hkv
         let splits = splitCount(problem, threadCount: threadCount)
         let workers = max(1, threadCount)
         let scratch = WorkerScratch(workers: workers, floatsPerWorker: R * (DC + 2 * dP + 2))
         let partials = WorkerScratch(workers: 1, floatsPerWorker: slices * splits * R * (d + 1))
-        let P_O = partials.buffer(worker: 0), P_L = P_O + slices * splits * R * d
-        let Q = query.baseAddress, K = key.baseAddress, Vt = value.baseAddress, O = output.baseAddress
+        let P_O = partials.buffer(worker: 0)
+        let P_L = P_O + slices * splits * R * d
+        let Q = query.baseAddress
+        let K = key.baseAddress
+        let Vt = value.baseAddress
+        let O = output.baseAddress
         let scale = problem.scale
         let lanes = geometry.lanes
         func rowsOffset(_ slice: Int) -> Int { ((slice / Hkv) * H + (slice % Hkv) * G) * Nq * d }
 
         ParallelFor.run(taskCount: slices * splits, threadCount: workers) { task, worker in
-            let slice = task / splits, split = task % splits
+            let slice = task / splits
+            let split = task % splits
             let b = slice / Hkv
             let spanStart = problem.visibleKeyStart(batch: b, row: 0)
             let spanEnd = problem.visibleKeyEnd(batch: b, row: Nq - 1)
@@ -282,7 +321,10 @@ public struct FusedAttention: BlockedAttentionKernel {
             let splitStart = spanStart + split * chunksPerSplit * DC
             let splitEnd = min(spanEnd, splitStart + chunksPerSplit * DC)
             let S = scratch.buffer(worker: worker)
-            let Qs = S + R * DC, Oacc = Qs + R * dP, m = Oacc + R * dP, l = m + R
+            let Qs = S + R * DC
+            let Oacc = Qs + R * dP
+            let m = Oacc + R * dP
+            let l = m + R
             let q = Q + rowsOffset(slice)
             for r in 0..<R {
                 for c in 0..<d { Qs[r * dP + c] = q[r * d + c] * scale }
@@ -291,7 +333,8 @@ public struct FusedAttention: BlockedAttentionKernel {
             Oacc.update(repeating: 0, count: R * dP)
             m.update(repeating: -.infinity, count: R)
             l.update(repeating: 0, count: R)
-            let k = K + slice * Nk * d, v = Vt + slice * Nk * d
+            let k = K + slice * Nk * d
+            let v = Vt + slice * Nk * d
             var chunkStart = splitStart
             while chunkStart < splitEnd {
                 let n = min(DC, splitEnd - chunkStart)
@@ -338,9 +381,15 @@ public struct FusedAttention: BlockedAttentionKernel {
                     for r in 0..<R {
                         for j in 0..<n { Self.addScaled(Oacc + r * dP, vChunk + j * d, by: S[r * DC + j], count: d) }
                     }
-                case 16: Self.accumulateChunk(SIMD16<Float>.self, p: S, ldP: DC, rows: R, keys: n, v: vChunk, d: d, o: Oacc, ldO: dP)
-                case 8: Self.accumulateChunk(SIMD8<Float>.self, p: S, ldP: DC, rows: R, keys: n, v: vChunk, d: d, o: Oacc, ldO: dP)
-                default: Self.accumulateChunk(SIMD4<Float>.self, p: S, ldP: DC, rows: R, keys: n, v: vChunk, d: d, o: Oacc, ldO: dP)
+                case 16:
+                    Self.accumulateChunk(
+                        SIMD16<Float>.self, p: S, ldP: DC, rows: R, keys: n, v: vChunk, d: d, o: Oacc, ldO: dP)
+                case 8:
+                    Self.accumulateChunk(
+                        SIMD8<Float>.self, p: S, ldP: DC, rows: R, keys: n, v: vChunk, d: d, o: Oacc, ldO: dP)
+                default:
+                    Self.accumulateChunk(
+                        SIMD4<Float>.self, p: S, ldP: DC, rows: R, keys: n, v: vChunk, d: d, o: Oacc, ldO: dP)
                 }
                 chunkStart += n
             }
@@ -360,9 +409,10 @@ public struct FusedAttention: BlockedAttentionKernel {
         // Merge the splits of each stacked row by log-sum-exp.
         ParallelFor.run(taskCount: slices, threadCount: workers) { slice, _ in
             for r in 0..<R {
-                SplitMerge.merge(into: O + rowsOffset(slice) + r * d, headDimension: d, splits: splits,
-                                 partialOutput: { UnsafePointer(P_O + ((slice * splits + $0) * R + r) * d) },
-                                 logSumExp: { P_L[(slice * splits + $0) * R + r] })
+                SplitMerge.merge(
+                    into: O + rowsOffset(slice) + r * d, headDimension: d, splits: splits,
+                    partialOutput: { UnsafePointer(P_O + ((slice * splits + $0) * R + r) * d) },
+                    logSumExp: { P_L[(slice * splits + $0) * R + r] })
             }
         }
     }
@@ -371,26 +421,32 @@ public struct FusedAttention: BlockedAttentionKernel {
     /// V's lanes): four rows at a time in register tiles, so each V row is loaded once per four
     /// rows and O stays in registers across the keys; left-over rows one at a time.
     @inline(__always)
-    static func accumulateChunk<V: SIMD>(_: V.Type, p: UnsafePointer<Float>, ldP: Int, rows: Int, keys: Int,
-                                         v: UnsafePointer<Float>, d: Int, o: UnsafeMutablePointer<Float>, ldO: Int)
+    static func accumulateChunk<V: SIMD>(
+        _: V.Type, p: UnsafePointer<Float>, ldP: Int, rows: Int, keys: Int,
+        v: UnsafePointer<Float>, d: Int, o: UnsafeMutablePointer<Float>, ldO: Int
+    )
     where V.Scalar == Float {
         let L = V.scalarCount
         var r = 0
         while r + 4 <= rows {
             // Four vectors a row where registers allow four rows of them (32 registers of 16 lanes).
-            FusedMicroKernels.accumulateFourRows(V.self, wide: L >= 16, p: p + r * ldP, ldP: ldP, keys: keys, v: v, ldV: d,
-                                                 o: o + r * ldO, ldO: ldO, columns: d)
+            FusedMicroKernels.accumulateFourRows(
+                V.self, wide: L >= 16, p: p + r * ldP, ldP: ldP, keys: keys, v: v, ldV: d,
+                o: o + r * ldO, ldO: ldO, columns: d)
             r += 4
         }
         while r < rows {
-            let pr = p + r * ldP, or = o + r * ldO
+            let pr = p + r * ldP
+            let or = o + r * ldO
             var column = 0
             while column + 4 * L <= d {
-                FusedMicroKernels.accumulateRow(VectorGroup4<V>.self, p: pr, keys: keys, v: v + column, ldV: d, o: or + column)
+                FusedMicroKernels.accumulateRow(
+                    VectorGroup4<V>.self, p: pr, keys: keys, v: v + column, ldV: d, o: or + column)
                 column += 4 * L
             }
             while column < d {
-                FusedMicroKernels.accumulateRow(VectorGroup1<V>.self, p: pr, keys: keys, v: v + column, ldV: d, o: or + column)
+                FusedMicroKernels.accumulateRow(
+                    VectorGroup1<V>.self, p: pr, keys: keys, v: v + column, ldV: d, o: or + column)
                 column += L
             }
             r += 1
@@ -400,11 +456,13 @@ public struct FusedAttention: BlockedAttentionKernel {
     /// Σ a[c]·b[c] over `count` floats.
     @inline(__always)
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-        var s0 = SIMD16<Float>(), s1 = SIMD16<Float>()
+        var s0 = SIMD16<Float>()
+        var s1 = SIMD16<Float>()
         var c = 0
         while c &+ 32 <= count {
             s0 = s0.addingProduct(FusedMicroKernels.load(a + c), FusedMicroKernels.load(b + c) as SIMD16<Float>)
-            s1 = s1.addingProduct(FusedMicroKernels.load(a + (c &+ 16)), FusedMicroKernels.load(b + (c &+ 16)) as SIMD16<Float>)
+            s1 = s1.addingProduct(
+                FusedMicroKernels.load(a + (c &+ 16)), FusedMicroKernels.load(b + (c &+ 16)) as SIMD16<Float>)
             c &+= 32
         }
         if c &+ 16 <= count {
@@ -412,7 +470,10 @@ public struct FusedAttention: BlockedAttentionKernel {
             c &+= 16
         }
         var total = horizontalSum(s0 + s1)
-        while c < count { total += a[c] * b[c]; c &+= 1 }
+        while c < count {
+            total += a[c] * b[c]
+            c &+= 1
+        }
         return total
     }
 
@@ -432,10 +493,14 @@ public struct FusedAttention: BlockedAttentionKernel {
         let wv = SIMD16<Float>(repeating: w)
         var c = 0
         while c + 16 <= count {
-            let sum = (FusedMicroKernels.load(UnsafePointer(o + c)) as SIMD16<Float>).addingProduct(FusedMicroKernels.load(x + c), wv)
+            let sum = (FusedMicroKernels.load(UnsafePointer(o + c)) as SIMD16<Float>).addingProduct(
+                FusedMicroKernels.load(x + c), wv)
             FusedMicroKernels.store(sum, o + c)
             c += 16
         }
-        while c < count { o[c] += x[c] * w; c += 1 }
+        while c < count {
+            o[c] += x[c] * w
+            c += 1
+        }
     }
 }

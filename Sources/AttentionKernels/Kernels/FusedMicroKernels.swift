@@ -23,61 +23,103 @@ enum FusedMicroKernels {
     /// · panel. The branch on `rows` is loop-invariant: the compiler keeps one loop per value,
     /// and the 4-row loop holds only four accumulator pairs.
     @inline(__always)
-    static func scores<V: SIMD>(_: V.Type, rows: Int, q: UnsafePointer<Float>, d: Int, panel: UnsafePointer<Float>,
-                                s: UnsafeMutablePointer<Float>, ldS: Int) where V.Scalar == Float {
-        var r0 = VectorGroup2<V>(), r1 = VectorGroup2<V>(), r2 = VectorGroup2<V>(), r3 = VectorGroup2<V>()
-        var r4 = VectorGroup2<V>(), r5 = VectorGroup2<V>(), r6 = VectorGroup2<V>(), r7 = VectorGroup2<V>()
+    static func scores<V: SIMD>(
+        _: V.Type, rows: Int, q: UnsafePointer<Float>, d: Int, panel: UnsafePointer<Float>,
+        s: UnsafeMutablePointer<Float>, ldS: Int
+    ) where V.Scalar == Float {
+        var r0 = VectorGroup2<V>()
+        var r1 = VectorGroup2<V>()
+        var r2 = VectorGroup2<V>()
+        var r3 = VectorGroup2<V>()
+        var r4 = VectorGroup2<V>()
+        var r5 = VectorGroup2<V>()
+        var r6 = VectorGroup2<V>()
+        var r7 = VectorGroup2<V>()
         let wide = rows == 8
         var k = panel
         for c in 0..<d {
             let b = VectorGroup2<V>(loading: k)
-            r0.add(q[c], b); r1.add(q[d + c], b); r2.add(q[2 * d + c], b); r3.add(q[3 * d + c], b)
-            if wide { r4.add(q[4 * d + c], b); r5.add(q[5 * d + c], b); r6.add(q[6 * d + c], b); r7.add(q[7 * d + c], b) }
+            r0.add(q[c], b)
+            r1.add(q[d + c], b)
+            r2.add(q[2 * d + c], b)
+            r3.add(q[3 * d + c], b)
+            if wide {
+                r4.add(q[4 * d + c], b)
+                r5.add(q[5 * d + c], b)
+                r6.add(q[6 * d + c], b)
+                r7.add(q[7 * d + c], b)
+            }
             k += 2 * V.scalarCount
         }
-        r0.store(s); r1.store(s + ldS); r2.store(s + 2 * ldS); r3.store(s + 3 * ldS)
-        if wide { r4.store(s + 4 * ldS); r5.store(s + 5 * ldS); r6.store(s + 6 * ldS); r7.store(s + 7 * ldS) }
+        r0.store(s)
+        r1.store(s + ldS)
+        r2.store(s + 2 * ldS)
+        r3.store(s + 3 * ldS)
+        if wide {
+            r4.store(s + 4 * ldS)
+            r5.store(s + 5 * ldS)
+            r6.store(s + 6 * ldS)
+            r7.store(s + 7 * ldS)
+        }
     }
 
     /// O[4][T] += P[4][keys] · V[keys][T] (leading dimensions ldO, ldP, ldV).
     @inline(__always)
-    static func accumulate<T: VectorGroup>(_: T.Type, p: UnsafePointer<Float>, ldP: Int, keys: Int, v: UnsafePointer<Float>,
-                                           ldV: Int, o: UnsafeMutablePointer<Float>, ldO: Int) {
-        var o0 = T(loading: o), o1 = T(loading: o + ldO), o2 = T(loading: o + 2 * ldO), o3 = T(loading: o + 3 * ldO)
+    static func accumulate<T: VectorGroup>(
+        _: T.Type, p: UnsafePointer<Float>, ldP: Int, keys: Int, v: UnsafePointer<Float>,
+        ldV: Int, o: UnsafeMutablePointer<Float>, ldO: Int
+    ) {
+        var o0 = T(loading: o)
+        var o1 = T(loading: o + ldO)
+        var o2 = T(loading: o + 2 * ldO)
+        var o3 = T(loading: o + 3 * ldO)
         var row = v
         for j in 0..<keys {
             let values = T(loading: row)
-            o0.add(p[j], values); o1.add(p[ldP + j], values); o2.add(p[2 * ldP + j], values); o3.add(p[3 * ldP + j], values)
+            o0.add(p[j], values)
+            o1.add(p[ldP + j], values)
+            o2.add(p[2 * ldP + j], values)
+            o3.add(p[3 * ldP + j], values)
             row += ldV
         }
-        o0.store(o); o1.store(o + ldO); o2.store(o + 2 * ldO); o3.store(o + 3 * ldO)
+        o0.store(o)
+        o1.store(o + ldO)
+        o2.store(o + 2 * ldO)
+        o3.store(o + 3 * ldO)
     }
 
     /// O[4][columns] += P[4][keys] · V[keys][columns], `columns` a multiple of V's lanes: column
     /// groups of 4 vectors where `wide` (registers for 4 rows of 4 vectors), then 2, then 1.
     @inline(__always)
-    static func accumulateFourRows<V: SIMD>(_: V.Type, wide: Bool, p: UnsafePointer<Float>, ldP: Int, keys: Int,
-                                            v: UnsafePointer<Float>, ldV: Int, o: UnsafeMutablePointer<Float>, ldO: Int,
-                                            columns: Int) where V.Scalar == Float {
+    static func accumulateFourRows<V: SIMD>(
+        _: V.Type, wide: Bool, p: UnsafePointer<Float>, ldP: Int, keys: Int,
+        v: UnsafePointer<Float>, ldV: Int, o: UnsafeMutablePointer<Float>, ldO: Int,
+        columns: Int
+    ) where V.Scalar == Float {
         let L = V.scalarCount
         var column = 0
         while wide && column + 4 * L <= columns {
-            accumulate(VectorGroup4<V>.self, p: p, ldP: ldP, keys: keys, v: v + column, ldV: ldV, o: o + column, ldO: ldO)
+            accumulate(
+                VectorGroup4<V>.self, p: p, ldP: ldP, keys: keys, v: v + column, ldV: ldV, o: o + column, ldO: ldO)
             column += 4 * L
         }
         while column + 2 * L <= columns {
-            accumulate(VectorGroup2<V>.self, p: p, ldP: ldP, keys: keys, v: v + column, ldV: ldV, o: o + column, ldO: ldO)
+            accumulate(
+                VectorGroup2<V>.self, p: p, ldP: ldP, keys: keys, v: v + column, ldV: ldV, o: o + column, ldO: ldO)
             column += 2 * L
         }
         if column < columns {
-            accumulate(VectorGroup1<V>.self, p: p, ldP: ldP, keys: keys, v: v + column, ldV: ldV, o: o + column, ldO: ldO)
+            accumulate(
+                VectorGroup1<V>.self, p: p, ldP: ldP, keys: keys, v: v + column, ldV: ldV, o: o + column, ldO: ldO)
         }
     }
 
     /// O[T] += P[keys] · V[keys][T] for one row (leading dimension ldV).
     @inline(__always)
-    static func accumulateRow<T: VectorGroup>(_: T.Type, p: UnsafePointer<Float>, keys: Int, v: UnsafePointer<Float>,
-                                              ldV: Int, o: UnsafeMutablePointer<Float>) {
+    static func accumulateRow<T: VectorGroup>(
+        _: T.Type, p: UnsafePointer<Float>, keys: Int, v: UnsafePointer<Float>,
+        ldV: Int, o: UnsafeMutablePointer<Float>
+    ) {
         var o0 = T(loading: o)
         var row = v
         for j in 0..<keys {
@@ -113,14 +155,17 @@ struct VectorGroup2<V: SIMD>: VectorGroup where V.Scalar == Float {
     static var width: Int { 2 * V.scalarCount }
     init() {}
     @inline(__always) init(loading p: UnsafePointer<Float>) {
-        a = FusedMicroKernels.load(p); b = FusedMicroKernels.load(p + V.scalarCount)
+        a = FusedMicroKernels.load(p)
+        b = FusedMicroKernels.load(p + V.scalarCount)
     }
     @inline(__always) mutating func add(_ x: Float, _ other: Self) {
         let broadcast = V(repeating: x)
-        a = a.addingProduct(broadcast, other.a); b = b.addingProduct(broadcast, other.b)
+        a = a.addingProduct(broadcast, other.a)
+        b = b.addingProduct(broadcast, other.b)
     }
     @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) {
-        FusedMicroKernels.store(a, p); FusedMicroKernels.store(b, p + V.scalarCount)
+        FusedMicroKernels.store(a, p)
+        FusedMicroKernels.store(b, p + V.scalarCount)
     }
 }
 
@@ -129,8 +174,15 @@ struct VectorGroup4<V: SIMD>: VectorGroup where V.Scalar == Float {
     static var width: Int { 4 * V.scalarCount }
     init() {}
     @inline(__always) init(loading p: UnsafePointer<Float>) {
-        low = VectorGroup2(loading: p); high = VectorGroup2(loading: p + 2 * V.scalarCount)
+        low = VectorGroup2(loading: p)
+        high = VectorGroup2(loading: p + 2 * V.scalarCount)
     }
-    @inline(__always) mutating func add(_ x: Float, _ other: Self) { low.add(x, other.low); high.add(x, other.high) }
-    @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) { low.store(p); high.store(p + 2 * V.scalarCount) }
+    @inline(__always) mutating func add(_ x: Float, _ other: Self) {
+        low.add(x, other.low)
+        high.add(x, other.high)
+    }
+    @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) {
+        low.store(p)
+        high.store(p + 2 * V.scalarCount)
+    }
 }

@@ -40,41 +40,56 @@ public struct NaiveAttention: AttentionKernel {
         4 * problem.batch * problem.heads * problem.queryLength * problem.keyLength
     }
 
-    public func run(_ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
-                    output: AttentionTensor, threadCount: Int) {
+    public func run(
+        _ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
+        output: AttentionTensor, threadCount: Int
+    ) {
         problem.preconditionShapes(query: query, key: key, value: value, output: output)
         // Names: N_q = queryLength, N_k = keyLength, d = headDimension, S = scores.
-        let Nq = problem.queryLength, Nk = problem.keyLength, d = problem.headDimension
+        let Nq = problem.queryLength
+        let Nk = problem.keyLength
+        let d = problem.headDimension
         let slices = problem.batch * problem.heads
         let scoreCount = slices * Nq * Nk
         let S = AlignedMemory.allocateFloats(scoreCount)
         defer { AlignedMemory.free(S) }
-        let Q = query.baseAddress, K = key.baseAddress, V = value.baseAddress, O = output.baseAddress
+        let Q = query.baseAddress
+        let K = key.baseAddress
+        let V = value.baseAddress
+        let O = output.baseAddress
         let scale = problem.scale
 
-        @inline(__always) func keyValueOffset(_ slice: Int) -> Int { problem.keyValueSlice(ofQuerySlice: slice) * Nk * d }
-        @inline(__always) func scores(_ slice: Int) { // S_slice = scale · Q Kᵀ
-            BLAS.sgemm(.none, .transpose, m: Nq, n: Nk, k: d, alpha: scale,
-                       a: Q + slice * Nq * d, lda: d, b: K + keyValueOffset(slice), ldb: d,
-                       beta: 0, c: S + slice * Nq * Nk, ldc: Nk)
+        @inline(__always) func keyValueOffset(_ slice: Int) -> Int {
+            problem.keyValueSlice(ofQuerySlice: slice) * Nk * d
+        }
+        @inline(__always) func scores(_ slice: Int) {  // S_slice = scale · Q Kᵀ
+            BLAS.sgemm(
+                .none, .transpose, m: Nq, n: Nk, k: d, alpha: scale,
+                a: Q + slice * Nq * d, lda: d, b: K + keyValueOffset(slice), ldb: d,
+                beta: 0, c: S + slice * Nq * Nk, ldc: Nk)
         }
         @inline(__always) func softmaxRows(_ slice: Int, _ rows: Range<Int>) {
             let b = slice / problem.heads
             let base = S + slice * Nq * Nk
-            problem.maskScores(base + rows.lowerBound * Nk, leadingDimension: Nk, batch: b,
-                               rowStart: rows.lowerBound, rows: rows.count, keyStart: 0, columns: Nk)
+            problem.maskScores(
+                base + rows.lowerBound * Nk, leadingDimension: Nk, batch: b,
+                rowStart: rows.lowerBound, rows: rows.count, keyStart: 0, columns: Nk)
             for i in rows {
                 let row = base + i * Nk
                 let m = RowOperations.maximum(row, count: Nk)
-                if m == -.infinity { RowOperations.fill(row, count: Nk, with: 0); continue }
+                if m == -.infinity {
+                    RowOperations.fill(row, count: Nk, with: 0)
+                    continue
+                }
                 let sum = RowOperations.exponentiateAndSum(row, count: Nk, rowMaximum: m)
                 RowOperations.scale(row, count: Nk, by: 1 / sum)
             }
         }
-        @inline(__always) func values(_ slice: Int) { // O_slice = P V
-            BLAS.sgemm(.none, .none, m: Nq, n: d, k: Nk, alpha: 1,
-                       a: S + slice * Nq * Nk, lda: Nk, b: V + keyValueOffset(slice), ldb: d,
-                       beta: 0, c: O + slice * Nq * d, ldc: d)
+        @inline(__always) func values(_ slice: Int) {  // O_slice = P V
+            BLAS.sgemm(
+                .none, .none, m: Nq, n: d, k: Nk, alpha: 1,
+                a: S + slice * Nq * Nk, lda: Nk, b: V + keyValueOffset(slice), ldb: d,
+                beta: 0, c: O + slice * Nq * d, ldc: d)
         }
 
         switch resolvedStrategy(problem, threadCount: threadCount) {

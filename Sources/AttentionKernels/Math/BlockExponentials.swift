@@ -5,8 +5,10 @@
 /// A row with no visible key gets S = 0, m̃ = −∞ and l̃ = 0, which every merge skips.
 enum BlockExponentials {
     @inline(__always)
-    static func compute(scores S: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
-                        rowMaximum m: UnsafeMutablePointer<Float>, rowSum l: UnsafeMutablePointer<Float>) {
+    static func compute(
+        scores S: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+        rowMaximum m: UnsafeMutablePointer<Float>, rowSum l: UnsafeMutablePointer<Float>
+    ) {
         for r in 0..<rows {
             let row = S + r * columns
             let rowMax = RowOperations.maximum(row, count: columns)

@@ -8,9 +8,11 @@
 /// The caller then adds P·V to O with one GEMM.
 enum OnlineSoftmax {
     @inline(__always)
-    static func step(scores S: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
-                     output O: UnsafeMutablePointer<Float>, headDimension d: Int,
-                     rowMaximum m: UnsafeMutablePointer<Float>, rowSum l: UnsafeMutablePointer<Float>) {
+    static func step(
+        scores S: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+        output O: UnsafeMutablePointer<Float>, headDimension d: Int,
+        rowMaximum m: UnsafeMutablePointer<Float>, rowSum l: UnsafeMutablePointer<Float>
+    ) {
         for r in 0..<rows {
             let row = S + r * columns
             let mOld = m[r]

@@ -63,19 +63,28 @@ public enum RowOperations {
             store(load(row + i) * f, row + i)
             i += 16
         }
-        while i < count { row[i] *= factor; i += 1 }
+        while i < count {
+            row[i] *= factor
+            i += 1
+        }
     }
 
     /// row[j] ← row[j] · a + other[j] · b.
     @inline(__always)
-    public static func combine(_ row: UnsafeMutablePointer<Float>, times a: Float, plus other: UnsafePointer<Float>, times b: Float, count: Int) {
-        let va = SIMD16<Float>(repeating: a), vb = SIMD16<Float>(repeating: b)
+    public static func combine(
+        _ row: UnsafeMutablePointer<Float>, times a: Float, plus other: UnsafePointer<Float>, times b: Float, count: Int
+    ) {
+        let va = SIMD16<Float>(repeating: a)
+        let vb = SIMD16<Float>(repeating: b)
         var i = 0
         while i + 16 <= count {
             store((load(row + i) * va).addingProduct(load(other + i), vb), row + i)
             i += 16
         }
-        while i < count { row[i] = row[i] * a + other[i] * b; i += 1 }
+        while i < count {
+            row[i] = row[i] * a + other[i] * b
+            i += 1
+        }
     }
 
     /// row[j] ← value.

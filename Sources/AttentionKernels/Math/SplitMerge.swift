@@ -4,8 +4,10 @@
 /// Splits with no visible key carry L_s = −∞ and weigh nothing; a row with none gets zeros.
 enum SplitMerge {
     @inline(__always)
-    static func merge(into out: UnsafeMutablePointer<Float>, headDimension d: Int, splits: Int,
-                      partialOutput: (Int) -> UnsafePointer<Float>, logSumExp: (Int) -> Float) {
+    static func merge(
+        into out: UnsafeMutablePointer<Float>, headDimension d: Int, splits: Int,
+        partialOutput: (Int) -> UnsafePointer<Float>, logSumExp: (Int) -> Float
+    ) {
         RowOperations.fill(out, count: d, with: 0)
         var M = -Float.infinity
         for s in 0..<splits { M = max(M, logSumExp(s)) }

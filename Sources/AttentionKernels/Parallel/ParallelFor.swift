@@ -2,7 +2,7 @@ import CSystemShims
 import Dispatch
 import Synchronization
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs `taskCount` independent tasks on `threadCount` workers that pull task indices from a
@@ -97,11 +97,13 @@ public final class WorkerPool: @unchecked Sendable {
             let index = threads.count + 1
             let context = Unmanaged.passRetained(HelperContext(pool: self, worker: index)).toOpaque()
             var thread = pthread_t()
-            let status = pthread_create(&thread, nil, { raw in
-                let context = Unmanaged<HelperContext>.fromOpaque(raw!).takeRetainedValue()
-                context.pool.helperLoop(worker: context.worker)
-                return nil
-            }, context)
+            let status = pthread_create(
+                &thread, nil,
+                { raw in
+                    let context = Unmanaged<HelperContext>.fromOpaque(raw!).takeRetainedValue()
+                    context.pool.helperLoop(worker: context.worker)
+                    return nil
+                }, context)
             precondition(status == 0, "could not create worker thread \(index): error \(status)")
             threads.append(thread)
         }
@@ -154,7 +156,8 @@ public final class WorkerPool: @unchecked Sendable {
             if polls {
                 let lastSeen = seen
                 _ = Self.spin(until: {
-                    generation.load(ordering: .acquiring) != lastSeen || parkedGeneration.load(ordering: .acquiring) == lastSeen
+                    generation.load(ordering: .acquiring) != lastSeen
+                        || parkedGeneration.load(ordering: .acquiring) == lastSeen
                 })
             }
             guard runPostedJob(worker: worker, seen: &seen, polls: &polls) else { continue }
@@ -162,7 +165,8 @@ public final class WorkerPool: @unchecked Sendable {
             // sleeping (both sequentially consistent); the signal, sent with `mutex` held,
             // cannot fall between the caller's last check and its wait.
             if pending.subtract(1, ordering: .sequentiallyConsistent).newValue == 0,
-               callerSleeping.load(ordering: .sequentiallyConsistent) {
+                callerSleeping.load(ordering: .sequentiallyConsistent)
+            {
                 pthread_mutex_lock(mutex)
                 pthread_cond_signal(finished)
                 pthread_mutex_unlock(mutex)
@@ -210,6 +214,9 @@ public final class WorkerPool: @unchecked Sendable {
     private final class HelperContext {
         let pool: WorkerPool
         let worker: Int
-        init(pool: WorkerPool, worker: Int) { self.pool = pool; self.worker = worker }
+        init(pool: WorkerPool, worker: Int) {
+            self.pool = pool
+            self.worker = worker
+        }
     }
 }

@@ -1,7 +1,9 @@
 extension AttentionProblem {
     /// Checks that the tensors have the shapes this problem needs.
-    public func checkShapes(query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
-                            output: AttentionTensor) throws(KernelConfigurationError) {
+    public func checkShapes(
+        query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
+        output: AttentionTensor
+    ) throws(KernelConfigurationError) {
         let q = [batch, heads, queryLength, headDimension]
         let kv = [batch, keyValueHeads, keyLength, headDimension]
         if query.shape != q { throw .shapeMismatch(tensor: "query", expected: q, actual: query.shape) }
@@ -11,7 +13,9 @@ extension AttentionProblem {
     }
 
     @inline(__always)
-    func preconditionShapes(query: AttentionTensor, key: AttentionTensor, value: AttentionTensor, output: AttentionTensor) {
+    func preconditionShapes(
+        query: AttentionTensor, key: AttentionTensor, value: AttentionTensor, output: AttentionTensor
+    ) {
         do { try checkShapes(query: query, key: key, value: value, output: output) } catch {
             preconditionFailure("attention kernel called with mismatched tensors: \(error)")
         }

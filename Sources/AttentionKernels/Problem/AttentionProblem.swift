@@ -37,8 +37,10 @@ public struct AttentionProblem: Sendable, Hashable {
         causal: Bool = false, validKeyLengths: [Int]? = nil, scale: Float? = nil,
         keyValueHeads: Int? = nil, window: Int? = nil
     ) throws(AttentionProblemError) {
-        for (name, value) in [("batch", batch), ("heads", heads), ("query length", queryLength),
-                              ("key length", keyLength), ("head dimension", headDimension)] where value < 1 {
+        for (name, value) in [
+            ("batch", batch), ("heads", heads), ("query length", queryLength),
+            ("key length", keyLength), ("head dimension", headDimension),
+        ] where value < 1 {
             throw .nonPositive(name: name, value: value)
         }
         let kvHeads = keyValueHeads ?? heads
@@ -54,9 +56,15 @@ public struct AttentionProblem: Sendable, Hashable {
         }
         let resolvedScale = scale ?? 1 / Float(headDimension).squareRoot()
         if !resolvedScale.isFinite { throw .scaleNotFinite(resolvedScale) }
-        self.batch = batch; self.heads = heads; self.keyValueHeads = kvHeads
-        self.queryLength = queryLength; self.keyLength = keyLength; self.headDimension = headDimension
-        self.causal = causal || window != nil; self.window = window; self.validKeyLengths = validKeyLengths
+        self.batch = batch
+        self.heads = heads
+        self.keyValueHeads = kvHeads
+        self.queryLength = queryLength
+        self.keyLength = keyLength
+        self.headDimension = headDimension
+        self.causal = causal || window != nil
+        self.window = window
+        self.validKeyLengths = validKeyLengths
         self.scale = resolvedScale
     }
 
@@ -114,7 +122,9 @@ public struct AttentionProblem: Sendable, Hashable {
             if !causal {
                 total += valid * queryLength
             } else {
-                for row in 0..<queryLength { total += max(0, visibleKeyEnd(batch: b, row: row) - visibleKeyStart(batch: b, row: row)) }
+                for row in 0..<queryLength {
+                    total += max(0, visibleKeyEnd(batch: b, row: row) - visibleKeyStart(batch: b, row: row))
+                }
             }
         }
         return total * heads
@@ -122,7 +132,8 @@ public struct AttentionProblem: Sendable, Hashable {
 
     /// Keys some query row of batch `b` sees: visibleKeyStart(first row)..<visibleKeyEnd(last row).
     public func visibleKeySpan(batch b: Int) -> Range<Int> {
-        let start = visibleKeyStart(batch: b, row: 0), end = visibleKeyEnd(batch: b, row: queryLength - 1)
+        let start = visibleKeyStart(batch: b, row: 0)
+        let end = visibleKeyEnd(batch: b, row: queryLength - 1)
         return start..<max(start, end)
     }
 
@@ -146,11 +157,15 @@ public enum AttentionProblemError: Error, Equatable, CustomStringConvertible {
         case let .keyLengthsCount(expected, actual):
             return "key lengths: got \(actual) values, expected one per batch element (\(expected))"
         case let .keyLengthOutOfRange(index, value, keyLength):
-            return "key lengths: value \(value) for batch element \(index) is outside 0...\(keyLength) (the key sequence length)"
+            return
+                "key lengths: value \(value) for batch element \(index) is outside 0...\(keyLength) (the key sequence "
+                + "length)"
         case let .scaleNotFinite(value):
             return "scale must be a finite number, got \(value)"
         case let .keyValueHeads(heads, keyValueHeads):
-            return "key/value heads: \(keyValueHeads) does not divide the \(heads) query heads; use a divisor of \(heads) (\(divisors(heads).map(String.init).joined(separator: ", ")))"
+            return
+                "key/value heads: \(keyValueHeads) does not divide the \(heads) query heads; use a divisor of "
+                + "\(heads) (\(divisors(heads).map(String.init).joined(separator: ", ")))"
         case let .window(value):
             return "window must be at least 1 key, got \(value)"
         }

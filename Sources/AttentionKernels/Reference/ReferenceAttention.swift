@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A slow, obviously correct float64 attention (no BLAS), used by the tests and by every
@@ -9,10 +9,13 @@ import Darwin
 ///   o_i = Σ_j softmax_j(scale · q_i·k_j over visible j) · v_j,  zero when no key is visible.
 public enum ReferenceAttention {
     /// The float64 output row for (batch b, head h, query row i), length headDimension.
-    public static func row(_ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor,
-                           value: AttentionTensor, batch b: Int, head h: Int, row i: Int) -> [Double] {
+    public static func row(
+        _ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor,
+        value: AttentionTensor, batch b: Int, head h: Int, row i: Int
+    ) -> [Double] {
         let d = problem.headDimension
-        let start = problem.visibleKeyStart(batch: b, row: i), end = problem.visibleKeyEnd(batch: b, row: i)
+        let start = problem.visibleKeyStart(batch: b, row: i)
+        let end = problem.visibleKeyEnd(batch: b, row: i)
         var result = [Double](repeating: 0, count: d)
         if end <= start { return result }
         let q = query.headPointer(batch: b, head: h) + i * d
@@ -46,9 +49,11 @@ public enum ReferenceAttention {
     }
 
     /// Compares `output` with the reference on the rows `rows` (each (batch, head, row)).
-    public static func compare(_ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor,
-                               value: AttentionTensor, output: AttentionTensor,
-                               rows: [(batch: Int, head: Int, row: Int)]) -> ErrorReport {
+    public static func compare(
+        _ problem: AttentionProblem, query: AttentionTensor, key: AttentionTensor,
+        value: AttentionTensor, output: AttentionTensor,
+        rows: [(batch: Int, head: Int, row: Int)]
+    ) -> ErrorReport {
         var report = ErrorReport()
         let d = problem.headDimension
         for (b, h, i) in rows {
@@ -72,14 +77,18 @@ public enum ReferenceAttention {
     /// Every row when the full reference costs at most `budgetMultiplyAdds`, otherwise a seeded
     /// sample: for each (batch, head), the first and last rows, the causal boundary rows and
     /// random rows, so that at most about `budgetMultiplyAdds` are spent.
-    public static func rowsToCheck(_ problem: AttentionProblem, budgetMultiplyAdds: Int = 50_000_000,
-                                   seed: UInt64 = 0x5EED) -> [(batch: Int, head: Int, row: Int)] {
+    public static func rowsToCheck(
+        _ problem: AttentionProblem, budgetMultiplyAdds: Int = 50_000_000,
+        seed: UInt64 = 0x5EED
+    ) -> [(batch: Int, head: Int, row: Int)] {
         let perRow = 2 * problem.keyLength * problem.headDimension
         let allRows = problem.batch * problem.heads * problem.queryLength
         if allRows * perRow <= budgetMultiplyAdds {
             var rows: [(Int, Int, Int)] = []
             rows.reserveCapacity(allRows)
-            for b in 0..<problem.batch { for h in 0..<problem.heads { for i in 0..<problem.queryLength { rows.append((b, h, i)) } } }
+            for b in 0..<problem.batch {
+                for h in 0..<problem.heads { for i in 0..<problem.queryLength { rows.append((b, h, i)) } }
+            }
             return rows.map { (batch: $0.0, head: $0.1, row: $0.2) }
         }
         let total = max(problem.batch * problem.heads * 2, budgetMultiplyAdds / max(1, perRow))

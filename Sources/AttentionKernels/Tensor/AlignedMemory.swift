@@ -1,8 +1,8 @@
 import Synchronization
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Every large buffer attnbench allocates (tensors, score matrices, per-worker scratch) goes
@@ -85,7 +85,7 @@ public enum AlignedMemory {
 }
 
 #if canImport(Glibc)
-@inline(__always) private func freeBlock(_ raw: UnsafeMutableRawPointer) { Glibc.free(raw) }
+    @inline(__always) private func freeBlock(_ raw: UnsafeMutableRawPointer) { Glibc.free(raw) }
 #elseif canImport(Darwin)
-@inline(__always) private func freeBlock(_ raw: UnsafeMutableRawPointer) { Darwin.free(raw) }
+    @inline(__always) private func freeBlock(_ raw: UnsafeMutableRawPointer) { Darwin.free(raw) }
 #endif

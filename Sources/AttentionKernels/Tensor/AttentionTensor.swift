@@ -17,8 +17,9 @@ public final class AttentionTensor: @unchecked Sendable {
 
     /// Allocates a zero-filled tensor (pages are touched so the memory is resident).
     public init(batch: Int, heads: Int, sequenceLength: Int, headDimension: Int) {
-        precondition(batch >= 1 && heads >= 1 && sequenceLength >= 1 && headDimension >= 1,
-                     "tensor shape must be positive, got [\(batch), \(heads), \(sequenceLength), \(headDimension)]")
+        precondition(
+            batch >= 1 && heads >= 1 && sequenceLength >= 1 && headDimension >= 1,
+            "tensor shape must be positive, got [\(batch), \(heads), \(sequenceLength), \(headDimension)]")
         self.batch = batch
         self.heads = heads
         self.sequenceLength = sequenceLength
