@@ -118,8 +118,8 @@ public enum CSVCodec {
                     expected:
                         "schema_version \(ResultColumn.currentSchemaVersion) (re-run the sweep with this attnbench)")
             }
-            var row = ResultRow(values: [:])
-            for (column, i) in index { row.values[column] = record[i] }
+            var row = ResultRow(cells: [:])
+            for (column, i) in index { row[column] = record[i] }
             rows.append(row)
         }
         return Document(header: header, rows: rows, droppedIncompleteLastRow: dropped)

@@ -86,40 +86,61 @@ public enum ResultColumn: String, CaseIterable, Sendable, Codable {
     public static let machineKey: [ResultColumn] = [.cpuModel, .cpuCores, .openblasCore]
 }
 
-/// One CSV row: values by column, empty when not applicable.
+/// One CSV row: a typed value by column, absent when not applicable. Values stay numbers,
+/// booleans and enums' names until the CSV codec writes `csvText`; a row read from a CSV holds
+/// the file's text, which the typed readers (`double`, `integer`, `numbers`) parse.
 public struct ResultRow: Sendable, Equatable {
-    public var values: [ResultColumn: String] = [:]
+    public var cells: [ResultColumn: ResultValue] = [:]
 
-    public init() { values[.schemaVersion] = ResultColumn.currentSchemaVersion }
+    public init() { cells[.schemaVersion] = .text(ResultColumn.currentSchemaVersion) }
 
-    public init(values: [ResultColumn: String]) { self.values = values }
+    public init(cells: [ResultColumn: ResultValue]) { self.cells = cells }
 
+    /// The column as the CSV writes it; setting text stores text ("" removes the value).
     public subscript(_ column: ResultColumn) -> String {
-        get { values[column] ?? "" }
-        set { values[column] = newValue }
+        get { cells[column]?.csvText ?? "" }
+        set { cells[column] = newValue.isEmpty ? nil : .text(newValue) }
     }
 
-    public func double(_ column: ResultColumn) -> Double? { Double(self[column]) }
-    public func integer(_ column: ResultColumn) -> Int? { Int(self[column]) }
+    /// The typed value of a column.
+    public subscript(value column: ResultColumn) -> ResultValue? {
+        get { cells[column] }
+        set { cells[column] = newValue }
+    }
+
+    public func double(_ column: ResultColumn) -> Double? { cells[column]?.number }
+    public func integer(_ column: ResultColumn) -> Int? { cells[column]?.integer }
+    public func numbers(_ column: ResultColumn) -> [Double] { cells[column]?.numbers ?? [] }
+
+    /// Rows are equal when they write the same CSV.
+    public static func == (a: ResultRow, b: ResultRow) -> Bool {
+        ResultColumn.allCases.allSatisfy { a[$0] == b[$0] }
+    }
 
     /// The configuration identity used to resume a sweep and to compare runs.
     public var configurationKey: String {
         ResultColumn.configurationKey.map { "\($0.rawValue)=\(self[$0])" }.joined(separator: ";")
     }
 
-    public var rawWallTimesSeconds: [Double] {
-        self[.wallTimes].split(separator: " ").compactMap { Double($0) }
-    }
+    public var rawWallTimesSeconds: [Double] { numbers(.wallTimes) }
 
     /// The median of each worker process that measured the row.
-    public var processMediansSeconds: [Double] {
-        self[.processMedians].split(separator: " ").compactMap { Double($0) }
-    }
+    public var processMediansSeconds: [Double] { numbers(.processMedians) }
 }
 
-/// Formats numbers for the CSV: times with 6 significant digits, ratios with 4.
-public enum CSVNumber {
-    public static func seconds(_ x: Double) -> String { String(format: "%.6g", x) }
-    public static func ratio(_ x: Double) -> String { String(format: "%.4g", x) }
-    public static func error(_ x: Double) -> String { String(format: "%.3g", x) }
+/// Formats numbers for the CSV: times with 6 significant digits, ratios with 4, errors with 3.
+public enum CSVNumber: Sendable, Equatable {
+    case seconds, ratio, error
+
+    public func format(_ x: Double) -> String {
+        switch self {
+        case .seconds: return String(format: "%.6g", x)
+        case .ratio: return String(format: "%.4g", x)
+        case .error: return String(format: "%.3g", x)
+        }
+    }
+
+    public static func seconds(_ x: Double) -> String { CSVNumber.seconds.format(x) }
+    public static func ratio(_ x: Double) -> String { CSVNumber.ratio.format(x) }
+    public static func error(_ x: Double) -> String { CSVNumber.error.format(x) }
 }

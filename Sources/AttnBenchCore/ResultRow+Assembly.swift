@@ -9,13 +9,12 @@ extension ResultRow {
     /// The columns of a timed configuration, before anything is measured.
     public init(configuration c: SweepConfiguration, policy: RepetitionPolicy, seed: UInt64) {
         self.init(setting: c.setting, kind: .time, policy: policy, seed: seed)
-        self[.seqLenQ] = String(c.queryLength)
-        self[.seqLenKV] = String(c.keyLength)
-        self[.keyLengths] =
-            c.keyLengths.lengths(batch: c.batch, keyLength: c.keyLength)?
-            .map(String.init).joined(separator: " ") ?? ""
-        self[.minimumRepetitions] = String(policy.minimumRepetitions)
-        self[.minimumTime] = CSVNumber.seconds(policy.minimumSeconds)
+        self[value: .seqLenQ] = .integer(c.queryLength)
+        self[value: .seqLenKV] = .integer(c.keyLength)
+        self[value: .keyLengths] = c.keyLengths.lengths(batch: c.batch, keyLength: c.keyLength).map(
+            ResultValue.integers)
+        self[value: .minimumRepetitions] = .integer(policy.minimumRepetitions)
+        self[value: .minimumTime] = .number(policy.minimumSeconds, .seconds)
         if c.variant == .naive, let problem = try? c.problem() {
             let used = NaiveAttention(strategy: c.naiveStrategy).resolvedStrategy(problem, threadCount: c.threads)
                 .rawValue
@@ -27,11 +26,11 @@ extension ResultRow {
     /// the query length fixed or empty; the budget is part of its resume key.
     public init(search: MaxLengthConfiguration, budget: MaxLengthBudget, policy: RepetitionPolicy, seed: UInt64) {
         self.init(setting: search.setting, kind: .maxlen, policy: policy, seed: seed)
-        self[.seqLenQ] = search.fixedQueryLength.map(String.init) ?? ""
+        self[value: .seqLenQ] = search.fixedQueryLength.map(ResultValue.integer)
         if case .ragged = search.keyLengths { self[.keyLengths] = "ragged" }
         if search.variant == .naive, let strategy = search.naiveStrategy { self[.naiveStrategy] = strategy.rawValue }
-        self[.memoryBudget] = String(budget.memoryBytes)
-        self[.timeBudget] = CSVNumber.seconds(budget.timeSeconds)
+        self[value: .memoryBudget] = .integer(budget.memoryBytes)
+        self[value: .timeBudget] = .number(budget.timeSeconds, .seconds)
     }
 
     /// The columns every row of a setting has.
@@ -40,20 +39,20 @@ extension ResultRow {
         self.kind = kind
         self[.variant] = c.variant.rawValue
         self[.model] = c.model ?? ""
-        self[.batch] = String(c.batch)
-        self[.heads] = String(c.heads)
-        self[.keyValueHeads] = String(c.keyValueHeads)
-        self[.headDim] = String(c.headDimension)
-        self[.window] = c.window.map(String.init) ?? ""
+        self[value: .batch] = .integer(c.batch)
+        self[value: .heads] = .integer(c.heads)
+        self[value: .keyValueHeads] = .integer(c.keyValueHeads)
+        self[value: .headDim] = .integer(c.headDimension)
+        self[value: .window] = c.window.map(ResultValue.integer)
         if let blocks = c.blocks {
-            self[.blockQ] = String(blocks.sizes.query)
-            self[.blockKV] = String(blocks.sizes.key)
-            self[.blockAuto] = String(blocks.automatic)
+            self[value: .blockQ] = .integer(blocks.sizes.query)
+            self[value: .blockKV] = .integer(blocks.sizes.key)
+            self[value: .blockAuto] = .boolean(blocks.automatic)
         }
-        self[.causal] = String(c.causal)
-        self[.threads] = String(c.threads)
+        self[value: .causal] = .boolean(c.causal)
+        self[value: .threads] = .integer(c.threads)
         self[.blasCoreRequested] = c.blasCore.name
-        self[.warmup] = String(policy.warmupRepetitions)
+        self[value: .warmup] = .integer(policy.warmupRepetitions)
         self[.seed] = String(seed)
     }
 
@@ -70,7 +69,7 @@ extension ResultRow {
             "needs about \(neededBytes) bytes (inputs, output, workspace and the roofline probe); this machine has "
             + "\(availableBytes) available; not run"
         if let problem = try? c.problem(), let kernel = try? c.kernel() {
-            self[.workspace] = String(kernel.workspaceBytes(problem, threadCount: c.threads))
+            self[value: .workspace] = .integer(kernel.workspaceBytes(problem, threadCount: c.threads))
         }
     }
 
@@ -114,11 +113,11 @@ extension ResultRow {
             gemmRoofline: TimingStatistics.median(m.gemmRooflineGigaflopsSamples),
             keyValueBytes: AttentionTraffic.keyValueBytes(problem), medianSeconds: stats.medianSeconds,
             memoryRead: TimingStatistics.median(m.memoryReadGigabytesPerSecondSamples))
-        self[.cpuVectorBits] = m.vectorBits.map(String.init) ?? ""
-        self[.peakMemory] = m.peakMemoryBytes.map(String.init) ?? ""
-        self[.workspace] = String(m.workspaceBytes)
-        self[.maxAbsError] = CSVNumber.error(m.maxAbsError)
-        self[.errorRowsChecked] = String(m.errorRowsChecked)
+        self[value: .cpuVectorBits] = m.vectorBits.map(ResultValue.integer)
+        self[value: .peakMemory] = m.peakMemoryBytes.map(ResultValue.integer)
+        self[value: .workspace] = .integer(m.workspaceBytes)
+        self[value: .maxAbsError] = .number(m.maxAbsError, .error)
+        self[value: .errorRowsChecked] = .integer(m.errorRowsChecked)
         if !m.outputsFinite || m.maxAbsError > Self.correctnessTolerance {
             status = .incorrect
             self[.message] =
@@ -131,17 +130,17 @@ extension ResultRow {
 
     /// The time columns of `samples`: statistics, every sample, each worker process's median.
     mutating func recordTimes(_ samples: [Double], statistics stats: TimingStatistics, processMedians: [Double]) {
-        self[.repetitions] = String(samples.count)
-        self[.wallTimeMedian] = CSVNumber.seconds(stats.medianSeconds)
-        self[.wallTimeMin] = CSVNumber.seconds(stats.minimumSeconds)
-        self[.wallTimeP90] = CSVNumber.seconds(stats.p90Seconds)
-        self[.wallTimeMax] = CSVNumber.seconds(stats.maximumSeconds)
-        self[.wallTimeMean] = CSVNumber.seconds(stats.meanSeconds)
-        self[.wallTimeIQR] = CSVNumber.seconds(stats.interquartileRangeSeconds)
-        self[.wallTimeRelativeIQR] = CSVNumber.ratio(stats.relativeInterquartileRange)
-        self[.noisy] = String(stats.isNoisy)
-        self[.wallTimes] = samples.map(CSVNumber.seconds).joined(separator: " ")
-        self[.processMedians] = processMedians.map(CSVNumber.seconds).joined(separator: " ")
+        self[value: .repetitions] = .integer(samples.count)
+        self[value: .wallTimeMedian] = .number(stats.medianSeconds, .seconds)
+        self[value: .wallTimeMin] = .number(stats.minimumSeconds, .seconds)
+        self[value: .wallTimeP90] = .number(stats.p90Seconds, .seconds)
+        self[value: .wallTimeMax] = .number(stats.maximumSeconds, .seconds)
+        self[value: .wallTimeMean] = .number(stats.meanSeconds, .seconds)
+        self[value: .wallTimeIQR] = .number(stats.interquartileRangeSeconds, .seconds)
+        self[value: .wallTimeRelativeIQR] = .number(stats.relativeInterquartileRange, .ratio)
+        self[value: .noisy] = .boolean(stats.isNoisy)
+        self[value: .wallTimes] = .numbers(samples, .seconds)
+        self[value: .processMedians] = .numbers(processMedians, .seconds)
     }
 
     /// GFLOP/s against each ceiling, and the K/V read rate against the memory bandwidth.
@@ -149,35 +148,35 @@ extension ResultRow {
         gigaflopsPerSecond gflops: Double, fmaPeak: Double?, sgemmPeak: Double?, gemmRoofline: Double?,
         keyValueBytes bytes: Double, medianSeconds: Double, memoryRead: Double?
     ) {
-        self[.gflops] = CSVNumber.ratio(gflops)
+        self[value: .gflops] = .number(gflops, .ratio)
         for (value, ceiling, efficiency) in [
             (fmaPeak, ResultColumn.fmaPeakGflops, ResultColumn.peakEfficiency),
             (sgemmPeak, .sgemmPeakGflops, .sgemmEfficiency),
             (gemmRoofline, .gemmRooflineGflops, .gemmRooflineEfficiency),
         ] {
             if let value, value > 0 {
-                self[ceiling] = CSVNumber.ratio(value)
-                self[efficiency] = CSVNumber.ratio(gflops / value)
+                self[value: ceiling] = .number(value, .ratio)
+                self[value: efficiency] = .number(gflops / value, .ratio)
             }
         }
         let rate = bytes / medianSeconds / 1e9
-        self[.keyValueBytes] = String(Int(bytes))
-        self[.keyValueReadRate] = CSVNumber.ratio(rate)
+        self[value: .keyValueBytes] = .integer(Int(bytes))
+        self[value: .keyValueReadRate] = .number(rate, .ratio)
         if let memoryRead, memoryRead > 0 {
-            self[.memoryReadRate] = CSVNumber.ratio(memoryRead)
-            self[.bandwidthEfficiency] = CSVNumber.ratio(rate / memoryRead)
+            self[value: .memoryReadRate] = .number(memoryRead, .ratio)
+            self[value: .bandwidthEfficiency] = .number(rate / memoryRead, .ratio)
         }
     }
 
     /// The result columns of a maximum-length search: the length found and what bound it.
     public mutating func record(search result: MaxLengthResult, configuration search: MaxLengthConfiguration) {
-        self[.maxSeqLen] = String(result.maxLength)
+        self[value: .maxSeqLen] = .integer(result.maxLength)
         self[.maxSeqLenBound] = result.bound.rawValue
-        self[.maxSeqLenResolution] = String(result.resolution)
+        self[value: .maxSeqLenResolution] = .integer(result.resolution)
         let length = max(1, result.maxLength)
         let attempt = search.attempt(keyLength: length)
         if let problem = try? attempt.problem(), let kernel = try? attempt.kernel() {
-            self[.workspace] = String(kernel.workspaceBytes(problem, threadCount: search.threads))
+            self[value: .workspace] = .integer(kernel.workspaceBytes(problem, threadCount: search.threads))
         }
         status = result.bound == .error ? .error : .ok
         if case .failed(let message)? = result.attempts.last(where: { !$0.outcome.fits })?.outcome {

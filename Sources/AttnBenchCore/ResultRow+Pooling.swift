@@ -1,3 +1,4 @@
+import AttentionKernels
 import Foundation
 
 /// Rows of one configuration measured in separate runs (worker processes started at different
@@ -11,24 +12,33 @@ extension ResultRow {
         guard rows.count > 1 else { return pooled }
         if let bad = rows.first(where: { $0.status != .ok }) { return bad }
         let samples = rows.flatMap(\.rawWallTimesSeconds)
-        guard let stats = TimingStatistics(samplesSeconds: samples), let firstMedian = pooled.double(.wallTimeMedian),
-            firstMedian > 0
-        else { return pooled }
+        guard let stats = TimingStatistics(samplesSeconds: samples), let problem = pooled.problem else { return pooled }
         let processMedians = rows.flatMap {
             $0.processMediansSeconds.isEmpty ? [$0.double(.wallTimeMedian) ?? 0] : $0.processMediansSeconds
         }
         pooled.recordTimes(samples, statistics: stats, processMedians: processMedians)
-        // Work per call is the same in every row: FLOPs = GFLOP/s × median time.
-        let gigaflop = (pooled.double(.gflops) ?? 0) * firstMedian
         func column(_ c: ResultColumn) -> [Double] { rows.compactMap { $0.double(c) } }
         pooled.recordRates(
-            gigaflopsPerSecond: gigaflop / stats.medianSeconds, fmaPeak: column(.fmaPeakGflops).max(),
-            sgemmPeak: column(.sgemmPeakGflops).max(),
+            gigaflopsPerSecond: AttentionFLOPs.gigaflopsPerSecond(problem, seconds: stats.medianSeconds),
+            fmaPeak: column(.fmaPeakGflops).max(), sgemmPeak: column(.sgemmPeakGflops).max(),
             gemmRoofline: TimingStatistics.median(column(.gemmRooflineGflops)),
-            keyValueBytes: pooled.double(.keyValueBytes) ?? 0, medianSeconds: stats.medianSeconds,
+            keyValueBytes: AttentionTraffic.keyValueBytes(problem), medianSeconds: stats.medianSeconds,
             memoryRead: TimingStatistics.median(column(.memoryReadRate)))
-        if let peak = rows.compactMap({ $0.integer(.peakMemory) }).max() { pooled[.peakMemory] = String(peak) }
-        if let error = column(.maxAbsError).max() { pooled[.maxAbsError] = CSVNumber.error(error) }
+        if let peak = rows.compactMap({ $0.integer(.peakMemory) }).max() { pooled[value: .peakMemory] = .integer(peak) }
+        if let error = column(.maxAbsError).max() { pooled[value: .maxAbsError] = .number(error, .error) }
         return pooled
+    }
+
+    /// The attention problem a timed row measured, from its configuration columns; nil when
+    /// they do not describe one (a maxlen row, a row of another tool).
+    public var problem: AttentionProblem? {
+        guard let batch = integer(.batch), let heads = integer(.heads), let queryLength = integer(.seqLenQ),
+            let keyLength = integer(.seqLenKV), let headDimension = integer(.headDim)
+        else { return nil }
+        let lengths = self[.keyLengths].isEmpty ? nil : numbers(.keyLengths).map { Int($0) }
+        return try? AttentionProblem(
+            batch: batch, heads: heads, queryLength: queryLength, keyLength: keyLength, headDimension: headDimension,
+            causal: self[.causal] == "true", validKeyLengths: lengths, keyValueHeads: integer(.keyValueHeads),
+            window: integer(.window))
     }
 }

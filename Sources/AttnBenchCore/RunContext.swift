@@ -43,14 +43,14 @@ public struct RunContext: Sendable, Equatable {
         row[.dateUTC] = dateUTC
         row[.hostname] = hostname
         row[.cpuModel] = cpuModel
-        row[.cpuCores] = String(cpuCores)
+        row[value: .cpuCores] = .integer(cpuCores)
         row[.openblasEnvironment] = openblasEnvironment
         row[.seed] = String(seed)
         if let blas {
             row[.openblasVersion] = blas.version
             row[.openblasCore] = blas.core
             row[.openblasConfig] = blas.configuration
-            row[.openblasThreads] = String(blas.threads)
+            row[value: .openblasThreads] = .integer(blas.threads)
         }
     }
 }
