@@ -48,11 +48,7 @@ public struct Flash2Attention: BlockedAttentionKernel {
 
         BLAS.withThreadCount(1) {
             ParallelFor.run(taskCount: taskCount, threadCount: workers) { task, worker in
-                // Causal: the last query blocks see the most keys. Hand tasks out longest first
-                // across all slices (the longest-processing-time rule), so workers run tasks of
-                // similar length side by side and the dynamic schedule ends on the shortest ones.
-                let slice = problem.causal ? task % slices : task / queryBlocks
-                let queryBlock = problem.causal ? queryBlocks - 1 - task / slices : task % queryBlocks
+                let (slice, queryBlock) = problem.queryBlockTask(task, slices: slices, queryBlocks: queryBlocks)
                 let b = slice / problem.heads
                 let rowStart = queryBlock * Bq
                 let rows = min(Bq, Nq - rowStart)

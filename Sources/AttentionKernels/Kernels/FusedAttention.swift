@@ -177,9 +177,7 @@ public struct FusedAttention: BlockedAttentionKernel {
         let scratch = WorkerScratch(workers: workers, floatsPerWorker: perWorker)
 
         ParallelFor.run(taskCount: taskCount, threadCount: workers) { task, worker in
-            // Causal: the last query blocks see the most keys; longest tasks first across slices.
-            let slice = problem.causal ? task % slices : task / queryBlocks
-            let queryBlock = problem.causal ? queryBlocks - 1 - task / slices : task % queryBlocks
+            let (slice, queryBlock) = problem.queryBlockTask(task, slices: slices, queryBlocks: queryBlocks)
             let b = slice / problem.heads
             let rowStart = queryBlock * Bq
             let rows = min(Bq, Nq - rowStart)
@@ -235,20 +233,9 @@ public struct FusedAttention: BlockedAttentionKernel {
                         let high = min(max(end - lo, low), W)
                         if low > 0 { row.update(repeating: -.infinity, count: low) }
                         if high < W { (row + high).update(repeating: -.infinity, count: W - high) }
-                        let mOld = m[groupStart + r]
-                        let mNew = max(mOld, RowOperations.maximum(row, count: W))
-                        if mNew == -.infinity {
-                            row.update(repeating: 0, count: W)
-                            continue
-                        }
-                        let rowSum = RowOperations.exponentiateAndSum(row, count: W, rowMaximum: mNew)
-                        if mNew != mOld && mOld != -.infinity {
-                            let alpha = scalarExp(mOld - mNew)
-                            RowOperations.scale(Oacc + (groupStart + r) * dP, count: dP, by: alpha)
-                            l[groupStart + r] *= alpha
-                        }
-                        l[groupStart + r] += rowSum
-                        m[groupStart + r] = mNew
+                        OnlineSoftmax.updateRow(
+                            row, columns: W, output: Oacc + (groupStart + r) * dP, outputCount: dP,
+                            rowMaximum: &m[groupStart + r], rowSum: &l[groupStart + r])
                     }
                     if groupRows < MR { (S + groupRows * W).update(repeating: 0, count: (MR - groupRows) * W) }
                     // O_rows += P · V_block, 4 rows at a time.
@@ -359,20 +346,8 @@ public struct FusedAttention: BlockedAttentionKernel {
                     let high = min(max(end - chunkStart, low), n)
                     if low > 0 { row.update(repeating: -.infinity, count: low) }
                     if high < n { (row + high).update(repeating: -.infinity, count: n - high) }
-                    let mOld = m[r]
-                    let mNew = max(mOld, RowOperations.maximum(row, count: n))
-                    if mNew == -.infinity {
-                        row.update(repeating: 0, count: n)
-                        continue
-                    }
-                    let rowSum = RowOperations.exponentiateAndSum(row, count: n, rowMaximum: mNew)
-                    if mNew != mOld && mOld != -.infinity {
-                        let alpha = scalarExp(mOld - mNew)
-                        RowOperations.scale(Oacc + r * dP, count: dP, by: alpha)
-                        l[r] *= alpha
-                    }
-                    l[r] += rowSum
-                    m[r] = mNew
+                    OnlineSoftmax.updateRow(
+                        row, columns: n, output: Oacc + r * dP, outputCount: dP, rowMaximum: &m[r], rowSum: &l[r])
                 }
                 // O += P · V_chunk while the chunk's V rows are in L1 (masked keys have P = 0).
                 let vChunk = v + chunkStart * d

@@ -14,21 +14,30 @@ enum OnlineSoftmax {
         rowMaximum m: UnsafeMutablePointer<Float>, rowSum l: UnsafeMutablePointer<Float>
     ) {
         for r in 0..<rows {
-            let row = S + r * columns
-            let mOld = m[r]
-            let mNew = max(mOld, RowOperations.maximum(row, count: columns))
-            if mNew == -.infinity {
-                RowOperations.fill(row, count: columns, with: 0)
-                continue
-            }
-            let rowSum = RowOperations.exponentiateAndSum(row, count: columns, rowMaximum: mNew)
-            if mNew != mOld && mOld != -.infinity {
-                let alpha = scalarExp(mOld - mNew)
-                RowOperations.scale(O + r * d, count: d, by: alpha)
-                l[r] *= alpha
-            }
-            l[r] += rowSum
-            m[r] = mNew
+            updateRow(
+                S + r * columns, columns: columns, output: O + r * d, outputCount: d, rowMaximum: &m[r], rowSum: &l[r])
         }
+    }
+
+    /// The step for one score row of `columns` and its output row of `outputCount` floats.
+    @inline(__always)
+    static func updateRow(
+        _ row: UnsafeMutablePointer<Float>, columns: Int, output: UnsafeMutablePointer<Float>, outputCount: Int,
+        rowMaximum m: inout Float, rowSum l: inout Float
+    ) {
+        let mOld = m
+        let mNew = max(mOld, RowOperations.maximum(row, count: columns))
+        if mNew == -.infinity {
+            RowOperations.fill(row, count: columns, with: 0)
+            return
+        }
+        let rowSum = RowOperations.exponentiateAndSum(row, count: columns, rowMaximum: mNew)
+        if mNew != mOld && mOld != -.infinity {
+            let alpha = scalarExp(mOld - mNew)
+            RowOperations.scale(output, count: outputCount, by: alpha)
+            l *= alpha
+        }
+        l += rowSum
+        m = mNew
     }
 }
