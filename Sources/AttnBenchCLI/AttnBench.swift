@@ -3,7 +3,7 @@ import Foundation
 
 /// The root command only lists subcommands.
 public struct AttnBench: ParsableCommand {
-    public static let version = "0.1.0"
+    public static let version = "0.2.0"
 
     public static let configuration = CommandConfiguration(
         commandName: "attnbench",
