@@ -47,7 +47,8 @@ def main(argv=None):
     parser.add_argument("--seq-len", required=True)
     parser.add_argument("--query-len", default="seq")
     parser.add_argument("--causal", default="off", help="off, on or off,on")
-    parser.add_argument("--rounds", type=int, default=1, help="worker processes per configuration and build, interleaved")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="worker processes per configuration and build, interleaved")
     parser.add_argument("rest", nargs="*", help="arguments after -- go to every sweep")
     args = parser.parse_args(argv)
     configurations = grid(args.variants, args.seq_len, args.query_len, args.causal)

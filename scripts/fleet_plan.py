@@ -34,7 +34,8 @@ def plan(runners_json, shards):
     try:
         runners = json.loads(runners_json)
     except json.JSONDecodeError as error:
-        raise PlanError(f"runners must be a JSON list such as '[\"ubuntu-latest\"]', got {runners_json!r} ({error.msg})")
+        raise PlanError(
+            f"runners must be a JSON list such as '[\"ubuntu-latest\"]', got {runners_json!r} ({error.msg})")
     if not isinstance(runners, list) or not runners:
         raise PlanError(f"runners must be a non-empty JSON list such as '[\"ubuntu-latest\"]', got {runners_json!r}")
     for runner in runners:

@@ -206,7 +206,8 @@ def summarize(rows, machine_key, configuration_key, variants, source_name):
             if repeated:
                 header.append("rows")
             lines += ["| " + " | ".join(header) + " |",
-                      "|" + "|".join(["---", "---", "---:", "---:", "---:", "---"] + (["---:"] if repeated else [])) + "|"]
+                      "|" + "|".join(["---", "---", "---:", "---:", "---:", "---"]
+                                     + (["---:"] if repeated else [])) + "|"]
             for group in timed:
                 ok_rows = [row for row in group if row["status"] == "ok"] or group
                 values = [group[0]["variant"], shape_label(group[0]),

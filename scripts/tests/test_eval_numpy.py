@@ -73,4 +73,5 @@ def test_eval_matches_numpy(tmp_path, case, variant):
     error = np.abs(out.astype(np.float64) - expected)
     worst = np.unravel_index(np.argmax(error), error.shape)
     assert np.all(np.isfinite(out))
-    assert error.max() <= TOLERANCE, f"{variant} {case}: max error {error.max()} at {worst}: expected {expected[worst]} actual {out[worst]}"
+    assert error.max() <= TOLERANCE, (
+        f"{variant} {case}: max error {error.max()} at {worst}: expected {expected[worst]} actual {out[worst]}")
