@@ -27,11 +27,10 @@ func kernelsMatchReferenceOnRandomShapes() async throws {
             seed: UInt64(queryLength * 1_000_003 + keyLength * 1009 + headDimension * 31 + block + flags))
         for variant in AttentionVariant.allCases {
             let error = try? referenceError(variant, testCase)
+            let found = error.map { "max |error| \($0.maxAbsError), finite \($0.finite)" } ?? "invalid case"
             #expect(
                 error != nil && error!.finite && error!.maxAbsError <= Tolerance.unitScale,
-                "\(variant.rawValue) on \(testCase): "
-                    + "\(error.map { "max |error| \($0.maxAbsError), finite \($0.finite)" } ?? "invalid case")"
-            )
+                "\(variant.rawValue) on \(testCase): \(found)")
         }
     }
 }

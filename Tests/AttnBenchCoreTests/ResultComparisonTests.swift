@@ -192,14 +192,14 @@ final class ResultComparisonTests: XCTestCase {
     }
 
     /// Two runs of one configuration pooled: every repetition kept, each run's median recorded,
-    /// the figures derived from the pooled median, the best ceiling kept.
+    /// the figures derived from the pooled median and the row's own configuration (its FLOPs
+    /// and K/V bytes, not the runs' rounded rates), the best ceiling kept.
     func testPoolingRowsOfSeparateRuns() throws {
         func run(_ times: [Double], fma: Double) -> ResultRow {
             var r = Self.row(samples: times)
-            // 10 GFLOP a call.
-            r[.gflops] = CSVNumber.ratio(10 / TimingStatistics(samplesSeconds: times)!.medianSeconds)
+            r[.gflops] = "999"
             r[.fmaPeakGflops] = "\(fma)"
-            r[.keyValueBytes] = "1000000"
+            r[.keyValueBytes] = "1"
             r[.processMedians] = ""
             return r
         }
@@ -207,9 +207,12 @@ final class ResultComparisonTests: XCTestCase {
         XCTAssertEqual(pooled.rawWallTimesSeconds, [1, 2, 3, 4, 5, 6])
         XCTAssertEqual(pooled.processMediansSeconds, [2, 5])
         XCTAssertEqual(pooled.double(.wallTimeMedian), 3.5)
-        XCTAssertEqual(pooled.double(.gflops)!, 10 / 3.5, accuracy: 1e-3)
+        // B1 H8 N1024 d64, not causal: 4 · 8 · 64 · 1024² FLOPs, K and V of 8 heads × 1024 × 64 floats.
+        let gigaflop = 4.0 * 8 * 64 * 1024 * 1024 / 1e9
+        XCTAssertEqual(pooled.double(.gflops)!, gigaflop / 3.5, accuracy: 1e-3)
+        XCTAssertEqual(pooled.integer(.keyValueBytes), 2 * 4 * 8 * 64 * 1024)
         XCTAssertEqual(pooled.double(.fmaPeakGflops), 120)
-        XCTAssertEqual(pooled.double(.peakEfficiency)!, 10 / 3.5 / 120, accuracy: 1e-4)
+        XCTAssertEqual(pooled.double(.peakEfficiency)!, gigaflop / 3.5 / 120, accuracy: 1e-4)
         XCTAssertEqual(pooled.integer(.repetitions), 6)
         var failed = run([1], fma: 1)
         failed.status = .oom

@@ -18,8 +18,16 @@ import sys
 from dataclasses import dataclass
 
 SCHEMA_PATH = os.path.normpath(
-    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "schema", "columns.json")
-)
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "schema", "columns.json"))
+CONSTANTS_PATH = os.path.join(os.path.dirname(SCHEMA_PATH), "constants.json")
+
+
+def shared_constants(path=CONSTANTS_PATH):
+    """schema/constants.json: the numbers attnbench and the scripts share (written from attnbench)."""
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
 # Columns a file must have before it is treated as attnbench output at all.
 REQUIRED_IDENTITY_COLUMNS = ("schema_version", "variant")
 

@@ -10,12 +10,12 @@ import statistics
 from collections import Counter, defaultdict
 from typing import NamedTuple
 
-from .schema import Skip, current_schema
+from .schema import Skip, current_schema, shared_constants
 
 # Shape columns a figure holds fixed; `model` is handled apart (one panel per model).
 SHAPE_FIELDS = ("batch", "heads", "kv_heads", "head_dim", "window", "key_lengths")
-# Decode shapes: at most this many query rows, and fewer than the keys.
-DECODE_MAX_QUERY_ROWS = 16
+# Decode shapes: at most this many query rows (attnbench's cutoff), and fewer than the keys.
+DECODE_MAX_QUERY_ROWS = shared_constants()["decode_max_query_length"]
 
 
 def ok_time_rows(ds):

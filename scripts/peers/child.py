@@ -1,0 +1,157 @@
+"""The child process that measures one peer on one shape, pinned to its cores before the
+framework is imported, and the parent's side of that protocol."""
+
+import json
+import pathlib
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from .constants import *  # noqa: F401,F403
+from .reference import *  # noqa: F401,F403
+from .tiling import *  # noqa: F401,F403
+from .jax_kernels import *  # noqa: F401,F403
+from .blocks import *  # noqa: F401,F403
+
+# The script a child runs: the same command line, with --child.
+ENTRY_POINT = pathlib.Path(__file__).resolve().parent.parent / "frameworks.py"
+
+
+def time_calls(call, repetitions, min_seconds):
+    times = []
+    while len(times) < repetitions or sum(times) < min_seconds:
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+        if len(times) >= 1000:
+            break
+    return times
+
+
+def eigen_pool_threads():
+    """Threads of XLA's intra-op Eigen pool (named tf_XLAEigen in /proc), or '' if none found."""
+    try:
+        names = [open(f"/proc/self/task/{t}/comm").read().strip() for t in os.listdir("/proc/self/task")]
+    except OSError:
+        return ""
+    count = sum(name.startswith("tf_XLAEigen") for name in names)
+    return count or ""
+
+
+def child(spec):
+    """Runs in the pinned child: one peer, one shape, its block candidates."""
+    threads = spec["threads"]
+    os.sched_setaffinity(0, set(sorted(os.sched_getaffinity(0))[:threads]))
+    candidates = [tuple(c) for c in spec["candidates"]]
+    most_devices = max(c[2] for c in candidates)
+    if spec["framework"] == "jax" and most_devices > 1:
+        # XLA's CPU client has one device unless told; each device runs its share on its own thread.
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
+                                   f" --xla_force_host_platform_device_count={most_devices}").strip()
+    import numpy as np
+
+    b, h, n, d, causal = spec["batch"], spec["heads"], spec["seq_len"], spec["head_dim"], spec["causal"]
+    q, k, v = inputs(np, b, h, n, d)
+    if spec["framework"] == "pytorch":
+        import torch
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+
+        torch.set_num_threads(threads)
+        backend = {"sdpa-flash": SDPBackend.FLASH_ATTENTION, "sdpa-math": SDPBackend.MATH,
+                   "sdpa-default": None}[spec["variant"]]
+        tq, tk, tv = (torch.from_numpy(x) for x in (q, k, v))
+
+        def build(candidate):
+            def call():
+                with torch.no_grad():
+                    if backend is None:
+                        return torch.nn.functional.scaled_dot_product_attention(tq, tk, tv, is_causal=causal)
+                    with sdpa_kernel(backend):
+                        return torch.nn.functional.scaled_dot_product_attention(tq, tk, tv, is_causal=causal)
+            return call, lambda out: out.numpy()
+
+        version = torch.__version__
+        framework_threads = lambda: torch.get_num_threads()  # noqa: E731
+    else:
+        import jax
+        import jax.numpy as jnp
+
+        jq, jk, jv = (jnp.asarray(x) for x in (q, k, v))
+
+        def plain(q, k, v):
+            s = jnp.einsum("bhqd,bhkd->bhqk", q, k) * (1.0 / math.sqrt(d))
+            if causal:
+                s = jnp.where(jnp.tril(jnp.ones((n, n), bool)), s, -jnp.inf)
+            return jnp.einsum("bhqk,bhkd->bhqd", jax.nn.softmax(s, axis=-1), v)
+
+        def build(candidate):
+            variant, arguments, unpack = spec["variant"], (jq, jk, jv), lambda out: np.asarray(out)
+            if variant == "flash-tiled":
+                function = flash_tiled_jax(jax, n, d, causal, candidate[0], candidate[1], spec.get("jax_outer", "map"))
+                axis = split_axis(b, h, candidate[2])
+                if axis is not None:
+                    from jax.sharding import NamedSharding, PartitionSpec
+                    mesh = jax.sharding.Mesh(np.array(jax.devices()[:candidate[2]]), ("slices",))
+                    split = PartitionSpec(*([None] * axis + ["slices"]))
+                    function = jax.shard_map(function, mesh=mesh, in_specs=(split,) * 3, out_specs=split,
+                                             check_vma=False)  # loop carries start device-invariant
+                    arguments = tuple(jax.device_put(x, NamedSharding(mesh, split)) for x in (q, k, v))
+            elif variant == "flash-wholequery":
+                function = flash_wholequery_jax(jax, n, d, causal, candidate[1])
+            elif variant == "dot-product-attention":
+                # Its layout is (batch, seq, heads, dim): transposed once, outside the timing.
+                arguments = tuple(jnp.asarray(x.transpose(0, 2, 1, 3)) for x in (q, k, v))
+                function = lambda q, k, v: jax.nn.dot_product_attention(q, k, v, is_causal=causal)  # noqa: E731
+                unpack = lambda out: np.asarray(out).transpose(0, 2, 1, 3)  # noqa: E731
+            else:
+                function = plain
+            compiled = jax.jit(function)
+
+            def call():
+                return compiled(*arguments).block_until_ready()
+            return call, unpack
+
+        version = jax.__version__
+        framework_threads = eigen_pool_threads
+
+    # Each candidate: one call (compilation), then the best of a few, checked against float64.
+    trials, built = [], {}
+    for candidate in candidates:  # (block_q, block_kv, devices)
+        call, unpack = build(candidate)
+        error = max_abs_error(np, unpack(call()), q, k, v, causal)
+        seconds = min(time_calls(call, spec["tune_repetitions"], 0)) if len(candidates) > 1 else 0.0
+        trials.append((candidate, seconds, error))
+        built[candidate] = (call, unpack, error)
+    best, _, _ = choose_best(trials)
+    call, unpack, error = built[best]
+    built.clear()
+    for _ in range(spec["warmup"]):
+        call()
+    cpu, wall = time.process_time(), time.perf_counter()  # process CPU time: all its threads
+    times = time_calls(call, spec["repetitions"], spec["min_seconds"])
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    return {"framework_version": version, "framework_threads": framework_threads(), "devices": best[2],
+            "block_q": best[0], "block_kv": best[1], "block_search": format_block_search(trials),
+            "repetitions": len(times), "median": statistics.median(times), "min": min(times),
+            "cpu_per_wall": cpu / wall,
+            "max_abs_error": error}
+
+
+def run_child(spec, timeout):
+    process = subprocess.run([sys.executable, str(ENTRY_POINT), "--child", json.dumps(spec)], capture_output=True,
+                             text=True, timeout=timeout)
+    if process.returncode != 0:
+        raise RuntimeError(child_error(process.stderr) or f"exit status {process.returncode}")
+    return json.loads(process.stdout.strip().splitlines()[-1])
+
+
+def child_error(stderr):
+    """The exception line of a child's traceback (JAX appends notes after it), else its last line."""
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    for line in reversed(lines):
+        if not line.startswith(" ") and ("Error:" in line or "Exception:" in line or line.startswith("SystemExit")):
+            return line.strip()
+    return lines[-1].strip() if lines else ""
