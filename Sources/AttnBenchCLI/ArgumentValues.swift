@@ -159,7 +159,10 @@ public enum ArgumentValues {
 
     /// One seconds value: finite and ≥ 0 (> 0 when `positive`).
     public static func seconds(_ text: String, positive: Bool = false) throws -> Double {
-        guard let value = Double(text.trimmingSpaces()), value.isFinite, positive ? value > 0 : value >= 0 else {
+        let item = text.trimmingSpaces()
+        guard item.allSatisfy({ $0.isASCII && ($0.isNumber || ".eE-+".contains($0)) }), let value = Double(item),
+            value.isFinite, positive ? value > 0 : value >= 0
+        else {
             throw ArgumentValueError(expected: positive ? "seconds > 0, e.g. 5" : "seconds ≥ 0, e.g. 0.2")
         }
         return value
@@ -167,7 +170,9 @@ public enum ArgumentValues {
 
     /// One whole number ≥ `minimum`.
     public static func integer(_ text: String, minimum: Int) throws -> Int {
-        guard let value = Int(text.trimmingSpaces()), value >= minimum else {
+        let item = text.trimmingSpaces()
+        guard !item.isEmpty, item.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(item), value >= minimum
+        else {
             throw ArgumentValueError(expected: "a whole number ≥ \(minimum)")
         }
         return value

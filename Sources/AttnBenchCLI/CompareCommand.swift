@@ -49,7 +49,7 @@ struct CompareCommand: ParsableCommand {
         help: "Output format: text, markdown (for a pull request comment or $GITHUB_STEP_SUMMARY) or csv.")
     var format: ComparisonReport.Format = .text
 
-    func run() throws {
+    func validate() throws {
         for (flag, value) in [
             ("--threshold", threshold), ("--memory-threshold", memoryThreshold),
             ("--length-threshold", lengthThreshold),
@@ -60,6 +60,9 @@ struct CompareCommand: ParsableCommand {
         if !(alpha > 0 && alpha < 1) {
             throw UserError("--alpha: invalid value '\(alpha)'; expected a probability between 0 and 1, e.g. 0.05")
         }
+    }
+
+    func run() throws {
         let baseRows = try load(baseline, role: "baseline")
         let currentRows = try load(current, role: "current")
         var options = ResultComparison.Options()

@@ -34,34 +34,20 @@ struct MergeCommand: ParsableCommand {
     )
     var pool = false
 
-    func run() throws {
+    func validate() throws {
         if inputs.isEmpty {
             throw UserError(
                 "merge: no input CSV; give the CSVs to merge, e.g. attnbench merge shard-1.csv shard-2.csv --output "
-                    + "all.csv"
-            )
-        }
-        var merge = ResultMerge()
-        for path in inputs {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw UserError("merge: cannot read '\(path)'; expected an existing attnbench CSV")
-            }
-            let text = String(decoding: data, as: UTF8.self)
-            let document = try parsingInput { try CSVCodec.parseDocument(text, source: "merge: '\(path)'") }
-            if document.header != ResultColumn.allCases.map(\.rawValue) {
-                throw UserError(
-                    "merge: '\(path)' has other columns than this attnbench writes (schema_version "
-                        + "\(ResultColumn.currentSchemaVersion)); re-run its sweep with this attnbench"
-                )
-            }
-            if document.rows.isEmpty {
-                throw UserError("merge: '\(path)' has a header but no rows; leave it out or re-run its sweep")
-            }
-            merge.add(document.rows, source: path)
+                    + "all.csv")
         }
         if pool && keepDuplicates {
             throw UserError("merge: --pool and --keep-duplicates exclude each other; pass one")
         }
+    }
+
+    func run() throws {
+        var merge = ResultMerge()
+        for path in inputs { merge.add(try Self.rows(of: path), source: path) }
         if let first = merge.duplicates.first, !keepDuplicates && !pool {
             let more = merge.duplicates.count > 1 ? " (and \(merge.duplicates.count - 1) more)" : ""
             throw UserError(
@@ -72,5 +58,23 @@ struct MergeCommand: ParsableCommand {
         let text = ([CSVCodec.headerLine()] + rows.map { CSVCodec.line($0) }).joined(separator: "\n") + "\n"
         try OutputFile.write(Data(text.utf8), to: output)
         printError("attnbench merge: \(rows.count) rows from \(inputs.count) files → \(output)")
+    }
+
+    /// The rows of one input: an attnbench CSV of this schema with at least one row.
+    static func rows(of path: String) throws -> [ResultRow] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw UserError("merge: cannot read '\(path)'; expected an existing attnbench CSV")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        let document = try parsingInput { try CSVCodec.parseDocument(text, source: "merge: '\(path)'") }
+        if document.header != ResultColumn.allCases.map(\.rawValue) {
+            throw UserError(
+                "merge: '\(path)' has other columns than this attnbench writes (schema_version "
+                    + "\(ResultColumn.currentSchemaVersion)); re-run its sweep with this attnbench")
+        }
+        if document.rows.isEmpty {
+            throw UserError("merge: '\(path)' has a header but no rows; leave it out or re-run its sweep")
+        }
+        return document.rows
     }
 }

@@ -102,6 +102,11 @@ struct SweepCommand: ParsableCommand {
 
     func validate() throws {
         if resume && output == nil { throw UserError("--resume: needs --output FILE (the CSV to continue)") }
+        if maximumSequenceLength, let queryLength, !queryLength.contains(.sequence) {
+            throw UserError(
+                "--max-seq-len: needs 'seq' among --query-len (the searches run prefill shapes); add seq or use "
+                    + "attnbench maxlen --query-len N")
+        }
         let reps = repetitions ?? preset.grid.timing.minimumRepetitions
         if maximumRepetitions < reps {
             throw UserError(

@@ -15,6 +15,10 @@ extension ResultRow {
             ResultValue.integers)
         self[value: .minimumRepetitions] = .integer(policy.minimumRepetitions)
         self[value: .minimumTime] = .number(policy.minimumSeconds, .seconds)
+        if let problem = try? c.problem(), let run = (try? c.kernel())?.blockSizesRun(on: problem) {
+            self[value: .blockQ] = .integer(run.query)
+            self[value: .blockKV] = .integer(run.key)
+        }
         if c.variant == .naive, let problem = try? c.problem() {
             let used = NaiveAttention(strategy: c.naiveStrategy).resolvedStrategy(problem, threadCount: c.threads)
                 .rawValue

@@ -27,11 +27,7 @@ extension SweepGrid {
         try Self.positive(windowList.compactMap { $0 }, flag: "--window", example: "none,4096", allowEmpty: true)
         try Self.require(windows.given.map { !$0.isEmpty } ?? true, "--window", "", "'none' or windows, e.g. none,4096")
         try Self.require(causal.given.map { !$0.isEmpty } ?? true, "--causal", "", "on, off or on,off")
-        if windowList.contains(where: { $0 != nil }), let given = causal.given, !given.contains(true) {
-            throw InputError(
-                source: "--window", value: windowList.map { $0.map(String.init) ?? "none" }.joined(separator: ","),
-                expected: "--window none with --causal off: a sliding window is causal (query i sees keys i−W < j ≤ i)")
-        }
+        try validateWindows()
         for (flag, axis) in [("--block-q", queryBlocks), ("--block-kv", keyBlocks)] {
             try Self.require(!axis.isEmpty, flag, "", "'auto' or block sizes, e.g. 64,128")
             try Self.positive(axis.compactMap(\.size), flag: flag, example: "auto or 64,128", allowEmpty: true)
@@ -39,8 +35,42 @@ extension SweepGrid {
         try Self.require(!blasCores.isEmpty, "--blas-core", "", "'env' or OpenBLAS core names")
         try Self.require(!naiveStrategies.isEmpty, "--naive-strategy", "", "auto, slices or blas")
         try validateGrouping()
+        try validateSize()
         try validateKeyLengths()
         try validateTiming()
+    }
+
+    /// A sliding window is causal: `--causal off` cannot apply to a window, given or a model's.
+    func validateWindows() throws(InputError) {
+        guard let given = causal.given, !given.contains(true) else { return }
+        for model in models.isEmpty ? [nil] : models.map(Optional.some) {
+            let modelWindows = windows.values(model.map { $0.window })
+            guard modelWindows.contains(where: { $0 != nil }) else { continue }
+            let text = modelWindows.map { $0.map(String.init) ?? "none" }.joined(separator: ",")
+            if let model, windows.given == nil {
+                throw InputError(
+                    source: "--causal", value: "off",
+                    expected:
+                        "on for --model \(model.name), whose sliding window (\(text)) is causal; or give --window none")
+            }
+            throw InputError(
+                source: "--window", value: text,
+                expected: "--window none with --causal off: a sliding window is causal (query i sees keys i−W < j ≤ i)")
+        }
+    }
+
+    /// Shapes whose work cannot be counted in 64 bits are refused before anything is estimated.
+    func validateSize() throws(InputError) {
+        let largest = [
+            Double(batches.max() ?? 1), Double(heads.given?.max() ?? 256), Double(headDimensions.given?.max() ?? 1024),
+            Double(sequenceLengths.max() ?? 1),
+            Double(queryLengths.map { $0.length(sequenceLength: sequenceLengths.max() ?? 1) }.max() ?? 1),
+        ].reduce(1, *)
+        if largest > 1e17 {
+            throw InputError(
+                source: "--seq-len", value: sequenceLengths.map(String.init).joined(separator: ","),
+                expected: "a shape whose batch · heads · head_dim · seq_len_q · seq_len_kv is below 1e17")
+        }
     }
 
     /// K/V heads divide the query heads, for every model and head count.

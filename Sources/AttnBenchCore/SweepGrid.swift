@@ -81,12 +81,12 @@ public struct SweepGrid: Sendable, Equatable {
     /// One maximum-length search per setting of the grid, the query as long as the keys or
     /// fixed at `fixedQueryLength`; `auto` blocks are chosen at a nominal length of 4096.
     public func maximumLengthConfigurations(fixedQueryLength: Int?) throws(InputError) -> [MaxLengthConfiguration] {
-        try validate()
         if case .explicit(let values) = keyLengths {
             throw InputError(
                 source: "--key-lengths", value: values.map(String.init).joined(separator: ","),
                 expected: "'full' or 'ragged' (maxlen varies the sequence length)")
         }
+        try validate()
         let nominal = 4096
         var result: [MaxLengthConfiguration] = []
         try expand(shapes: [(query: fixedQueryLength ?? nominal, key: nominal)], clipping: false) { point in
@@ -156,8 +156,9 @@ public struct SweepGrid: Sendable, Equatable {
                             query: q, key: k, queryLength: max(1, shape.query), keyLength: max(1, shape.key),
                             headDimension: base.headDimension, clipping: clipping)
                     } catch {
+                        let (flag, size) = (q.size ?? 1) < 1 ? ("--block-q", q.size) : ("--block-kv", k.size)
                         throw InputError(
-                            source: "--block-size", value: "\(error)", expected: "block sizes of at least 1")
+                            source: flag, value: size.map(String.init) ?? "auto", expected: "block sizes of at least 1")
                     }
                     body(SweepConfiguration(setting: setting, queryLength: shape.query, keyLength: shape.key))
                 }

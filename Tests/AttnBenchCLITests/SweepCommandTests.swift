@@ -73,7 +73,7 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertTrue(rows.allSatisfy { $0[.status] == "ok" && $0[.seqLenQ] == "1" && $0[.seqLenKV] == "100" })
         for row in rows {
             let bandwidth = try XCTUnwrap(row.double(.memoryReadRate), "decode shapes carry memory_read_gbps")
-            XCTAssertGreaterThan(bandwidth, 0.5)
+            XCTAssertGreaterThan(bandwidth, 0)
             XCTAssertEqual(
                 row.double(.bandwidthEfficiency)!, row.double(.keyValueReadRate)! / bandwidth,
                 accuracy: 0.002 * row.double(.bandwidthEfficiency)! + 1e-4)

@@ -9,4 +9,14 @@ public protocol AttentionKernel: Sendable {
         output: AttentionTensor, threadCount: Int)
     /// Bytes the algorithm needs beyond its inputs and output, from its own formula.
     func workspaceBytes(_ problem: AttentionProblem, threadCount: Int) -> Int
+    /// The block sizes the kernel runs on `problem` (its own, clipped to the sequence and
+    /// rounded as its tiles need), or nil for a kernel that does not block.
+    func blockSizesRun(on problem: AttentionProblem) -> BlockSizes?
+}
+
+extension AttentionKernel {
+    public func blockSizesRun(on problem: AttentionProblem) -> BlockSizes? {
+        guard let sizes = blockSizes?.clipped(to: problem) else { return nil }
+        return try? BlockSizes(query: sizes.query, key: sizes.key)
+    }
 }

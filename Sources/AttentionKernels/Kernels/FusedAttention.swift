@@ -77,6 +77,14 @@ public struct FusedAttention: BlockedAttentionKernel {
         func paddedKeys(_ n: Int) -> Int { (n + panelKeys - 1) / panelKeys * panelKeys }
     }
 
+    /// Prefill rounds the key block up to whole K panels; the split-KV decode path streams keys
+    /// in its own chunks and keeps the clipped sizes.
+    public func blockSizesRun(on problem: AttentionProblem) -> BlockSizes? {
+        let (bq, bk) = blocks.clipped(to: problem)
+        let panel = geometry.panelKeys
+        return try? BlockSizes(query: bq, key: streams(problem) ? bk : (bk + panel - 1) / panel * panel)
+    }
+
     func streams(_ p: AttentionProblem) -> Bool {
         DecodeShape.contains(p) && p.groupSize * p.queryLength <= Self.maximumStackedRows
     }
