@@ -1,7 +1,9 @@
 """Shared helpers of the perf.yml tests (test_workflow.py, test_perf_*.py): the workflow's path,
 its one job, its steps by name, and a scratch workspace with a folder for stand-in tools."""
 
-from workflow_support import WORKFLOWS, step
+import pytest
+
+from workflow_support import WORKFLOWS, load, step
 
 PERF = WORKFLOWS / "perf.yml"
 
@@ -27,3 +29,15 @@ def new_workspace(tmp_path):
     ws.mkdir()
     bin_dir.mkdir()
     return ws, {"STUB_LOG": str(tmp_path / "calls.jsonl")}, bin_dir
+
+
+@pytest.fixture(scope="module")
+def job():
+    """perf.yml's one job, loaded once per test module (import it into the module to use it)."""
+    return perf_job(load(PERF))
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    """A scratch workspace (see new_workspace)."""
+    return new_workspace(tmp_path)

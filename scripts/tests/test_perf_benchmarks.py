@@ -4,18 +4,10 @@ there, and the check's output and exit code become a verdict."""
 
 import pytest
 
-from perf_support import PERF, new_workspace, perf_job
+from perf_support import PERF, job, new_workspace, perf_job, workspace  # noqa: F401 (fixtures)
 from workflow_support import calls, load, run_step, step, stub
 
 
-@pytest.fixture(scope="module")
-def job():
-    return perf_job(load(PERF))
-
-
-@pytest.fixture
-def workspace(tmp_path):
-    return new_workspace(tmp_path)
 
 
 # The package-benchmark suite: baseline 'base' in the base worktree, copied, checked in the PR.

@@ -10,18 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from perf_support import PERF, new_workspace, perf_job
+from perf_support import PERF, job, new_workspace, perf_job, workspace  # noqa: F401 (fixtures)
 from workflow_support import REPO, calls, load, run_step, step, stub
 
 
-@pytest.fixture(scope="module")
-def job():
-    return perf_job(load(PERF))
-
-
-@pytest.fixture
-def workspace(tmp_path):
-    return new_workspace(tmp_path)
 
 
 # --- perf.yml: its steps, run with stand-ins --------------------------------------------------------

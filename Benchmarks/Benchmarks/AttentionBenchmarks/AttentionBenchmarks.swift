@@ -48,7 +48,7 @@ let benchmarks: @Sendable () -> Void = {
             let blocks = BlockSizes.automatic(
                 queryLength: shape.queryLength, keyLength: shape.keyLength,
                 headDimension: shape.headDimension)
-            let kernel = variant.makeKernel(blockSizes: variant.isBlocked ? blocks : nil)
+            let kernel = try! variant.makeKernel(blockSizes: variant.isBlocked ? blocks : nil)
             let q = AttentionTensor(
                 batch: shape.batch, heads: shape.heads, sequenceLength: shape.queryLength,
                 headDimension: shape.headDimension)
