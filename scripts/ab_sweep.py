@@ -12,7 +12,8 @@ same minutes. Compare them with `attnbench compare A.csv B.csv`.
         -- --warmup 1 --repetitions 9 --min-time 0.1
 
 The grid flags are expanded here (every combination); the arguments after `--` go to every
-sweep unchanged. decode runs only at query lengths of 16 or less, as in attnbench's own grid.
+sweep unchanged. decode runs only at decode query lengths (at most decode_max_query_length in
+schema/constants.json), as in attnbench's own grid.
 
 With `--rounds N` each configuration runs N times on each build, one worker process at a time,
 alternating A, B, A, B, … (`--processes 1` is added), into one CSV per round; at the end
@@ -25,6 +26,11 @@ import itertools
 import subprocess
 import sys
 
+from attnplot.schema import shared_constants
+
+# Query lengths up to this are decode shapes (attnbench's cutoff, from schema/constants.json).
+DECODE_MAX_QUERY_LENGTH = shared_constants()["decode_max_query_length"]
+
 
 def split(text):
     return [item.strip() for item in text.split(",") if item.strip()]
@@ -32,9 +38,9 @@ def split(text):
 
 def grid(variants, seq_len, query_len="seq", causal="off"):
     """Every (causal, seq_len, query_len, variant) combination of the comma lists, in the order the
-    sweeps run; decode only at query lengths of 16 or less, as in attnbench's own grid."""
+    sweeps run; decode only at query lengths up to DECODE_MAX_QUERY_LENGTH, as in attnbench's own grid."""
     combos = itertools.product(split(causal), split(seq_len), split(query_len), split(variants))
-    return [g for g in combos if g[3] != "decode" or (g[2] != "seq" and int(g[2]) <= 16)]
+    return [g for g in combos if g[3] != "decode" or (g[2] != "seq" and int(g[2]) <= DECODE_MAX_QUERY_LENGTH)]
 
 
 def main(argv=None):

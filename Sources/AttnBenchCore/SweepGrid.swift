@@ -22,6 +22,7 @@ public struct SweepGrid: Sendable, Equatable {
     /// nil in the list: no window.
     public var windows: ModelAxis<Int?>
     public var causal: ModelAxis<Bool>
+    /// A `ragged` choice draws its lengths with the grid's `seed` (its own seed is not used).
     public var keyLengths: KeyLengthChoice
     public var queryBlocks: [BlockSizeRequest]
     public var keyBlocks: [BlockSizeRequest]

@@ -51,9 +51,9 @@ final class WorkerLifetimeTests: XCTestCase {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         let killed = Date()
-        while Self.isAlive(worker) && Date().timeIntervalSince(killed) < 1 { usleep(10_000) }
+        while Self.isAlive(worker) && Date().timeIntervalSince(killed) < 10 { usleep(10_000) }
         let alive = Self.isAlive(worker)
         if alive { kill(worker, SIGKILL) }
-        XCTAssertFalse(alive, "worker \(worker) still running 1 s after its parent was killed")
+        XCTAssertFalse(alive, "worker \(worker) still running 10 s after its parent was killed")
     }
 }
