@@ -103,7 +103,7 @@ public struct ResultComparison {
                         ]))
                 continue
             }
-            if base.kind == .time && base.status == .ok && now.status == .ok {
+            if base.kind?.isTimed == true && base.status == .ok && now.status == .ok {
                 for (name, row) in [("baseline", base), ("current", now)] {
                     let median = row.double(.wallTimeMedian)
                     if median == nil || !median!.isFinite || median! <= 0 {
@@ -119,7 +119,7 @@ public struct ResultComparison {
                 machineNote: differences.isEmpty ? nil : "different machine: " + differences.joined(separator: ", "))
             entry.baselineMachine = Self.machineLabel(base)
             entry.currentMachine = Self.machineLabel(now)
-            if base.kind == .time && base.status == .ok && now.status == .ok {
+            if base.kind?.isTimed == true && base.status == .ok && now.status == .ok {
                 let (n1, n2) = (base.rawWallTimesSeconds.count, now.rawWallTimesSeconds.count)
                 if n1 > 0 && n2 > 0 && MannWhitneyU.smallestPValue(n1, n2) >= options.alpha {
                     underpowered.append("\(label) (\(n1) vs \(n2) repetitions)")

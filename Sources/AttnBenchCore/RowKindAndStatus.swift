@@ -1,7 +1,13 @@
-/// What a row records: a timed configuration or a maximum-length search (`kind`).
+/// What a row records (`kind`): a timed configuration, a maximum-length search, or a timed call
+/// of a peer implementation (another runtime's attention, measured by scripts/peers in the same
+/// columns, its name in `variant`).
 public enum RowKind: String, Sendable, CaseIterable {
     case time
     case maxlen
+    case peer
+
+    /// Whether the row carries timed repetitions (compare tests their times).
+    public var isTimed: Bool { self != .maxlen }
 }
 
 /// How a configuration ended (`status`). Only `ok` rows carry a trustworthy measurement.

@@ -54,6 +54,21 @@ final class ResultComparisonTests: XCTestCase {
         XCTAssertEqual(c.regressions, 1)
     }
 
+    /// A peer row (another runtime's call, measured by scripts/peers) is compared as a timed row,
+    /// and only with the same peer.
+    func testPeerRowsAreComparedByTheirSamples() {
+        func peer(_ samples: [Double]) -> ResultRow {
+            var r = Self.row(variant: "openvino-sdpa-f32", samples: samples)
+            r.kind = .peer
+            return r
+        }
+        let c = ResultComparison(
+            baseline: [peer(Self.samples(0.010, seed: 1)), Self.row(samples: Self.samples(0.010, seed: 3))],
+            current: [peer(Self.samples(0.013, seed: 2)), Self.row(samples: Self.samples(0.010, seed: 4))])
+        XCTAssertEqual(c.entries.map(\.verdict), [.regression, .unchanged])
+        XCTAssertTrue(c.entries[0].label.hasPrefix("openvino-sdpa-f32"))
+    }
+
     func testPureNoiseIsNotARegression() {
         let c = ResultComparison(
             baseline: [Self.row(samples: Self.samples(0.010, seed: 3))],
