@@ -1,0 +1,53 @@
+"""Peer rows in attnbench's own CSV schema (schema/columns.json), so `attnbench merge`, `compare` and
+the plots take peers and attnbench's variants in one file. A peer row has kind `peer`, the peer's
+name in `variant`, the runtime's version and the path it took in `message`, and the rise of the
+child's peak resident set during its first call in `peak_memory_bytes`; columns a peer does not
+measure are empty."""
+
+import json
+import pathlib
+
+SCHEMA_PATH = pathlib.Path(__file__).resolve().parents[2] / "schema" / "columns.json"
+
+
+def schema():
+    """(schema_version, column names) of attnbench's CSV."""
+    document = json.loads(SCHEMA_PATH.read_text())
+    return str(document["schema_version"]), [column["name"] for column in document["columns"]]
+
+
+# Peer columns copied as they are into the attnbench column of the same meaning.
+SAME_MEANING = {
+    "batch": "batch", "heads": "heads", "head_dim": "head_dim", "threads": "threads",
+    "block_q": "block_q", "block_kv": "block_kv", "repetitions": "repetitions",
+    "wall_time_median_s": "wall_time_median_s", "wall_time_min_s": "wall_time_min_s", "gflops": "gflops",
+    "fma_peak_gflops": "fma_peak_gflops", "sgemm_peak_gflops": "sgemm_peak_gflops",
+    "gemm_roofline_gflops": "gemm_roofline_gflops", "peak_efficiency": "peak_efficiency",
+    "sgemm_efficiency": "sgemm_efficiency", "max_abs_error": "max_abs_error",
+    "extra_peak_memory_bytes": "peak_memory_bytes", "cpu_model": "cpu_model", "date_utc": "date_utc",
+}
+
+# attnbench's statuses; a peer status outside them (a missing runtime, a failed call) is an error row.
+STATUSES = {"ok", "incorrect", "oom", "timeout", "crashed", "error"}
+
+
+def attnbench_row(peer, seed=""):
+    """One peer row (a dict of peers.constants.COLUMNS) as a dict of attnbench's columns."""
+    version, columns = schema()
+    row = {name: "" for name in columns}
+    row.update(schema_version=version, kind="peer", variant=f"{peer['framework']}-{peer['variant']}")
+    for source, target in SAME_MEANING.items():
+        row[target] = str(peer.get(source, ""))
+    row["kv_heads"] = row["heads"]
+    row["seq_len_q"] = row["seq_len_kv"] = str(peer.get("seq_len", ""))
+    row["causal"] = "true" if str(peer.get("causal", "")).lower() in ("true", "on", "1") else "false"
+    row["block_auto"] = ""
+    row["blas_core_requested"] = "env"
+    status = str(peer.get("status", ""))
+    row["status"] = status if status in STATUSES else "error"
+    described = [f"{peer['framework']} {peer.get('framework_version', '')}".strip(), str(peer.get("path", ""))]
+    if row["status"] != status:
+        described.append(status)
+    row["message"] = "; ".join(part for part in described if part)
+    row["seed"] = str(seed)
+    return row

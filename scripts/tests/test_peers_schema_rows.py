@@ -1,0 +1,62 @@
+"""Peer rows written in attnbench's schema: every column of schema/columns.json, kind `peer`, the
+peer's name as the variant, the runtime and its path in the message, unknown statuses as errors."""
+import json
+import pathlib
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from peers import schema_rows  # noqa: E402
+
+PEER = {
+    "round": "1", "framework": "openvino", "framework_version": "2026.4.1", "variant": "sdpa-bf16",
+    "batch": "1", "heads": "8", "seq_len": "4096", "head_dim": "64", "causal": "on", "threads": "2",
+    "block_q": "", "block_kv": "", "repetitions": "7", "wall_time_median_s": "0.01", "wall_time_min_s": "0.009",
+    "gflops": "100", "max_abs_error": "0.001", "status": "ok", "extra_peak_memory_bytes": "4096",
+    "path": "INFERENCE_PRECISION_HINT bf16", "cpu_model": "AMD EPYC", "date_utc": "2026-12-02T13:00:00Z",
+}
+
+
+def test_every_attnbench_column_in_order():
+    columns = [c["name"] for c in json.loads((ROOT / "schema" / "columns.json").read_text())["columns"]]
+    row = schema_rows.attnbench_row(PEER, seed=5)
+    assert list(row) == columns
+    assert row["schema_version"] == str(json.loads((ROOT / "schema" / "columns.json").read_text())["schema_version"])
+
+
+def test_peer_row_values():
+    row = schema_rows.attnbench_row(PEER)
+    assert (row["kind"], row["variant"], row["causal"], row["seq_len_q"], row["seq_len_kv"]) == (
+        "peer", "openvino-sdpa-bf16", "true", "4096", "4096")
+    assert row["peak_memory_bytes"] == "4096" and row["kv_heads"] == "8" and row["status"] == "ok"
+    assert row["message"] == "openvino 2026.4.1; INFERENCE_PRECISION_HINT bf16"
+
+
+def test_a_status_attnbench_does_not_know_is_an_error_that_keeps_its_reason():
+    row = schema_rows.attnbench_row(dict(PEER, status="missing: openvino"))
+    assert row["status"] == "error" and row["message"].endswith("missing: openvino")
+
+
+def test_attnbench_merges_and_compares_peer_rows(tmp_path):
+    import csv
+    import os
+    import subprocess
+
+    binary = os.environ.get("ATTNBENCH_BINARY") or str(ROOT / ".build" / "release" / "attnbench")
+    if not os.access(binary, os.X_OK):
+        import pytest
+        pytest.skip("no attnbench binary (scripts/test builds one and sets ATTNBENCH_BINARY)")
+    rows = [schema_rows.attnbench_row(PEER), schema_rows.attnbench_row(dict(PEER, variant="sdpa-f32"))]
+    path = tmp_path / "peers.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    merged = subprocess.run([binary, "merge", str(path), "--output", str(tmp_path / "all.csv")],
+                            capture_output=True, text=True)
+    assert merged.returncode == 0, merged.stderr
+    compared = subprocess.run([binary, "compare", str(path), str(tmp_path / "all.csv"), "--format", "csv"],
+                              capture_output=True, text=True)
+    assert compared.returncode == 0, compared.stdout + compared.stderr
+    assert compared.stdout.count("openvino-sdpa") == 2
