@@ -1,6 +1,7 @@
-"""Measure PyTorch's and JAX's CPU attention at attnbench's shapes, interleaved with attnbench.
+"""Measure PyTorch's, JAX's, OpenVINO's and ONNX Runtime's CPU attention at attnbench's shapes,
+interleaved with attnbench.
 
-Usage (PyTorch and JAX live in their own git-ignored virtual environment, never in the system
+Usage (the peer runtimes live in their own git-ignored virtual environment, never in the system
 Python; scripts/peers-venv.sh creates it with pinned versions):
 
     scripts/peers-venv.sh
@@ -25,19 +26,36 @@ The peers, each at its best (README, "Against PyTorch and JAX"), named framework
   every score block is N × block_kv and leaves cache, and causal masks instead of skipping;
 - jax-dot-product-attention: `jax.nn.dot_product_attention` with its default implementation (XLA
   on CPU), given the (batch, seq, heads, dim) layout it takes;
-- jax-plain: `softmax(QKᵀ)V` under `jit`.
+- jax-plain: `softmax(QKᵀ)V` under `jit`;
+- openvino-sdpa-f32, openvino-sdpa-bf16, openvino-sdpa-f16: one opset-13
+  `scaled_dot_product_attention` node (causal through its `causal` attribute) compiled for the CPU
+  with INFERENCE_PRECISION_HINT f32, bf16 or f16, INFERENCE_NUM_THREADS = threads, one stream
+  (latency hint); one infer request, inputs set once. `path` records the precision the compiled
+  model reports (a CPU without f16 arithmetic may turn f16 into bf16) and the layers it runs;
+- onnxruntime-mha, onnxruntime-mha-f16: `com.microsoft.MultiHeadAttention` (causal through
+  `unidirectional=1`), fp32 or fp16 inputs and output; onnxruntime-attention23,
+  onnxruntime-attention23-f16: the standard opset-23 `Attention` (causal through `is_causal=1`).
+  CPU execution provider, intra_op_num_threads = threads, inter_op_num_threads = 1, all graph
+  optimisations; inputs and output bound once (IOBinding). `path` lists the nodes of the optimised
+  graph: Casts the runtime inserted around a node mean it has no fp16 kernel and runs in fp32.
 
 Each measurement runs in its own child process pinned to `threads` cores (sched_setaffinity, before
 the framework is imported), with the framework's thread count set to match (`torch.set_num_threads`;
 XLA sizes its Eigen pool from the affinity mask, and the row records the pool it found in
-`framework_threads`), warm-up calls outside the timing (JIT compilation included), then timed
+`framework_threads`), compilation (JIT, OpenVINO's model, ONNX Runtime's session) and a first call
+outside the timing, warm-up calls, then timed
 repetitions; the row reports the median, and `cpu_per_wall`, the process's CPU seconds per wall
 second over the timed calls (at most `threads`: the check that a 1-thread child used one core).
 A peer with blocks first times each block pair briefly
 (--tune-repetitions), then measures the fastest afresh; `block_search` lists what each pair took.
 Every peer's output is checked against float64 on rows 0, N/2 and N-1 of the first and the last
 (batch, head) slice; a row whose error exceeds 1e-4 (attnbench's tolerance) has status
-`incorrect`.
+`incorrect`. A peer that computes in bf16 or f16 is checked on its inputs rounded to that type,
+against 4 units of its roundoff (2^-6 for bf16, 2^-9 for f16; constants.error_tolerance says why).
+`extra_peak_memory_bytes` is how far the child's peak resident set rose above its resident set
+during the first call (Linux; after compilation; with the output where the call allocates it, as
+PyTorch and JAX do, not OpenVINO's and ONNX Runtime's, bound before): a peer that holds all
+B·H·N² scores at once shows them there. A peer whose runtime is not installed gets rows with status `missing: PACKAGE`.
 
 With `--attnbench BINARY` the same shapes are also measured by `attnbench sweep` (flash2 and
 naive) in the same rounds, just before the peers, so all numbers are taken minutes apart. Its rows
@@ -50,7 +68,8 @@ table (GFLOP/s min–max over rounds) goes to stderr at the end.
 Output: CSV on stdout or --output, one row per (round, framework, variant, shape, threads).
 
 The code lives in this package, one module per concept (constants, reference, tiling,
-jax_kernels, blocks, child, attnbench_driver, cli); scripts/frameworks.py is the command.
+jax_kernels, blocks, memory, openvino_sdpa, onnxruntime_attention, child, attnbench_driver, cli);
+scripts/frameworks.py is the command.
 """
 
 from .constants import *  # noqa: F401,F403
@@ -58,6 +77,9 @@ from .reference import *  # noqa: F401,F403
 from .tiling import *  # noqa: F401,F403
 from .jax_kernels import *  # noqa: F401,F403
 from .blocks import *  # noqa: F401,F403
+from .memory import *  # noqa: F401,F403
+from .openvino_sdpa import *  # noqa: F401,F403
+from .onnxruntime_attention import *  # noqa: F401,F403
 from .child import *  # noqa: F401,F403
 from .attnbench_driver import *  # noqa: F401,F403
 from .cli import *  # noqa: F401,F403

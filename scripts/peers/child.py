@@ -1,10 +1,12 @@
 """The child process that measures one peer on one shape, pinned to its cores before the
-framework is imported, and the parent's side of that protocol."""
+framework is imported (PyTorch and JAX here, OpenVINO and ONNX Runtime in their own modules), and
+the parent's side of that protocol."""
 
 import json
 import pathlib
 import math
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -15,6 +17,9 @@ from .reference import *  # noqa: F401,F403
 from .tiling import *  # noqa: F401,F403
 from .jax_kernels import *  # noqa: F401,F403
 from .blocks import *  # noqa: F401,F403
+from .memory import *  # noqa: F401,F403
+from .openvino_sdpa import *  # noqa: F401,F403
+from .onnxruntime_attention import *  # noqa: F401,F403
 
 # The script a child runs: the same command line, with --child.
 ENTRY_POINT = pathlib.Path(__file__).resolve().parent.parent / "frameworks.py"
@@ -55,13 +60,18 @@ def child(spec):
 
     b, h, n, d, causal = spec["batch"], spec["heads"], spec["seq_len"], spec["head_dim"], spec["causal"]
     q, k, v = inputs(np, b, h, n, d)
-    if spec["framework"] == "pytorch":
+    info = {"precision": "f32", "path": ""}  # what the peer ran; OpenVINO's and ONNX Runtime's build fills it
+    if spec["framework"] in ("openvino", "onnxruntime"):
+        runtime = openvino_runtime if spec["framework"] == "openvino" else onnxruntime_runtime
+        build, version, framework_threads, info = runtime(np, spec, q, k, v)
+    elif spec["framework"] == "pytorch":
         import torch
         from torch.nn.attention import SDPBackend, sdpa_kernel
 
         torch.set_num_threads(threads)
         backend = {"sdpa-flash": SDPBackend.FLASH_ATTENTION, "sdpa-math": SDPBackend.MATH,
                    "sdpa-default": None}[spec["variant"]]
+        info["path"] = f"sdpa_kernel({backend.name})" if backend is not None else "PyTorch's SDPA dispatch"
         tq, tk, tv = (torch.from_numpy(x) for x in (q, k, v))
 
         def build(candidate):
@@ -108,7 +118,8 @@ def child(spec):
                 unpack = lambda out: np.asarray(out).transpose(0, 2, 1, 3)  # noqa: E731
             else:
                 function = plain
-            compiled = jax.jit(function)
+            # Compiled ahead, so that the first call (whose memory the row reports) only runs.
+            compiled = jax.jit(function).lower(*arguments).compile()
 
             def call():
                 return compiled(*arguments).block_until_ready()
@@ -117,16 +128,19 @@ def child(spec):
         version = jax.__version__
         framework_threads = eigen_pool_threads
 
-    # Each candidate: one call (compilation), then the best of a few, checked against float64.
+    # Each candidate: one untimed call (its memory measured), then the best of a few, checked against
+    # float64 on the inputs rounded to the precision the peer ran in.
     trials, built = [], {}
     for candidate in candidates:  # (block_q, block_kv, devices)
         call, unpack = build(candidate)
-        error = max_abs_error(np, unpack(call()), q, k, v, causal)
+        result, extra_bytes = extra_peak_bytes(call)
+        error = max_abs_error(np, unpack(result), *rounded_inputs(np, (q, k, v), info["precision"]), causal)
+        del result
         seconds = min(time_calls(call, spec["tune_repetitions"], 0)) if len(candidates) > 1 else 0.0
         trials.append((candidate, seconds, error))
-        built[candidate] = (call, unpack, error)
-    best, _, _ = choose_best(trials)
-    call, unpack, error = built[best]
+        built[candidate] = (call, unpack, error, extra_bytes)
+    best, _, _ = choose_best(trials, error_tolerance(info["precision"]))
+    call, unpack, error, extra_bytes = built[best]
     built.clear()
     for _ in range(spec["warmup"]):
         call()
@@ -136,8 +150,8 @@ def child(spec):
     return {"framework_version": version, "framework_threads": framework_threads(), "devices": best[2],
             "block_q": best[0], "block_kv": best[1], "block_search": format_block_search(trials),
             "repetitions": len(times), "median": statistics.median(times), "min": min(times),
-            "cpu_per_wall": cpu / wall,
-            "max_abs_error": error}
+            "cpu_per_wall": cpu / wall, "max_abs_error": error, "precision": info["precision"],
+            "path": info["path"], "extra_peak_memory_bytes": extra_bytes}
 
 
 def run_child(spec, timeout):
@@ -146,6 +160,12 @@ def run_child(spec, timeout):
     if process.returncode != 0:
         raise RuntimeError(child_error(process.stderr) or f"exit status {process.returncode}")
     return json.loads(process.stdout.strip().splitlines()[-1])
+
+
+def missing_package(message):
+    """The package a child could not import ('openvino' from "No module named 'openvino.runtime'"), or None."""
+    found = re.search(r"No module named '([^'.]+)", message or "")
+    return found.group(1) if found else None
 
 
 def child_error(stderr):

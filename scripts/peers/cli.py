@@ -23,17 +23,25 @@ def split_suffix(devices):
     return "" if str(devices) in ("", "1") else f" /{devices}"
 
 
+def mebibytes(values):
+    """'512.3' (MiB, the largest of the rounds) from extra_peak_memory_bytes values; '' if none."""
+    found = [int(v) for v in values if str(v).strip() not in ("", "None")]
+    return f"{max(found) / 2 ** 20:.1f}" if found else ""
+
+
 def summary_table(rows):
     """Markdown: GFLOP/s min–max over rounds per (shape, causal, threads) and peer, with the
-    blocks the peer chose and the ceilings attnbench measured beside it."""
+    blocks the peer chose, the ceilings attnbench measured beside it, the extra peak memory of its
+    first call (the largest over rounds) and what it ran (path)."""
     groups = {}
     for row in rows:
         if row.get("status") not in ("ok", ""):
             continue
         key = (int(row["seq_len"]), int(row["head_dim"]), row["causal"], int(row["threads"]))
         groups.setdefault(key, {}).setdefault(f"{row['framework']}-{row['variant']}", []).append(row)
-    lines = ["| N | d | causal | threads | peer | GFLOP/s (min–max) | blocks (q×kv) | FMA peak | sgemm peak |",
-             "|---:|---:|---|---:|---|---:|---|---:|---:|"]
+    lines = ["| N | d | causal | threads | peer | GFLOP/s (min–max) | blocks (q×kv) | FMA peak | sgemm peak "
+             "| extra peak MiB | path |",
+             "|---:|---:|---|---:|---|---:|---|---:|---:|---:|---|"]
     for key in sorted(groups):
         peers = groups[key]
         for name in sorted(peers, key=lambda p: -max(float(r["gflops"]) for r in peers[p])):
@@ -44,8 +52,10 @@ def summary_table(rows):
                              for r in found if r.get("block_kv")})
             fma = sorted({r["fma_peak_gflops"] for r in found if r.get("fma_peak_gflops")})
             sgemm = sorted({r["sgemm_peak_gflops"] for r in found if r.get("sgemm_peak_gflops")})
+            paths = sorted({r["path"] for r in found if r.get("path")})
             lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {key[3]} | {name} | {span} | {', '.join(blocks)} "
-                         f"| {'/'.join(fma)} | {'/'.join(sgemm)} |")
+                         f"| {'/'.join(fma)} | {'/'.join(sgemm)} "
+                         f"| {mebibytes(r.get('extra_peak_memory_bytes', '') for r in found)} | {'; '.join(paths)} |")
     return "\n".join(lines)
 
 
@@ -63,8 +73,8 @@ def selected_peers(frameworks_text, peers_text):
     """(framework, variant) pairs to run, in PEERS order, from --frameworks and --peers."""
     frameworks = [f.strip() for f in frameworks_text.split(",")]
     for f in frameworks:
-        if f not in ("pytorch", "jax"):
-            raise SystemExit(f"--frameworks: unknown framework {f!r}; use pytorch, jax or both")
+        if f not in FRAMEWORKS:
+            raise SystemExit(f"--frameworks: unknown framework {f!r}; use any of {', '.join(FRAMEWORKS)}")
     names = PEER_NAMES if peers_text is None else [p.strip() for p in peers_text.split(",")]
     for name in names:
         if name not in PEER_NAMES:
@@ -87,7 +97,8 @@ def main(argv=None):
     parser.add_argument("--head-dim", default="64", help="comma-separated head dimensions (default 64)")
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     parser.add_argument("--causal", choices=["off", "on", "both"], default="off")
-    parser.add_argument("--frameworks", default="pytorch,jax", help="pytorch, jax or both (default)")
+    parser.add_argument("--frameworks", default=",".join(FRAMEWORKS),
+                        help=f"frameworks to run, comma-separated (default all): {', '.join(FRAMEWORKS)}")
     parser.add_argument("--peers", help=f"peers to run, comma-separated (default all): {', '.join(PEER_NAMES)}")
     parser.add_argument("--jax-block-q", default="128,256,512",
                         help="query blocks jax-flash-tiled is tried at (default 128,256,512)")
@@ -169,6 +180,10 @@ def main(argv=None):
                                 r = run_child(spec, args.timeout)
                             except Exception as error:  # one failed measurement is a message, not the end of the run
                                 print(f"{label}: {error}", file=sys.stderr)
+                                package = missing_package(str(error))
+                                if package:  # a runtime not installed still has its rows, saying so
+                                    write(with_efficiencies(dict(base, framework=framework, variant=variant,
+                                                                 status=f"missing: {package}"), limits))
                                 continue
                             row = dict(base, framework=framework, variant=variant,
                                        framework_version=r["framework_version"],
@@ -180,12 +195,17 @@ def main(argv=None):
                                        cpu_per_wall=f"{r['cpu_per_wall']:.3g}",
                                        gflops=f"{flops / r['median'] / 1e9:.4g}",
                                        max_abs_error=f"{r['max_abs_error']:.3g}",
-                                       status="ok" if r["max_abs_error"] <= ERROR_TOLERANCE else "incorrect")
+                                       extra_peak_memory_bytes=r["extra_peak_memory_bytes"]
+                                       if r["extra_peak_memory_bytes"] is not None else "", path=r["path"],
+                                       status="ok" if r["max_abs_error"] <= error_tolerance(r["precision"])
+                                       else "incorrect")
                             write(with_efficiencies(row, limits))
                             blocks = (f", blocks {row['block_q']}x{row['block_kv']}{split_suffix(row['devices'])}"
                                       if row["block_kv"] else "")
+                            memory = mebibytes([row["extra_peak_memory_bytes"]])
                             print(f"{label}: {row['gflops']} GFLOP/s{blocks}, CPU/wall {row['cpu_per_wall']}, "
-                                  f"error {row['max_abs_error']}", file=sys.stderr)
+                                  f"error {row['max_abs_error']}{f', first call +{memory} MiB' if memory else ''}",
+                                  file=sys.stderr)
     if args.output:
         out.close()
     print(summary_table(written), file=sys.stderr)

@@ -1,5 +1,5 @@
-"""The useful-FLOP count, the seeded inputs and the float64 reference every peer output is checked
-against."""
+"""The useful-FLOP count, the seeded inputs (and their rounding to bf16 or f16 for a peer that
+computes in one) and the float64 reference every peer output is checked against."""
 
 import math
 import platform
@@ -27,6 +27,24 @@ def inputs(np, batch, heads, n, d, seed=24301):
     rng = np.random.default_rng(seed)
     shape = (batch, heads, n, d)
     return [rng.uniform(-1, 1, shape).astype(np.float32) for _ in range(3)]
+
+
+def rounded(np, x, precision):
+    """float32 x rounded to the nearest `precision` value (ties to even) and back: what a peer computing
+    in bf16 or f16 sees of its inputs. f32 leaves x as it is."""
+    if precision == "f16":
+        return x.astype(np.float16).astype(np.float32)
+    if precision == "bf16":  # the upper 16 bits of the float32, rounded to nearest even (finite x)
+        bits = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+        bits = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16 << 16
+        return bits.astype(np.uint32).view(np.float32).reshape(x.shape)
+    if precision != "f32":
+        raise ValueError(f"unknown precision {precision!r}")
+    return x
+
+
+def rounded_inputs(np, arrays, precision):
+    return [rounded(np, x, precision) for x in arrays]
 
 
 def reference_rows(np, q, k, v, causal, rows, slice_index=(0, 0)):

@@ -152,14 +152,15 @@ def test_summary_table_spans_rounds_and_skips_failed_rows():
                  devices="1"),
             dict(base, framework="jax", variant="flash-tiled", gflops="84.04", block_q="256", block_kv="256",
                  devices="1"),
-            dict(base, framework="pytorch", variant="sdpa-math", gflops="20", block_q="", block_kv=""),
+            dict(base, framework="pytorch", variant="sdpa-math", gflops="20", block_q="", block_kv="",
+                 extra_peak_memory_bytes="536870912", path="sdpa_kernel(MATH)"),
             dict(base, framework="jax", variant="flash-tiled", gflops="150", block_q="512", block_kv="256",
                  devices="2", threads="2"),
             dict(base, framework="pytorch", variant="sdpa-flash", gflops="999", status="incorrect")]
     table = frameworks.summary_table(rows).splitlines()
-    assert table[2] == "| 4096 | 64 | false | 1 | jax-flash-tiled | 80.0–84.0 | 256×256, 256×512 |  |  |"
-    assert table[3].startswith("| 4096 | 64 | false | 1 | pytorch-sdpa-math | 20.0 |")
-    assert table[4] == "| 4096 | 64 | false | 2 | jax-flash-tiled | 150.0 | 512×256 /2 |  |  |"
+    assert table[2] == "| 4096 | 64 | false | 1 | jax-flash-tiled | 80.0–84.0 | 256×256, 256×512 |  |  |  |  |"
+    assert table[3] == "| 4096 | 64 | false | 1 | pytorch-sdpa-math | 20.0 |  |  |  | 512.0 | sdpa_kernel(MATH) |"
+    assert table[4] == "| 4096 | 64 | false | 2 | jax-flash-tiled | 150.0 | 512×256 /2 |  |  |  |  |"
     assert len(table) == 5
 
 
@@ -187,7 +188,7 @@ def test_attnbench_rows_run_first_and_lend_their_ceilings(tmp_path):
     binary.write_text(FAKE_ATTNBENCH.replace("{ROW!r}", repr(V2_ROW)))
     binary.chmod(0o755)
     output = tmp_path / "out.csv"
-    # The peer child needs JAX; without it the peer fails with one line and the run goes on.
+    # The peer child needs JAX; without it the peer fails with one line, a row says so, and the run goes on.
     result = subprocess.run([sys.executable, str(SCRIPT), "--seq-len", "16", "--heads", "2", "--threads", "1",
                              "--rounds", "1", "--repetitions", "1", "--peers", "jax-plain",
                              "--attnbench", str(binary), "--output", str(output)],
@@ -199,7 +200,8 @@ def test_attnbench_rows_run_first_and_lend_their_ceilings(tmp_path):
         assert (r["fma_peak_gflops"], r["sgemm_peak_gflops"], r["gemm_roofline_gflops"]) == ("400", "200", "150")
     assert rows[0]["peak_efficiency"] == "0.25" and rows[0]["sgemm_efficiency"] == "0.5"
     assert "| 16 | 64 | false | 1 | attnbench-flash2 | 100.0 | 64×256 | 400 | 200 |" in result.stderr
-    if len(rows) == 2:
+    if rows[-1]["status"].startswith("missing"):
+        assert rows[-1]["status"] == "missing: jax" and rows[-1]["variant"] == "plain"
         assert "jax-plain N=16" in result.stderr and "Traceback" not in result.stderr
 
 
