@@ -51,8 +51,13 @@ def with_efficiencies(row, limits):
     return row
 
 
+# attnbench's variants measured beside the peers: the materialised baseline, its BLAS-composed flash
+# attention and its fused kernel.
+ATTNBENCH_VARIANTS = "naive,flash2,fused"
+
+
 def attnbench_rows(binary, shape, threads, causal, repetitions):
-    command = [binary, "sweep", "--variants", "flash2,naive", "--batch", str(shape["batch"]),
+    command = [binary, "sweep", "--variants", ATTNBENCH_VARIANTS, "--batch", str(shape["batch"]),
                "--heads", str(shape["heads"]), "--seq-len", str(shape["seq_len"]), "--head-dim",
                str(shape["head_dim"]), "--threads", str(threads), "--causal", "on" if causal else "off",
                "--repetitions", str(repetitions), "--min-time", "0"]

@@ -7,6 +7,7 @@ import os
 import sys
 import time
 
+from . import schema_rows
 from .constants import *  # noqa: F401,F403
 from .reference import *  # noqa: F401,F403
 from .tiling import *  # noqa: F401,F403
@@ -108,12 +109,16 @@ def main(argv=None):
                         help="how jax-flash-tiled loops over query blocks (default map: lax.map)")
     parser.add_argument("--tune-repetitions", type=int, default=2,
                         help="timed calls per block pair when choosing the best (default 2)")
-    parser.add_argument("--attnbench", help="attnbench binary: also measure flash2 and naive in the same rounds")
+    parser.add_argument("--attnbench",
+                        help="attnbench binary: also measure its naive, flash2 and fused in the same rounds")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--repetitions", type=int, default=7)
     parser.add_argument("--min-time", type=float, default=0.0)
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per measurement (default 900)")
     parser.add_argument("--output", help="CSV file (default stdout)")
+    parser.add_argument("--schema", choices=["peers", "attnbench"], default="peers",
+                        help="peers: this script's columns (default); attnbench: attnbench's own CSV schema, peer "
+                             "rows of kind 'peer' beside attnbench's rows, for attnbench merge, compare and the plots")
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
@@ -138,13 +143,20 @@ def main(argv=None):
     causal_values = {"off": [False], "on": [True], "both": [False, True]}[args.causal]
 
     out = open(args.output, "w", newline="") if args.output else sys.stdout
-    writer = csv.DictWriter(out, fieldnames=COLUMNS)
+    if args.schema == "peers":
+        writer = csv.DictWriter(out, fieldnames=COLUMNS)
+    else:  # attnbench's columns; a column an older attnbench did not write is left empty
+        writer = csv.DictWriter(out, fieldnames=schema_rows.schema()[1], extrasaction="ignore")
     writer.writeheader()
     out.flush()
     written = []
 
-    def write(row):
-        writer.writerow(row)
+    def write(row, attnbench_row=None):
+        """Writes a row in the chosen schema; `attnbench_row` is attnbench's own row behind `row`."""
+        if args.schema == "peers":
+            writer.writerow(row)
+        else:
+            writer.writerow(attnbench_row or schema_rows.attnbench_row(row))
         out.flush()
         written.append(row)
 
@@ -167,7 +179,7 @@ def main(argv=None):
                                 found = []
                             limits = ceilings(found)
                             for a in found:
-                                write(with_efficiencies(attnbench_output_row(a, base), limits))
+                                write(with_efficiencies(attnbench_output_row(a, base), limits), attnbench_row=a)
                         for framework, variant in peers:
                             label = f"{framework}-{variant} N={n} d={d} causal={causal} threads={threads}"
                             try:

@@ -216,3 +216,21 @@ def test_the_plots_decode_cutoff_is_attnbenchs():
     from attnplot import selection
     constants = json.loads((ROOT / "schema" / "constants.json").read_text())
     assert selection.DECODE_MAX_QUERY_ROWS == constants["decode_max_query_length"]
+
+
+def test_attnbench_schema_output_holds_attnbenchs_rows_and_peer_rows(tmp_path):
+    binary = tmp_path / "attnbench"
+    binary.write_text(FAKE_ATTNBENCH.replace("{ROW!r}", repr(V2_ROW)))
+    binary.chmod(0o755)
+    output = tmp_path / "out.csv"
+    result = subprocess.run([sys.executable, str(SCRIPT), "--seq-len", "16", "--heads", "2", "--threads", "1",
+                             "--rounds", "1", "--repetitions", "1", "--peers", "jax-plain", "--schema", "attnbench",
+                             "--attnbench", str(binary), "--output", str(output)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    columns = [c["name"] for c in json.loads((ROOT / "schema" / "columns.json").read_text())["columns"]]
+    with output.open() as handle:
+        assert next(csv.reader(handle)) == columns
+    rows = list(csv.DictReader(output.open()))
+    assert [r["variant"] for r in rows[:2]] == ["flash2", "naive"]
+    assert rows[-1]["kind"] == "peer" and rows[-1]["variant"] == "jax-plain"
