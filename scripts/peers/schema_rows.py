@@ -5,6 +5,7 @@ child's peak resident set during its first call in `peak_memory_bytes`; columns 
 measure are empty."""
 
 import json
+import os
 import pathlib
 
 SCHEMA_PATH = pathlib.Path(__file__).resolve().parents[2] / "schema" / "columns.json"
@@ -50,4 +51,5 @@ def attnbench_row(peer, seed=""):
         described.append(status)
     row["message"] = "; ".join(part for part in described if part)
     row["seed"] = str(seed)
+    row["cpu_cores"] = str(len(os.sched_getaffinity(0)))
     return row
