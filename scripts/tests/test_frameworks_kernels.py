@@ -183,17 +183,23 @@ for variant in ("flash2", "naive"):
 """
 
 
-def test_attnbench_rows_run_first_and_lend_their_ceilings(tmp_path):
+def run_beside_fake_attnbench(tmp_path, *options):
+    """frameworks.py with the stand-in attnbench and one JAX peer on a tiny shape: (result, output path)."""
     binary = tmp_path / "attnbench"
     binary.write_text(FAKE_ATTNBENCH.replace("{ROW!r}", repr(V2_ROW)))
     binary.chmod(0o755)
     output = tmp_path / "out.csv"
-    # The peer child needs JAX; without it the peer fails with one line, a row says so, and the run goes on.
     result = subprocess.run([sys.executable, str(SCRIPT), "--seq-len", "16", "--heads", "2", "--threads", "1",
-                             "--rounds", "1", "--repetitions", "1", "--peers", "jax-plain",
+                             "--rounds", "1", "--repetitions", "1", "--peers", "jax-plain", *options,
                              "--attnbench", str(binary), "--output", str(output)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
+    return result, output
+
+
+def test_attnbench_rows_run_first_and_lend_their_ceilings(tmp_path):
+    # The peer child needs JAX; without it the peer fails with one line, a row says so, and the run goes on.
+    result, output = run_beside_fake_attnbench(tmp_path)
     rows = list(csv.DictReader(output.open()))
     assert [r["variant"] for r in rows[:2]] == ["flash2", "naive"]
     for r in rows:
@@ -219,15 +225,7 @@ def test_the_plots_decode_cutoff_is_attnbenchs():
 
 
 def test_attnbench_schema_output_holds_attnbenchs_rows_and_peer_rows(tmp_path):
-    binary = tmp_path / "attnbench"
-    binary.write_text(FAKE_ATTNBENCH.replace("{ROW!r}", repr(V2_ROW)))
-    binary.chmod(0o755)
-    output = tmp_path / "out.csv"
-    result = subprocess.run([sys.executable, str(SCRIPT), "--seq-len", "16", "--heads", "2", "--threads", "1",
-                             "--rounds", "1", "--repetitions", "1", "--peers", "jax-plain", "--schema", "attnbench",
-                             "--attnbench", str(binary), "--output", str(output)],
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
+    _, output = run_beside_fake_attnbench(tmp_path, "--schema", "attnbench")
     columns = [c["name"] for c in json.loads((ROOT / "schema" / "columns.json").read_text())["columns"]]
     with output.open() as handle:
         assert next(csv.reader(handle)) == columns
