@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Creates .venv-peers/ (git-ignored) with the peer runtimes that scripts/frameworks.py measures:
-# PyTorch (CPU wheel), JAX, OpenVINO and ONNX Runtime (with onnx, which builds its graphs). They are
+# PyTorch (CPU wheel), JAX, OpenVINO, ONNX Runtime (with onnx, which builds its graphs) and ggml
+# (ggml-python, which builds llama.cpp's ggml from source: a C/C++ compiler and CMake, a minute or
+# two). They are
 # not dependencies of attnbench and never go into the system Python. Usage:
 #
 #     scripts/peers-venv.sh                       # creates or updates .venv-peers
@@ -20,6 +22,9 @@ python="${PYTHON:-python3}"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install "jax[cpu]==0.10.2" "numpy==2.4.6" \
     "openvino==2026.4.1" "onnxruntime==1.32.0" "onnx==1.23.2"
+if ! "$venv/bin/python" -m pip install "ggml-python==0.0.45"; then
+    echo "peers-venv.sh: ggml-python==0.0.45 did not build; the other peers are installed" >&2
+fi
 if ! "$venv/bin/python" -m pip install "torch==2.13.0+cpu" "numpy==2.4.6"; then
     echo "peers-venv.sh: torch==2.13.0+cpu not found (set PIP_FIND_LINKS or PIP_EXTRA_INDEX_URL);" \
          "the other peers are installed" >&2
@@ -29,7 +34,7 @@ import importlib
 import importlib.metadata
 
 for module, package in (("torch", "torch"), ("jax", "jax"), ("numpy", "numpy"), ("openvino", "openvino"),
-                        ("onnxruntime", "onnxruntime"), ("onnx", "onnx")):
+                        ("onnxruntime", "onnxruntime"), ("onnx", "onnx"), ("ggml", "ggml-python")):
     try:
         importlib.import_module(module)
         print(f"{package} {importlib.metadata.version(package)}")

@@ -1,4 +1,4 @@
-"""Measure PyTorch's, JAX's, OpenVINO's and ONNX Runtime's CPU attention at attnbench's shapes,
+"""Measure PyTorch's, JAX's, OpenVINO's, ONNX Runtime's and ggml's CPU attention at attnbench's shapes,
 interleaved with attnbench.
 
 Usage (the peer runtimes live in their own git-ignored virtual environment, never in the system
@@ -12,7 +12,12 @@ The peers, each at its best (README, "Against PyTorch and JAX"), named framework
 
 - pytorch-sdpa-flash, pytorch-sdpa-math, pytorch-sdpa-default: `scaled_dot_product_attention`
   with the backend forced to FLASH_ATTENTION (PyTorch's CPU flash kernel) or MATH (unfused), and
-  with no backend forced (PyTorch's own dispatch);
+  with no backend forced (PyTorch's own dispatch); `path` records the backend and type, and for the
+  dispatched ones the backend PyTorch's dispatch chooses (`torch._fused_sdp_choice`);
+- pytorch-sdpa-flash-bf16, pytorch-sdpa-flash-f16, pytorch-sdpa-default-bf16,
+  pytorch-sdpa-default-f16: the same flash and dispatched SDPA on Q, K and V converted to bf16 or
+  fp16 once, outside the timing (the output is in that type too); a forced backend that does not
+  take the type fails with PyTorch's own error;
 - jax-flash-tiled: FlashAttention-2 written in JAX (`flash_tiled_jax`): an outer loop over query
   blocks, an inner `lax.fori_loop` over key blocks with online softmax and one normalisation at
   the end; causal skips the key blocks past the diagonal and masks only the blocks that cross it.
@@ -37,7 +42,12 @@ The peers, each at its best (README, "Against PyTorch and JAX"), named framework
   onnxruntime-attention23-f16: the standard opset-23 `Attention` (causal through `is_causal=1`).
   CPU execution provider, intra_op_num_threads = threads, inter_op_num_threads = 1, all graph
   optimisations; inputs and output bound once (IOBinding). `path` lists the nodes of the optimised
-  graph: Casts the runtime inserted around a node mean it has no fp16 kernel and runs in fp32.
+  graph: Casts the runtime inserted around a node mean it has no fp16 kernel and runs in fp32;
+- ggml-flash-attn-kv-f16, ggml-flash-attn-kv-f32: one `ggml_flash_attn_ext` node (llama.cpp's CPU
+  flash attention, through ggml-python) with Q in fp32 and K and V stored in fp16 or fp32 (the
+  kernel converts Q to the type of K, so the fp16 one is checked as an fp16 peer), causal through
+  its fp16 mask (0 or -inf), GGML_PREC_F32, a thread pool of `threads` threads; the graph, its
+  plan and work buffer are made once and the call computes the graph.
 
 Each measurement runs in its own child process pinned to `threads` cores (sched_setaffinity, before
 the framework is imported), with the framework's thread count set to match (`torch.set_num_threads`;
@@ -68,7 +78,8 @@ table (GFLOP/s min–max over rounds) goes to stderr at the end.
 Output: CSV on stdout or --output, one row per (round, framework, variant, shape, threads).
 
 The code lives in this package, one module per concept (constants, reference, tiling,
-jax_kernels, blocks, memory, openvino_sdpa, onnxruntime_attention, child, attnbench_driver, cli);
+jax_kernels, blocks, memory, openvino_sdpa, onnxruntime_attention, pytorch_sdpa, ggml_flash_attn, child,
+attnbench_driver, cli);
 scripts/frameworks.py is the command.
 """
 
@@ -80,6 +91,8 @@ from .blocks import *  # noqa: F401,F403
 from .memory import *  # noqa: F401,F403
 from .openvino_sdpa import *  # noqa: F401,F403
 from .onnxruntime_attention import *  # noqa: F401,F403
+from .pytorch_sdpa import *  # noqa: F401,F403
+from .ggml_flash_attn import *  # noqa: F401,F403
 from .child import *  # noqa: F401,F403
 from .attnbench_driver import *  # noqa: F401,F403
 from .cli import *  # noqa: F401,F403

@@ -1,5 +1,5 @@
 """The child process that measures one peer on one shape, pinned to its cores before the
-framework is imported (PyTorch and JAX here, OpenVINO and ONNX Runtime in their own modules), and
+framework is imported (JAX here; PyTorch, OpenVINO, ONNX Runtime and ggml in their own modules), and
 the parent's side of that protocol."""
 
 import json
@@ -20,6 +20,8 @@ from .blocks import *  # noqa: F401,F403
 from .memory import *  # noqa: F401,F403
 from .openvino_sdpa import *  # noqa: F401,F403
 from .onnxruntime_attention import *  # noqa: F401,F403
+from .pytorch_sdpa import *  # noqa: F401,F403
+from .ggml_flash_attn import *  # noqa: F401,F403
 
 # The script a child runs: the same command line, with --child.
 ENTRY_POINT = pathlib.Path(__file__).resolve().parent.parent / "frameworks.py"
@@ -60,31 +62,13 @@ def child(spec):
 
     b, h, n, d, causal = spec["batch"], spec["heads"], spec["seq_len"], spec["head_dim"], spec["causal"]
     q, k, v = inputs(np, b, h, n, d)
-    info = {"precision": "f32", "path": ""}  # what the peer ran; OpenVINO's and ONNX Runtime's build fills it
-    if spec["framework"] in ("openvino", "onnxruntime"):
-        runtime = openvino_runtime if spec["framework"] == "openvino" else onnxruntime_runtime
+    info = {"precision": "f32", "path": ""}  # what the peer ran; the runtime modules fill it
+    if spec["framework"] in ("openvino", "onnxruntime", "ggml"):
+        runtime = {"openvino": openvino_runtime, "onnxruntime": onnxruntime_runtime,
+                   "ggml": ggml_runtime}[spec["framework"]]
         build, version, framework_threads, info = runtime(np, spec, q, k, v)
     elif spec["framework"] == "pytorch":
-        import torch
-        from torch.nn.attention import SDPBackend, sdpa_kernel
-
-        torch.set_num_threads(threads)
-        backend = {"sdpa-flash": SDPBackend.FLASH_ATTENTION, "sdpa-math": SDPBackend.MATH,
-                   "sdpa-default": None}[spec["variant"]]
-        info["path"] = f"sdpa_kernel({backend.name})" if backend is not None else "PyTorch's SDPA dispatch"
-        tq, tk, tv = (torch.from_numpy(x) for x in (q, k, v))
-
-        def build(candidate):
-            def call():
-                with torch.no_grad():
-                    if backend is None:
-                        return torch.nn.functional.scaled_dot_product_attention(tq, tk, tv, is_causal=causal)
-                    with sdpa_kernel(backend):
-                        return torch.nn.functional.scaled_dot_product_attention(tq, tk, tv, is_causal=causal)
-            return call, lambda out: out.numpy()
-
-        version = torch.__version__
-        framework_threads = lambda: torch.get_num_threads()  # noqa: E731
+        build, version, framework_threads, info = pytorch_runtime(np, spec, q, k, v)
     else:
         import jax
         import jax.numpy as jnp

@@ -17,11 +17,14 @@ COLUMNS = [
 # (framework, variant) of every peer, in the order they run; the peer's name is framework-variant.
 PEERS = [
     ("pytorch", "sdpa-flash"), ("pytorch", "sdpa-math"), ("pytorch", "sdpa-default"),
+    ("pytorch", "sdpa-flash-bf16"), ("pytorch", "sdpa-flash-f16"), ("pytorch", "sdpa-default-bf16"),
+    ("pytorch", "sdpa-default-f16"),
     ("jax", "flash-tiled"), ("jax", "flash-wholequery"), ("jax", "dot-product-attention"),
     ("jax", "plain"),
     ("openvino", "sdpa-f32"), ("openvino", "sdpa-bf16"), ("openvino", "sdpa-f16"),
     ("onnxruntime", "mha"), ("onnxruntime", "mha-f16"), ("onnxruntime", "attention23"),
     ("onnxruntime", "attention23-f16"),
+    ("ggml", "flash-attn-kv-f16"), ("ggml", "flash-attn-kv-f32"),
 ]
 PEER_NAMES = [f"{framework}-{variant}" for framework, variant in PEERS]
 FRAMEWORKS = list(dict.fromkeys(framework for framework, _ in PEERS))

@@ -28,7 +28,7 @@ NEW_PEERS = [f"{f}-{v}" for f, v in frameworks.PEERS if f in MODULES]
 def test_the_new_peers_are_listed_under_their_frameworks():
     assert NEW_PEERS == ["openvino-sdpa-f32", "openvino-sdpa-bf16", "openvino-sdpa-f16", "onnxruntime-mha",
                          "onnxruntime-mha-f16", "onnxruntime-attention23", "onnxruntime-attention23-f16"]
-    assert frameworks.FRAMEWORKS == ["pytorch", "jax", "openvino", "onnxruntime"]
+    assert frameworks.FRAMEWORKS == ["pytorch", "jax", "openvino", "onnxruntime", "ggml"]
     assert frameworks.selected_peers("openvino,onnxruntime", None) == [
         tuple(name.split("-", 1)) for name in NEW_PEERS]
     assert frameworks.selected_peers(",".join(frameworks.FRAMEWORKS), "onnxruntime-mha") == [("onnxruntime", "mha")]
