@@ -145,7 +145,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     static func threads(_ text: String) throws -> Int {
-        guard let value = Int(text.trimmingSpaces()), (1...SweepGrid.maximumThreads).contains(value) else {
+        guard let value = try? ArgumentValues.integer(text, minimum: 1), value <= SweepGrid.maximumThreads else {
             throw ArgumentValueError(expected: "1 to \(SweepGrid.maximumThreads) threads")
         }
         return value

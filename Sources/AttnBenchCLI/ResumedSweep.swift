@@ -1,8 +1,5 @@
-import ArgumentParser
 import AttnBenchCore
 import Foundation
-
-extension SweepPreset: ExpressibleByArgument {}
 
 /// The rows a `--resume` run finds in its output CSV: configurations measured `ok` with the
 /// same settings are skipped, and new rows are appended.

@@ -161,3 +161,5 @@ struct SweepCommand: ParsableCommand {
 func parsingInput<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let error as InputError { throw UserError(error.description) }
 }
+
+extension SweepPreset: ExpressibleByArgument {}

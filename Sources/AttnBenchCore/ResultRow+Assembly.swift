@@ -15,11 +15,12 @@ extension ResultRow {
             ResultValue.integers)
         self[value: .minimumRepetitions] = .integer(policy.minimumRepetitions)
         self[value: .minimumTime] = .number(policy.minimumSeconds, .seconds)
-        if let problem = try? c.problem(), let run = (try? c.kernel())?.blockSizesRun(on: problem) {
+        guard let problem = try? c.problem() else { return }
+        if let run = (try? c.kernel())?.blockSizesRun(on: problem) {
             self[value: .blockQ] = .integer(run.query)
             self[value: .blockKV] = .integer(run.key)
         }
-        if c.variant == .naive, let problem = try? c.problem() {
+        if c.variant == .naive {
             let used = NaiveAttention(strategy: c.naiveStrategy).resolvedStrategy(problem, threadCount: c.threads)
                 .rawValue
             self[.naiveStrategy] = c.naiveStrategy == nil ? "auto:\(used)" : used

@@ -122,13 +122,12 @@ public struct BlockChoice: Sendable, Codable, Hashable {
         clipping: Bool
     ) throws(KernelConfigurationError) -> BlockChoice {
         let rule = BlockSizes.automatic(queryLength: queryLength, keyLength: keyLength, headDimension: headDimension)
-        var q = query.size ?? rule.query
-        var k = key.size ?? rule.key
+        var sizes = try BlockSizes(query: query.size ?? rule.query, key: key.size ?? rule.key)
         if clipping {
-            q = min(q, max(1, queryLength))
-            k = min(k, max(1, keyLength))
+            let clipped = sizes.clipped(queryLength: queryLength, keyLength: keyLength)
+            sizes = try BlockSizes(query: clipped.query, key: clipped.key)
         }
-        return BlockChoice(sizes: try BlockSizes(query: q, key: k), automatic: query == .automatic && key == .automatic)
+        return BlockChoice(sizes: sizes, automatic: query == .automatic && key == .automatic)
     }
 }
 

@@ -15,7 +15,13 @@ public struct BlockSizes: Sendable, Hashable {
     /// The blocks a kernel uses on `problem`: each axis clipped to its sequence length.
     @inline(__always)
     public func clipped(to problem: AttentionProblem) -> (query: Int, key: Int) {
-        (min(query, problem.queryLength), min(key, problem.keyLength))
+        clipped(queryLength: problem.queryLength, keyLength: problem.keyLength)
+    }
+
+    /// Each axis clipped to its sequence length (at least 1).
+    @inline(__always)
+    public func clipped(queryLength: Int, keyLength: Int) -> (query: Int, key: Int) {
+        (min(query, max(1, queryLength)), min(key, max(1, keyLength)))
     }
 }
 
