@@ -3,6 +3,7 @@ import AttnBenchCore
 import Foundation
 
 extension ComparisonReport.Format: ExpressibleByArgument {}
+extension ResultComparison.Metric: ExpressibleByArgument {}
 
 /// Compares two sweep CSVs. Exit status: 0 no regression, 1 at least one regression,
 /// 2 unusable input (missing file, wrong schema version, nothing to match).
@@ -39,6 +40,13 @@ struct CompareCommand: ParsableCommand {
         help: "Relative change of max_seq_len that counts (also needs to exceed the search resolution).")
     var lengthThreshold: Double = 0.05
 
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "The time a row is judged by: attention (the attention call) or layer (the layer's other matrix "
+                + "products, from sweep --layer; rows without them are left out)."))
+    var metric: ResultComparison.Metric = .attention
+
     @Flag(
         name: .customLong("allow-different-machine"),
         help: "Compare rows measured on another CPU, core count or BLAS core.")
@@ -71,6 +79,7 @@ struct CompareCommand: ParsableCommand {
         options.memoryThreshold = memoryThreshold
         options.lengthThreshold = lengthThreshold
         options.allowDifferentMachine = allowDifferentMachine
+        options.metric = metric
         let comparison = ResultComparison(baseline: baseRows, current: currentRows, options: options)
         if let first = comparison.unusable.first {
             let more = comparison.unusable.count > 1 ? " (and \(comparison.unusable.count - 1) more)" : ""

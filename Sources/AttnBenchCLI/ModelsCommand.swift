@@ -7,19 +7,29 @@ struct ModelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models",
         abstract:
-            "List the model presets of --model: heads, K/V heads, head_dim, window, causal and the configuration each "
+            "List the model presets of --model: heads, K/V heads, head_dim, window, causal, the layer around the "
+            + "attention (--layer: hidden and MLP sizes, MLP form, layers, vocabulary) and the configuration each "
             + "comes from."
     )
 
     func run() throws {
-        var lines = ["model\theads\tkv_heads\thead_dim\twindow\tcausal\tsource"]
+        var lines = [
+            "model\theads\tkv_heads\thead_dim\twindow\tcausal\thidden_size\tintermediate_size\tmlp\tlayers"
+                + "\tvocab_size\tsource"
+        ]
         for m in ModelPreset.all {
+            let layer =
+                m.layer.map {
+                    [
+                        "\($0.hiddenSize)", "\($0.intermediateSize)", $0.mlp.rawValue, "\($0.layers)",
+                        "\($0.vocabularySize)",
+                    ]
+                } ?? Array(repeating: "none", count: 5)
             lines.append(
-                [
+                ([
                     m.name, "\(m.heads)", "\(m.keyValueHeads)", "\(m.headDimension)",
-                    m.window.map(String.init) ?? "none",
-                    "\(m.causal)", m.source,
-                ].joined(separator: "\t"))
+                    m.window.map(String.init) ?? "none", "\(m.causal)",
+                ] + layer + [m.source]).joined(separator: "\t"))
         }
         FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
     }

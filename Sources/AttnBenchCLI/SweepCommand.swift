@@ -92,6 +92,13 @@ struct SweepCommand: ParsableCommand {
     var resume = false
 
     @Flag(
+        help: ArgumentHelp(
+            "With --model: also time the layer's other matrix products (Q/K/V and output projections, the MLP; the "
+                + "output head on decode rows) at each row's tokens, in the same worker (layer_* columns, "
+                + "attention_share, token_time_s)."))
+    var layer = false
+
+    @Flag(
         name: .customLong("max-seq-len"),
         help: "Also find each variant's maximum sequence length under --memory-budget (adds rows of kind 'maxlen').")
     var maximumSequenceLength = false
@@ -136,6 +143,7 @@ struct SweepCommand: ParsableCommand {
         if let sequenceLength { grid.sequenceLengths = sequenceLength }
         if let queryLength { grid.queryLengths = queryLength }
         if let naiveStrategy { grid.naiveStrategies = naiveStrategy }
+        grid.measuresLayer = layer
         grid.timing = RepetitionPolicy(
             warmupRepetitions: warmup ?? grid.timing.warmupRepetitions,
             minimumRepetitions: repetitions ?? grid.timing.minimumRepetitions,

@@ -20,6 +20,9 @@ public struct KernelMeasurementResult: Sendable, Codable, Equatable {
     public var vectorBits: Int?
     /// The median of each worker process whose repetitions are pooled here.
     public var processMediansSeconds: [Double] = []
+    /// `--layer`: every timed pass of the layer's products, and of the output head (decode).
+    public var layerWallTimesSeconds: [Double] = []
+    public var outputHeadWallTimesSeconds: [Double] = []
 
     public init(
         wallTimesSeconds: [Double], peakMemoryBytes: Int?, workspaceBytes: Int, maxAbsError: Double,
@@ -60,6 +63,8 @@ public struct KernelMeasurementResult: Sendable, Codable, Equatable {
             pooled.sgemmPeakGigaflopsSamples += part.sgemmPeakGigaflopsSamples
             pooled.gemmRooflineGigaflopsSamples += part.gemmRooflineGigaflopsSamples
             pooled.memoryReadGigabytesPerSecondSamples += part.memoryReadGigabytesPerSecondSamples
+            pooled.layerWallTimesSeconds += part.layerWallTimesSeconds
+            pooled.outputHeadWallTimesSeconds += part.outputHeadWallTimesSeconds
         }
         return pooled
     }

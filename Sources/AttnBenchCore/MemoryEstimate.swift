@@ -8,8 +8,8 @@ extension SweepConfiguration {
     }
 
     /// Bytes a measurement of this configuration allocates: inputs, output, the kernel's
-    /// workspace and the roofline probe. nil when the shape is invalid; Int.max when the count
-    /// overflows (certainly too big).
+    /// workspace, the roofline probe and, with `--layer`, the layer's weights and activations.
+    /// nil when the shape is invalid; Int.max when the count overflows (certainly too big).
     public var estimatedBytes: Int? {
         guard let problem = try? problem(), let kernel = try? kernel() else { return nil }
         let tensors =
@@ -17,7 +17,8 @@ extension SweepConfiguration {
             * Double(2 * problem.heads * queryLength + 2 * problem.keyValueHeads * keyLength)
         let probe = Double(
             RooflineProbe.bytes(headDimension: problem.headDimension, memoryRead: rooflineSampling.memoryRead))
-        let total = tensors + Double(kernel.workspaceBytes(problem, threadCount: setting.threads)) + probe
+        let layer = Double(layerWork?.bytes ?? 0)
+        let total = tensors + Double(kernel.workspaceBytes(problem, threadCount: setting.threads)) + probe + layer
         return total < 9e18 ? Int(total) : Int.max
     }
 }

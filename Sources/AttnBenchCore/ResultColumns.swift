@@ -60,6 +60,16 @@ public enum ResultColumn: String, CaseIterable, Sendable, Codable {
     case message
     case wallTimes = "wall_times_s"
     case processMedians = "process_medians_s"
+    case layerDType = "layer_dtype"
+    case layerGemmTime = "layer_gemm_time_s"
+    case layerGemmTimes = "layer_gemm_times_s"
+    case layerGemmFlops = "layer_gemm_flops"
+    case layerGemmGflops = "layer_gemm_gflops"
+    case layerSgemmEfficiency = "layer_sgemm_efficiency"
+    case layerWeightBytes = "layer_weight_bytes"
+    case attentionShare = "attention_share"
+    case outputHeadTime = "output_head_time_s"
+    case tokenTime = "token_time_s"
     case attnbenchVersion = "attnbench_version"
     case gitCommit = "git_commit"
     case dateUTC = "date_utc"
@@ -74,12 +84,12 @@ public enum ResultColumn: String, CaseIterable, Sendable, Codable {
     case openblasEnvironment = "openblas_env"
     case seed
 
-    public static let currentSchemaVersion = "2"
+    public static let currentSchemaVersion = "3"
 
     /// Columns that identify a configuration: rows with equal values here measure the same thing.
     public static let configurationKey: [ResultColumn] = [
         .kind, .variant, .model, .batch, .heads, .keyValueHeads, .seqLenQ, .seqLenKV, .keyLengths, .headDim, .window,
-        .blockQ, .blockKV, .causal, .threads, .blasCoreRequested, .naiveStrategy, .memoryBudget,
+        .blockQ, .blockKV, .causal, .threads, .blasCoreRequested, .naiveStrategy, .memoryBudget, .layerDType,
     ]
 
     /// Columns that describe the machine and BLAS a row was measured on.

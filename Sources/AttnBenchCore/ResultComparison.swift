@@ -21,7 +21,28 @@ public struct ResultComparison {
         /// Relative change in max_seq_len that counts, when also beyond the search resolution.
         public var lengthThreshold = 0.05
         public var allowDifferentMachine = false
+        /// What a timed row's time is: the attention call (the default) or, with `.layer`, the
+        /// layer's other matrix products (`sweep --layer`; rows without them are left out).
+        public var metric: Metric = .attention
         public init() {}
+    }
+
+    /// The time a comparison gates on.
+    public enum Metric: String, Sendable, CaseIterable {
+        case attention
+        case layer
+    }
+
+    /// A timed row as the metric sees it: for `.layer`, its layer products' median and samples
+    /// in place of the attention's (nil when the row has none); other rows as they are.
+    static func timed(_ row: ResultRow, as metric: Metric) -> ResultRow? {
+        guard metric == .layer, row.kind?.isTimed == true else { return row }
+        guard row.status != .ok || row.double(.layerGemmTime) != nil else { return nil }
+        var result = row
+        result[.wallTimeMedian] = row[.layerGemmTime]
+        result[.wallTimes] = row[.layerGemmTimes]
+        result[.processMedians] = ""
+        return result
     }
 
     public struct Entry: Sendable {
@@ -57,7 +78,9 @@ public struct ResultComparison {
     public var regressions: Int { entries.filter { $0.verdict == .regression }.count }
     public var comparableCount: Int { entries.filter { ![.new, .missing, .refused].contains($0.verdict) }.count }
 
-    public init(baseline: [ResultRow], current: [ResultRow], options: Options = Options()) {
+    public init(baseline allBaseline: [ResultRow], current allCurrent: [ResultRow], options: Options = Options()) {
+        let baseline = allBaseline.compactMap { Self.timed($0, as: options.metric) }
+        let current = allCurrent.compactMap { Self.timed($0, as: options.metric) }
         // Rows match by configuration; when a side holds several machines (a merged CSV), by
         // configuration and machine, so each machine is compared with itself.
         func machines(_ rows: [ResultRow]) -> Set<String> { Set(rows.map(Self.machineLabel)) }

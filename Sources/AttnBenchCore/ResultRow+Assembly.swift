@@ -15,6 +15,11 @@ extension ResultRow {
             ResultValue.integers)
         self[value: .minimumRepetitions] = .integer(policy.minimumRepetitions)
         self[value: .minimumTime] = .number(policy.minimumSeconds, .seconds)
+        if let work = c.layerWork {
+            self[.layerDType] = "f32"
+            self[value: .layerGemmFlops] = .integer(Int(work.flops))
+            self[value: .layerWeightBytes] = .integer(work.weightBytes)
+        }
         guard let problem = try? c.problem() else { return }
         if let run = (try? c.kernel())?.blockSizesRun(on: problem) {
             self[value: .blockQ] = .integer(run.query)
@@ -71,7 +76,8 @@ extension ResultRow {
     public mutating func recordNotStarted(configuration c: SweepConfiguration, neededBytes: Int, availableBytes: Int) {
         status = .oom
         self[.message] =
-            "needs about \(neededBytes) bytes (inputs, output, workspace and the roofline probe); this machine has "
+            "needs about \(neededBytes) bytes (inputs, output, workspace, the roofline probe"
+            + (c.layerWork == nil ? "" : ", the layer's weights and activations") + "); this machine has "
             + "\(availableBytes) available; not run"
         if let problem = try? c.problem(), let kernel = try? c.kernel() {
             self[value: .workspace] = .integer(kernel.workspaceBytes(problem, threadCount: c.threads))
@@ -89,6 +95,12 @@ extension ResultRow {
                 let problem = try? configuration.problem()
             {
                 record(m, statistics: stats, problem: problem)
+                if let work = configuration.layerWork {
+                    recordLayer(
+                        samples: m.layerWallTimesSeconds,
+                        outputHeadSeconds: TimingStatistics.median(
+                            m.outputHeadWallTimesSeconds), layers: work.outputHead == nil ? nil : work.layers)
+                }
             } else {
                 status = .error
                 self[.message] = "the worker returned no measurement"
@@ -130,6 +142,29 @@ extension ResultRow {
                 + "\(Self.correctnessTolerance)\(m.outputsFinite ? "" : " (non-finite outputs)")"
         } else {
             status = .ok
+        }
+    }
+
+    /// The layer's columns from its products' samples (and the output head's median on a decode
+    /// row, with the model's layer count): its median and rate, attention's share of the layer
+    /// and the estimated time of one generated token. `layer_gemm_flops` is already set.
+    public mutating func recordLayer(samples: [Double], outputHeadSeconds: Double?, layers: Int?) {
+        guard let layerSeconds = TimingStatistics.median(samples), layerSeconds > 0 else { return }
+        self[value: .layerGemmTime] = .number(layerSeconds, .seconds)
+        self[value: .layerGemmTimes] = .numbers(samples, .seconds)
+        if let flops = double(.layerGemmFlops) {
+            let rate = flops / layerSeconds / 1e9
+            self[value: .layerGemmGflops] = .number(rate, .ratio)
+            if let peak = double(.sgemmPeakGflops), peak > 0 {
+                self[value: .layerSgemmEfficiency] = .number(rate / peak, .ratio)
+            }
+        }
+        guard let attention = double(.wallTimeMedian) else { return }
+        self[value: .attentionShare] = .number(attention / (attention + layerSeconds), .ratio)
+        if let outputHeadSeconds, let layers {
+            self[value: .outputHeadTime] = .number(outputHeadSeconds, .seconds)
+            self[value: .tokenTime] = .number(
+                Double(layers) * (attention + layerSeconds) + outputHeadSeconds, .seconds)
         }
     }
 

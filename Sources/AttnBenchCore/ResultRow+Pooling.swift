@@ -26,6 +26,13 @@ extension ResultRow {
             memoryRead: TimingStatistics.median(column(.memoryReadRate)))
         if let peak = rows.compactMap({ $0.integer(.peakMemory) }).max() { pooled[value: .peakMemory] = .integer(peak) }
         if let error = column(.maxAbsError).max() { pooled[value: .maxAbsError] = .number(error, .error) }
+        let layerSamples = rows.flatMap { $0.numbers(.layerGemmTimes) }
+        if !layerSamples.isEmpty {
+            let head = TimingStatistics.median(column(.outputHeadTime))
+            pooled.recordLayer(
+                samples: layerSamples, outputHeadSeconds: head,
+                layers: head == nil ? nil : ModelPreset.named(pooled[.model])?.layer?.layers)
+        }
         return pooled
     }
 

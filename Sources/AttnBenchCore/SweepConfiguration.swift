@@ -22,11 +22,14 @@ public struct KernelSetting: Sendable, Codable, Hashable {
     public var blasCore: BLASCore
     /// naive only: a fixed parallel strategy, or nil for the automatic rule.
     public var naiveStrategy: NaiveAttention.Strategy?
+    /// The rest of the model's layer, timed beside the attention (`sweep --layer`); nil: not.
+    public var layer: ModelLayer?
 
     public init(
         variant: AttentionVariant, model: String? = nil, batch: Int, heads: Int, keyValueHeads: Int? = nil,
         headDimension: Int, window: Int? = nil, keyLengths: KeyLengthChoice = .full, blocks: BlockChoice?,
-        causal: Bool, threads: Int, blasCore: BLASCore = .inherited, naiveStrategy: NaiveAttention.Strategy? = nil
+        causal: Bool, threads: Int, blasCore: BLASCore = .inherited, naiveStrategy: NaiveAttention.Strategy? = nil,
+        layer: ModelLayer? = nil
     ) {
         self.variant = variant
         self.model = model
@@ -41,6 +44,7 @@ public struct KernelSetting: Sendable, Codable, Hashable {
         self.threads = threads
         self.blasCore = blasCore
         self.naiveStrategy = variant == .naive ? naiveStrategy : nil
+        self.layer = layer
     }
 
     /// The kernel this setting runs.
@@ -81,6 +85,35 @@ public struct SweepConfiguration: Sendable, Codable, Hashable {
     }
 
     public func kernel() throws(KernelConfigurationError) -> any AttentionKernel { try setting.kernel() }
+
+    /// The layer products timed beside the attention, or nil without `--layer`.
+    public var layerWork: LayerWork? {
+        guard let layer = setting.layer else { return nil }
+        return LayerWork(
+            projections: layer.projections(
+                heads: setting.heads, keyValueHeads: setting.keyValueHeads, headDimension: setting.headDimension),
+            tokens: setting.batch * queryLength, outputHead: isDecodeShape ? layer.outputHead : nil,
+            layers: layer.layers)
+    }
+}
+
+/// What `sweep --layer` times beside one attention row: the layer's matrix products at the
+/// row's tokens and, for a decode row, the output head (a generated token's last product).
+public struct LayerWork: Sendable, Equatable {
+    public let projections: [ModelLayer.Projection]
+    /// batch × query length.
+    public let tokens: Int
+    public let outputHead: ModelLayer.Projection?
+    public let layers: Int
+
+    public var flops: Double { LayerProducts.flops(projections, tokens: tokens) }
+    public var weightBytes: Int { LayerProducts.weightBytes(projections) }
+
+    /// Bytes the layer's and the head's products hold (weights and activations).
+    public var bytes: Int {
+        LayerProducts.bytes(projections, tokens: tokens)
+            + (outputHead.map { LayerProducts.bytes([$0], tokens: tokens) } ?? 0)
+    }
 }
 
 /// One maximum-length search: a kernel setting whose lengths the search chooses, attempt by

@@ -38,6 +38,23 @@ extension SweepGrid {
         try validateSize()
         try validateKeyLengths()
         try validateTiming()
+        try validateLayer()
+    }
+
+    /// `--layer` times a model's layer: it needs model presets, each with its layer fields.
+    func validateLayer() throws(InputError) {
+        guard measuresLayer else { return }
+        let withLayer = ModelPreset.all.filter { $0.layer != nil }.map(\.name).joined(separator: ", ")
+        if models.isEmpty {
+            throw InputError(
+                source: "--layer", value: "(no --model)",
+                expected: "--model with a preset that has a layer: \(withLayer)")
+        }
+        if let model = models.first(where: { $0.layer == nil }) {
+            throw InputError(
+                source: "--layer", value: "--model \(model.name)",
+                expected: "a preset with layer fields (attnbench models lists them): \(withLayer)")
+        }
     }
 
     /// A sliding window is causal: `--causal off` cannot apply to a window, given or a model's.

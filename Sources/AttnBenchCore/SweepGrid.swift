@@ -35,6 +35,8 @@ public struct SweepGrid: Sendable, Equatable {
     public var processes: Int
     /// Seed of the inputs and of ragged key lengths.
     public var seed: UInt64
+    /// Time each model's layer products beside the attention (`--layer`).
+    public var measuresLayer: Bool
 
     public init(
         variants: [AttentionVariant]? = nil, sequenceLengths: [Int] = [512, 1024, 2048, 4096],
@@ -44,7 +46,8 @@ public struct SweepGrid: Sendable, Equatable {
         causal: ModelAxis<Bool> = .model(fallback: [false]), keyLengths: KeyLengthChoice = .full,
         queryBlocks: [BlockSizeRequest] = [.automatic], keyBlocks: [BlockSizeRequest] = [.automatic],
         threads: [Int] = [1], blasCores: [BLASCore] = [.inherited], naiveStrategies: [NaiveAttention.Strategy?] = [nil],
-        timing: RepetitionPolicy = RepetitionPolicy(), processes: Int = 1, seed: UInt64 = 0x5EED
+        timing: RepetitionPolicy = RepetitionPolicy(), processes: Int = 1, seed: UInt64 = 0x5EED,
+        measuresLayer: Bool = false
     ) {
         self.variants = variants
         self.sequenceLengths = sequenceLengths
@@ -65,6 +68,7 @@ public struct SweepGrid: Sendable, Equatable {
         self.timing = timing
         self.processes = processes
         self.seed = seed
+        self.measuresLayer = measuresLayer
     }
 
     /// The sweep's points, after every rule is checked.
@@ -116,7 +120,8 @@ public struct SweepGrid: Sendable, Equatable {
                                                 variant: .naive, model: model?.name, batch: b, heads: h,
                                                 keyValueHeads: kv, headDimension: d, window: window,
                                                 keyLengths: lengths,
-                                                blocks: nil, causal: isCausal, threads: threadCount, blasCore: core)
+                                                blocks: nil, causal: isCausal, threads: threadCount, blasCore: core,
+                                                layer: measuresLayer ? model?.layer : nil)
                                             for shape in shapes {
                                                 try expand(base, shape: shape, clipping: clipping, body)
                                             }

@@ -48,10 +48,21 @@ public enum WorkerExecution {
                 seed: request.seed)
             return WorkerResponse(attemptSeconds: seconds, blas: blas)
         case .measure:
-            let result = KernelMeasurement.measure(
+            var result = KernelMeasurement.measure(
                 kernel: kernel, problem: problem, threadCount: threads,
                 policy: request.policy, seed: request.seed,
                 errorCheckBudget: request.errorCheckBudget, roofline: request.roofline)
+            if let work = configuration.layerWork {
+                // After the attention's tensors are freed: the layer's weights are not its memory.
+                let layer = LayerProducts(
+                    projections: work.projections, tokens: work.tokens, threads: threads, seed: request.seed)
+                result.layerWallTimesSeconds = layer.measure(policy: request.policy)
+                if let head = work.outputHead {
+                    let products = LayerProducts(
+                        projections: [head], tokens: work.tokens, threads: threads, seed: request.seed)
+                    result.outputHeadWallTimesSeconds = products.measure(policy: request.policy)
+                }
+            }
             return WorkerResponse(measurement: result, blas: blas)
         }
     }

@@ -70,6 +70,11 @@ final class BadInputTests: XCTestCase {
         try assertRejected(
             ["sweep", "--window", "64", "--causal", "off", "--output", "r.csv"], mentions: ["--window", "causal"])
         try assertRejected(
+            ["sweep", "--layer", "--output", "r.csv"], mentions: ["--layer", "--model", "llama-3-8b"])
+        try assertRejected(
+            ["sweep", "--layer", "--model", "whisper-small-decoder", "--output", "r.csv"],
+            mentions: ["--layer", "whisper-small-decoder", "layer fields"])
+        try assertRejected(
             ["sweep", "--model", "gpt-5", "--output", "r.csv"],
             mentions: ["--model", "'gpt-5'", "llama-3-8b", "mistral-7b"])
         try assertRejected(

@@ -80,6 +80,34 @@ final class SweepCommandTests: XCTestCase {
         }
     }
 
+    /// `--layer` fills the layer columns of prefill and decode rows in the attention's worker.
+    func testLayerColumnsBesideTheAttention() throws {
+        let result = try CommandRunner.run(
+            [
+                "sweep", "--model", "bert-base", "--layer", "--variants", "flash2", "--seq-len", "40",
+                "--query-len", "seq,1", "--output", "r.csv",
+            ] + Self.fast, in: directory)
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let rows = try rows("r.csv")
+        XCTAssertEqual(rows.map(\.[.seqLenQ]), ["40", "1"])
+        for row in rows {
+            XCTAssertEqual(row[.status], "ok", row[.message])
+            XCTAssertEqual(row[.layerDType], "f32")
+            let tokens = Double(row.integer(.seqLenQ)!)
+            XCTAssertEqual(row.double(.layerGemmFlops), 2 * tokens * Double(4 * 768 * 768 + 2 * 768 * 3072))
+            XCTAssertEqual(row.integer(.layerWeightBytes), 4 * (4 * 768 * 768 + 2 * 768 * 3072))
+            let layer = try XCTUnwrap(row.double(.layerGemmTime))
+            XCTAssertEqual(row.numbers(.layerGemmTimes).count, row.integer(.repetitions))
+            let attention = try XCTUnwrap(row.double(.wallTimeMedian))
+            XCTAssertEqual(try XCTUnwrap(row.double(.attentionShare)), attention / (attention + layer), accuracy: 1e-3)
+        }
+        XCTAssertEqual(rows[0][.tokenTime], "", "a prefill row has no token time")
+        let head = try XCTUnwrap(rows[1].double(.outputHeadTime))
+        let share = try XCTUnwrap(rows[1].double(.wallTimeMedian)) + XCTUnwrap(rows[1].double(.layerGemmTime))
+        XCTAssertEqual(
+            try XCTUnwrap(rows[1].double(.tokenTime)), 12 * share + head, accuracy: 1e-3 * (12 * share + head))
+    }
+
     func testNaiveStrategiesAreMeasuredSideBySide() throws {
         let result = try CommandRunner.run(
             [

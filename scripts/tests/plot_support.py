@@ -65,7 +65,7 @@ def make_row(**fields):
     seq = fields.pop("seq", 256)
     row = {name: "" for name in COLUMN_NAMES}
     row.update({
-        "schema_version": 2, "kind": "time", "variant": "flash2", "batch": 1, "heads": 8,
+        "schema_version": 3, "kind": "time", "variant": "flash2", "batch": 1, "heads": 8,
         "kv_heads": 8, "seq_len_q": seq, "seq_len_kv": seq, "head_dim": 64, "block_q": 64,
         "block_kv": 128, "block_auto": "true", "causal": "false", "threads": 2,
         "blas_core_requested": "env", "warmup": 1, "repetitions": 5,
