@@ -14,6 +14,8 @@ Every figure is written as PNG (and SVG as well with --svg) into DIR:
     decode_time_vs_kv_len.png   decode shapes: median time vs KV length
     speedup_over_naive.png      naive median time / variant median time
     fused_vs_flash2.png         fused vs flash2 GFLOP/s per shape (when both were run)
+    peers.png                   attnbench beside other runtimes per shape, element type and threads
+                                (when peer rows are present: scripts/frameworks.py --schema attnbench)
 
 The columns and their types come from schema/columns.json; a CSV of an older schema_version
 is refused.  Rows with a model preset get one panel per model.  Each series is drawn once per

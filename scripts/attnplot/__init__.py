@@ -8,6 +8,9 @@
     decode.py      decode time vs KV length
     maxlen.py      maximum sequence length
     blocks.py      block-size heatmaps
+    peerdata.py    peer rows beside attnbench's: implementation, element type, median per round
+    peerfigure.py  attnbench beside other runtimes (peers.png)
+    peertable.py   Markdown summary of the fastest peer and attnbench variant (scripts/peers_table.py)
     cli.py         the command line behind scripts/plot.py
 
 Importing the package loads only the schema module (standard library): `load_csv` works

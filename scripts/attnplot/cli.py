@@ -12,6 +12,7 @@ import sys
 from .blocks import fig_block_heatmaps
 from .decode import fig_decode_time_vs_kv_len
 from .maxlen import fig_max_seq_len
+from .peerfigure import fig_peers
 from .prefill import fig_memory_vs_seq_len, fig_speedup_over_naive, fig_time_vs_seq_len
 from .schema import Dataset, InputError, Skip
 from .style import plt
@@ -29,6 +30,7 @@ FIGURES = [
     ("decode_time_vs_kv_len.png", fig_decode_time_vs_kv_len),
     ("speedup_over_naive.png", fig_speedup_over_naive),
     ("fused_vs_flash2.png", fig_fused_vs_flash2),
+    ("peers.png", fig_peers),
 ]
 
 
