@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Measure PyTorch's and JAX's CPU attention at attnbench's shapes, interleaved with attnbench.
+"""Measure other runtimes' CPU attention (PyTorch, JAX, OpenVINO, ONNX Runtime, ggml) at attnbench's shapes,
+interleaved with attnbench.
 
 The command of the package scripts/peers/ (its docstring, and --help, say what it measures and how);
 it also re-exports the package's names for `import frameworks`.

@@ -16,6 +16,9 @@ Every figure is written as PNG (and SVG as well with --svg) into DIR:
     fused_vs_flash2.png         fused vs flash2 GFLOP/s per shape (when both were run)
     peers.png                   attnbench beside other runtimes per shape, element type and threads
                                 (when peer rows are present: scripts/frameworks.py --schema attnbench)
+    attention_share_vs_seq_len.png  attention's share of the transformer layer vs length, per model
+                                and phase (when layer rows are present: attnbench sweep --layer)
+    layer_speedup.png           speed-up over naive of the attention alone and of the whole layer
 
 The columns and their types come from schema/columns.json; a CSV of an older schema_version
 is refused.  Rows with a model preset get one panel per model.  Each series is drawn once per

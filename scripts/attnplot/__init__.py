@@ -11,6 +11,10 @@
     peerdata.py    peer rows beside attnbench's: implementation, element type, median per round
     peerfigure.py  attnbench beside other runtimes (peers.png)
     peertable.py   Markdown summary of the fastest peer and attnbench variant (scripts/peers_table.py)
+    layerdata.py   layer rows (sweep --layer): attention's share, its half-way length, speed-ups
+    layerfigure.py attention's share of the layer and the layer speed-up (attention_share_vs_seq_len.png,
+                   layer_speedup.png)
+    layertable.py  Markdown tables of the layer rows (scripts/layer_table.py)
     cli.py         the command line behind scripts/plot.py
 
 Importing the package loads only the schema module (standard library): `load_csv` works

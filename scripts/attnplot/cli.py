@@ -11,6 +11,7 @@ import sys
 
 from .blocks import fig_block_heatmaps
 from .decode import fig_decode_time_vs_kv_len
+from .layerfigure import fig_attention_share, fig_layer_speedup
 from .maxlen import fig_max_seq_len
 from .peerfigure import fig_peers
 from .prefill import fig_memory_vs_seq_len, fig_speedup_over_naive, fig_time_vs_seq_len
@@ -31,6 +32,8 @@ FIGURES = [
     ("speedup_over_naive.png", fig_speedup_over_naive),
     ("fused_vs_flash2.png", fig_fused_vs_flash2),
     ("peers.png", fig_peers),
+    ("attention_share_vs_seq_len.png", fig_attention_share),
+    ("layer_speedup.png", fig_layer_speedup),
 ]
 
 

@@ -6,11 +6,7 @@ import statistics
 import subprocess
 
 from .constants import *  # noqa: F401,F403
-from .reference import *  # noqa: F401,F403
-from .tiling import *  # noqa: F401,F403
-from .jax_kernels import *  # noqa: F401,F403
-from .blocks import *  # noqa: F401,F403
-from .child import *  # noqa: F401,F403
+from .shapes import *  # noqa: F401,F403
 
 
 # ---- attnbench rows and ceilings -------------------------------------------------------------
@@ -25,11 +21,13 @@ def first_present(row, *names):
 
 def ceilings(attnbench_rows):
     """Ceilings at the rows' thread count from attnbench CSV rows (schema 2; schema 1 had only
-    the roofline, as sgemm_gflops): the median over rows that give each."""
+    the roofline, as sgemm_gflops), and the memory-read bandwidth its decode rows sample: the
+    median over rows that give each."""
     result = {}
     for column, names in (("fma_peak_gflops", ("fma_peak_gflops",)),
                           ("sgemm_peak_gflops", ("sgemm_peak_gflops",)),
-                          ("gemm_roofline_gflops", ("gemm_roofline_gflops", "sgemm_gflops"))):
+                          ("gemm_roofline_gflops", ("gemm_roofline_gflops", "sgemm_gflops")),
+                          ("memory_read_gbps", ("memory_read_gbps",))):
         values = []
         for row in attnbench_rows:
             try:
@@ -41,37 +39,55 @@ def ceilings(attnbench_rows):
 
 
 def with_efficiencies(row, limits):
-    """row with the ceilings and gflops / each peak filled in (empty where either is missing)."""
+    """row with the ceilings and gflops (kv_read_gbps) / each peak filled in (empty where either is missing)."""
     row = dict(row, **limits)
-    for column, peak in (("peak_efficiency", "fma_peak_gflops"), ("sgemm_efficiency", "sgemm_peak_gflops")):
+    for column, rate, peak in (("peak_efficiency", "gflops", "fma_peak_gflops"),
+                               ("sgemm_efficiency", "gflops", "sgemm_peak_gflops"),
+                               ("bandwidth_efficiency", "kv_read_gbps", "memory_read_gbps")):
         try:
-            row[column] = f"{float(row['gflops']) / float(limits[peak]):.4g}"
+            row[column] = f"{float(row[rate]) / float(limits[peak]):.4g}"
         except (KeyError, ValueError, ZeroDivisionError):
             row[column] = ""
     return row
 
 
 # attnbench's variants measured beside the peers: the materialised baseline, its BLAS-composed flash
-# attention and its fused kernel.
+# attention and its fused kernel, and its decode kernel at decode shapes (Nq <= decode_max_query_length).
 ATTNBENCH_VARIANTS = "naive,flash2,fused"
 
 
-def attnbench_rows(binary, shape, threads, causal, repetitions):
-    command = [binary, "sweep", "--variants", ATTNBENCH_VARIANTS, "--batch", str(shape["batch"]),
-               "--heads", str(shape["heads"]), "--seq-len", str(shape["seq_len"]), "--head-dim",
-               str(shape["head_dim"]), "--threads", str(threads), "--causal", "on" if causal else "off",
+def attnbench_variants(shape):
+    return ATTNBENCH_VARIANTS + (",decode" if shape.seq_len_q <= DECODE_MAX_QUERY_LENGTH else "")
+
+
+def attnbench_command(binary, shape, threads, repetitions):
+    """attnbench sweep on `shape`: every dimension explicit (they override a --model preset, which is
+    passed so that its rows carry the model's name)."""
+    command = [binary, "sweep", "--variants", attnbench_variants(shape), "--batch", str(shape.batch),
+               "--heads", str(shape.heads), "--kv-heads", str(shape.kv_heads), "--seq-len", str(shape.seq_len),
+               "--query-len", str(shape.seq_len_q), "--head-dim", str(shape.head_dim),
+               "--window", "none" if shape.window is None else str(shape.window),
+               "--threads", str(threads), "--causal", "on" if shape.causal else "off",
                "--repetitions", str(repetitions), "--min-time", "0"]
-    process = subprocess.run(command, capture_output=True, text=True)
+    return command + (["--model", shape.model] if shape.model else [])
+
+
+def attnbench_rows(binary, shape, threads, repetitions):
+    process = subprocess.run(attnbench_command(binary, shape, threads, repetitions), capture_output=True, text=True)
     if process.returncode not in (0, 3):
         raise RuntimeError(process.stderr.strip().splitlines()[-1] if process.stderr.strip() else "attnbench failed")
     return list(csv.DictReader(io.StringIO(process.stdout)))
+
+
+# attnbench columns an output row takes as they are.
+ATTNBENCH_COPIED = ("repetitions", "wall_time_median_s", "wall_time_min_s", "wall_time_p90_s", "wall_time_max_s",
+                    "wall_time_mean_s", "wall_time_iqr_s", "gflops", "kv_bytes", "kv_read_gbps", "max_abs_error",
+                    "wall_times_s")
 
 
 def attnbench_output_row(a, base):
     """One output row from one attnbench CSV row (either schema)."""
     return dict(base, framework="attnbench", framework_version=a.get("attnbench_version", ""),
                 variant=a["variant"], causal=a["causal"], framework_threads=a.get("threads", ""),
-                block_q=a.get("block_q", ""), block_kv=a.get("block_kv", ""),
-                repetitions=a["repetitions"], wall_time_median_s=a["wall_time_median_s"],
-                wall_time_min_s=a["wall_time_min_s"], gflops=a["gflops"],
-                max_abs_error=a["max_abs_error"], status=a.get("status", ""))
+                block_q=a.get("block_q", ""), block_kv=a.get("block_kv", ""), status=a.get("status", ""),
+                **{column: a.get(column, "") for column in ATTNBENCH_COPIED})

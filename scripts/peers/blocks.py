@@ -8,32 +8,38 @@ from .jax_kernels import *  # noqa: F401,F403
 
 # ---- Block candidates and the best-of choice -----------------------------------------------
 
-def split_axis(batch, heads, devices):
-    """The axis of (batch, heads, N, d) that `devices` CPU devices split evenly: heads (1), else
-    batch (0), else None. One device needs no split (None)."""
+def split_axis(batch, heads, devices, kv_heads=None):
+    """The axis of (batch, heads, N, d) that `devices` CPU devices split evenly: heads (1), when both
+    the query heads and the K/V heads divide (each device keeps whole groups), else batch (0), else
+    None. One device needs no split (None)."""
     if devices < 2:
         return None
-    if heads % devices == 0:
+    if heads % devices == 0 and (kv_heads or heads) % devices == 0:
         return 1
     if batch % devices == 0:
         return 0
     return None
 
 
-def block_candidates(framework, variant, n, blocks_q, blocks_kv, batch=1, heads=1, threads=1):
-    """(block_q, block_kv, devices) a peer is tried at, blocks clamped to N, deduplicated, in order;
-    [(0, 0, 1)] for a peer without blocks. jax-flash-tiled is also tried with its (batch, head)
-    slices split over `threads` JAX CPU devices (shard_map), each device a thread, where the
-    slices divide evenly. jax-flash-wholequery takes all N rows (block_q = N) and only key blocks
-    that divide N."""
-    if (framework, variant) == ("jax", "flash-tiled"):
-        devices = [1] + ([threads] if split_axis(batch, heads, threads) is not None else [])
-        found = [clamp_blocks(n, bq, bk) + (c,) for c in devices for bq in blocks_q for bk in blocks_kv]
+TILED_VARIANTS = ("flash-tiled", "flash-tiled-bf16")
+
+
+def block_candidates(framework, variant, n, blocks_q, blocks_kv, batch=1, heads=1, threads=1, n_kv=None,
+                     kv_heads=None):
+    """(block_q, block_kv, devices) a peer is tried at, blocks clamped to Nq and Nk (n and n_kv,
+    which defaults to n), deduplicated, in order; [(0, 0, 1)] for a peer without blocks.
+    jax-flash-tiled (and its bf16 twin) is also tried with its (batch, head) slices split over
+    `threads` JAX CPU devices (shard_map), each device a thread, where the slices divide evenly.
+    jax-flash-wholequery takes all Nq rows (block_q = Nq) and only key blocks that divide Nk."""
+    n_kv = n if n_kv is None else n_kv
+    if framework == "jax" and variant in TILED_VARIANTS:
+        devices = [1] + ([threads] if split_axis(batch, heads, threads, kv_heads) is not None else [])
+        found = [clamp_blocks(n, bq, bk, n_kv) + (c,) for c in devices for bq in blocks_q for bk in blocks_kv]
     elif (framework, variant) == ("jax", "flash-wholequery"):
-        found = [(n, min(bk, n), 1) for bk in blocks_kv if n % min(bk, n) == 0]
+        found = [(n, min(bk, n_kv), 1) for bk in blocks_kv if n_kv % min(bk, n_kv) == 0]
         if not found:
-            raise ValueError(f"jax flash-wholequery needs a key block dividing seq_len {n}; "
-                             f"none of --jax-block-kv {','.join(map(str, blocks_kv))} does")
+            raise Unsupported(f"jax flash-wholequery needs a key block dividing seq_len {n_kv}; "
+                              f"none of --jax-block-kv {','.join(map(str, blocks_kv))} does")
     else:
         return [(0, 0, 1)]
     return list(dict.fromkeys(found))

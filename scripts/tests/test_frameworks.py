@@ -54,6 +54,12 @@ def test_reference_rows_match_a_direct_softmax():
     (["--jax-block-kv", "64,x"], "--jax-block-kv"),
     (["--rounds", "0"], "--rounds"),
     (["--tune-repetitions", "0"], "--tune-repetitions"),
+    (["--kv-heads", "3"], "--kv-heads 3 must divide --heads 8"),
+    (["--kv-heads", "0"], "--kv-heads"),
+    (["--query-len", "5000"], "--query-len"),
+    (["--query-len", "half"], "--query-len"),
+    (["--window", "0"], "--window"),
+    (["--heads", "0"], "--heads"),
 ])
 def test_bad_input_is_one_clear_line_and_nonzero(arguments, mentions, tmp_path):
     result = subprocess.run([sys.executable, str(SCRIPT)] + arguments + ["--output", str(tmp_path / "out.csv")],

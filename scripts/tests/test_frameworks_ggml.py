@@ -1,7 +1,7 @@
 """scripts/frameworks.py's ggml peers: one `ggml_flash_attn_ext` node with Q in fp32 and K and V in
-fp16 or fp32, causal through its mask. Each is run through the command on a tiny shape with
-.venv-peers/bin/python (scripts/peers-venv.sh) when that environment has ggml-python, and skipped
-otherwise; the system Python, without it, gives rows that say ggml is missing."""
+fp16, fp32, q8_0 or bf16, causal through its mask. Each is run through the command on a tiny shape
+with .venv-peers/bin/python (scripts/peers-venv.sh) when that environment has ggml-python, and
+skipped otherwise; the system Python, without it, gives rows that say ggml is missing."""
 import csv
 import pathlib
 import subprocess
@@ -15,13 +15,14 @@ sys.path.insert(0, str(ROOT / "scripts" / "tests"))
 import frameworks  # noqa: E402
 from test_frameworks_runtimes import PEERS_PYTHON, SCRIPT, has_modules, run_peer  # noqa: E402
 
-GGML_PEERS = ["ggml-flash-attn-kv-f16", "ggml-flash-attn-kv-f32"]
+GGML_PEERS = ["ggml-flash-attn-kv-f16", "ggml-flash-attn-kv-f32", "ggml-flash-attn-kv-q8_0", "ggml-flash-attn-kv-bf16"]
 
 
 def test_the_ggml_peers_come_last():
-    assert frameworks.PEER_NAMES[-2:] == GGML_PEERS
-    assert frameworks.selected_peers("ggml", None) == [("ggml", "flash-attn-kv-f16"), ("ggml", "flash-attn-kv-f32")]
-    assert frameworks.GGML_VARIANTS == {"flash-attn-kv-f16": "f16", "flash-attn-kv-f32": "f32"}
+    assert frameworks.PEER_NAMES[-4:] == GGML_PEERS
+    assert frameworks.selected_peers("ggml", None) == [tuple(name.split("-", 1)) for name in GGML_PEERS]
+    assert frameworks.GGML_VARIANTS == {"flash-attn-kv-f16": "f16", "flash-attn-kv-f32": "f32",
+                                        "flash-attn-kv-q8_0": "q8_0", "flash-attn-kv-bf16": "bf16"}
 
 
 def test_ggml_not_installed_gives_rows_that_name_it(tmp_path):
@@ -34,14 +35,16 @@ def test_ggml_not_installed_gives_rows_that_name_it(tmp_path):
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(output.open()))
     assert [f"{r['framework']}-{r['variant']}" for r in rows] == GGML_PEERS
-    assert {r["status"] for r in rows} == {"missing: ggml"}
+    # q8_0 needs whole blocks of 32 along head_dim: known without ggml, so its row says that instead.
+    assert [r["status"] for r in rows] == ["missing: ggml"] * 2 + [
+        "unsupported: q8_0 K/V need head_dim in whole blocks of 32, got 8", "missing: ggml"]
 
 
 @pytest.mark.parametrize("peer", GGML_PEERS)
 def test_ggml_peer_runs_correct_on_a_tiny_shape(peer, tmp_path):
     if not has_modules(PEERS_PYTHON, "ggml"):
         pytest.skip(f"{PEERS_PYTHON} with ggml-python not found; scripts/peers-venv.sh creates it")
-    rows, _ = run_peer(PEERS_PYTHON, peer, tmp_path)
+    rows, _ = run_peer(PEERS_PYTHON, peer, tmp_path, head_dim=32 if peer.endswith("q8_0") else 8)
     assert [(f"{r['framework']}-{r['variant']}", r["causal"]) for r in rows] == [(peer, "false"), (peer, "true")]
     element = frameworks.GGML_VARIANTS[peer.split("-", 1)[1]]
     for r in rows:

@@ -46,16 +46,29 @@ def test_tiled_loop_gives_the_reference_on_ragged_shapes(n, block_q, block_kv, c
 
 
 def test_online_softmax_step_equals_softmax_of_the_blocks_seen():
+    # Queries grouped as (B, H_kv, G, rows, d): both query heads of the group read the one K/V head.
     rng = np.random.default_rng(3)
-    q, k, v = (rng.standard_normal((1, 1, n, 8)) for n in (4, 10, 10))
-    state = (np.zeros((1, 1, 4, 8)), np.full((1, 1, 4), -np.inf), np.zeros((1, 1, 4)))
+    q = rng.standard_normal((1, 1, 2, 4, 8))
+    k, v = (rng.standard_normal((1, 1, 10, 8)) for _ in range(2))
+    state = (np.zeros((1, 1, 2, 4, 8)), np.full((1, 1, 2, 4), -np.inf), np.zeros((1, 1, 2, 4)))
     for keys in (slice(0, 3), slice(3, 10)):
         state = frameworks.online_softmax_step(np, q, k[:, :, keys], v[:, :, keys], state)
     o, m, l = state
-    s = q[0, 0] @ k[0, 0].T
-    p = np.exp(s - s.max(-1, keepdims=True))
-    np.testing.assert_allclose(o[0, 0] / l[0, 0, :, None], (p / p.sum(-1, keepdims=True)) @ v[0, 0], atol=1e-12)
-    np.testing.assert_allclose(m[0, 0], s.max(-1), atol=0)
+    for g in range(2):
+        s = q[0, 0, g] @ k[0, 0].T
+        p = np.exp(s - s.max(-1, keepdims=True))
+        np.testing.assert_allclose(o[0, 0, g] / l[0, 0, g, :, None], (p / p.sum(-1, keepdims=True)) @ v[0, 0],
+                                   atol=1e-12)
+        np.testing.assert_allclose(m[0, 0, g], s.max(-1), atol=0)
+
+
+def test_online_softmax_step_keeps_a_row_that_sees_nothing_yet_finite():
+    # A sliding window can hide a whole key block from some rows: m stays -inf, nothing turns NaN.
+    q, k, v = np.ones((1, 1, 1, 2, 4)), np.ones((1, 1, 3, 4)), np.ones((1, 1, 3, 4))
+    state = (np.zeros((1, 1, 1, 2, 4)), np.full((1, 1, 1, 2), -np.inf), np.zeros((1, 1, 1, 2)))
+    visible = np.array([[True, True, True], [False, False, False]])
+    o, m, l = frameworks.online_softmax_step(np, q, k, v, state, visible)
+    assert np.all(np.isfinite(o)) and l[0, 0, 0].tolist() == [3.0, 0.0] and m[0, 0, 0, 1] == -np.inf
 
 
 # ---- Block candidates and the best-of choice --------------------------------------------------
@@ -77,7 +90,7 @@ def test_block_candidates():
     with pytest.raises(ValueError, match="dividing seq_len 777"):
         frameworks.block_candidates("jax", "flash-wholequery", 777, grid, grid)
     for framework, variant in frameworks.PEERS:
-        if variant not in ("flash-tiled", "flash-wholequery"):
+        if variant not in ("flash-tiled", "flash-tiled-bf16", "flash-wholequery"):
             assert frameworks.block_candidates(framework, variant, 4096, grid, grid, 1, 8, 2) == [(0, 0, 1)]
 
 
@@ -125,10 +138,15 @@ V1_ROW = {"variant": "naive", "causal": "true", "threads": "2", "block_q": "", "
 
 def test_ceilings_read_schema_2_and_fall_back_to_schema_1():
     assert frameworks.ceilings([V2_ROW, dict(V2_ROW, fma_peak_gflops="420", sgemm_peak_gflops="")]) == {
-        "fma_peak_gflops": "410", "sgemm_peak_gflops": "200", "gemm_roofline_gflops": "150"}
+        "fma_peak_gflops": "410", "sgemm_peak_gflops": "200", "gemm_roofline_gflops": "150", "memory_read_gbps": ""}
     assert frameworks.ceilings([V1_ROW]) == {
-        "fma_peak_gflops": "", "sgemm_peak_gflops": "", "gemm_roofline_gflops": "77"}
-    assert frameworks.ceilings([]) == {"fma_peak_gflops": "", "sgemm_peak_gflops": "", "gemm_roofline_gflops": ""}
+        "fma_peak_gflops": "", "sgemm_peak_gflops": "", "gemm_roofline_gflops": "77", "memory_read_gbps": ""}
+    assert frameworks.ceilings([]) == {"fma_peak_gflops": "", "sgemm_peak_gflops": "", "gemm_roofline_gflops": "",
+                                       "memory_read_gbps": ""}
+    # A decode row's memory-read bandwidth is the ceiling of the K/V read rate.
+    decode = dict(V2_ROW, variant="decode", memory_read_gbps="20")
+    row = frameworks.with_efficiencies({"gflops": "1", "kv_read_gbps": "5"}, frameworks.ceilings([decode]))
+    assert (row["memory_read_gbps"], row["bandwidth_efficiency"]) == ("20", "0.25")
 
 
 def test_rows_carry_efficiencies_against_the_ceilings():
@@ -208,7 +226,7 @@ def test_attnbench_rows_run_first_and_lend_their_ceilings(tmp_path):
     assert "| 16 | 64 | false | 1 | attnbench-flash2 | 100.0 | 64×256 | 400 | 200 |" in result.stderr
     if rows[-1]["status"].startswith("missing"):
         assert rows[-1]["status"] == "missing: jax" and rows[-1]["variant"] == "plain"
-        assert "jax-plain N=16" in result.stderr and "Traceback" not in result.stderr
+        assert "jax-plain H2/2 Nq=16 N=16" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_shared_constants_come_from_attnbench():

@@ -27,7 +27,8 @@ NEW_PEERS = [f"{f}-{v}" for f, v in frameworks.PEERS if f in MODULES]
 
 def test_the_new_peers_are_listed_under_their_frameworks():
     assert NEW_PEERS == ["openvino-sdpa-f32", "openvino-sdpa-bf16", "openvino-sdpa-f16", "onnxruntime-mha",
-                         "onnxruntime-mha-f16", "onnxruntime-attention23", "onnxruntime-attention23-f16"]
+                         "onnxruntime-mha-f16", "onnxruntime-attention23", "onnxruntime-attention23-f16",
+                         "onnxruntime-gqa", "onnxruntime-gqa-f16"]
     assert frameworks.FRAMEWORKS == ["pytorch", "jax", "openvino", "onnxruntime", "ggml"]
     assert frameworks.selected_peers("openvino,onnxruntime", None) == [
         tuple(name.split("-", 1)) for name in NEW_PEERS]
@@ -81,11 +82,11 @@ def has_modules(python, modules):
     return subprocess.run([str(python), "-c", f"import {modules}"], capture_output=True).returncode == 0
 
 
-def run_peer(python, peer, tmp_path, causal="both"):
+def run_peer(python, peer, tmp_path, causal="both", head_dim=8, extra=()):
     output = tmp_path / "out.csv"
     result = subprocess.run([str(python), str(SCRIPT), "--batch", "1", "--heads", "2", "--seq-len", "16",
-                             "--head-dim", "8", "--threads", "1", "--causal", causal, "--peers", peer,
-                             "--rounds", "1", "--repetitions", "2", "--output", str(output)],
+                             "--head-dim", str(head_dim), "--threads", "1", "--causal", causal, "--peers", peer,
+                             "--rounds", "1", "--repetitions", "2", *extra, "--output", str(output)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
@@ -134,4 +135,8 @@ def test_new_peer_runs_correct_on_a_tiny_shape(peer, tmp_path):
     else:
         operator = frameworks.ONNXRUNTIME_VARIANTS[peer.split("-", 1)[1]][0]
         assert rows[0]["path"].startswith(operator) and "CPUExecutionProvider" in rows[0]["path"]
-        assert ("unidirectional" if operator == "MultiHeadAttention" else "is_causal") in rows[1]["path"]
+        if operator == "GroupQueryAttention":  # always given: causal, or causal=0 (bidirectional)
+            assert "; causal;" in rows[1]["path"] and "; causal=0 (bidirectional);" in rows[0]["path"]
+        else:
+            flag = {"MultiHeadAttention": "unidirectional", "Attention": "is_causal"}[operator]
+            assert flag in rows[1]["path"] and flag not in rows[0]["path"]

@@ -33,9 +33,27 @@ def test_peer_row_values():
     assert row["message"] == "openvino 2026.4.1; INFERENCE_PRECISION_HINT bf16"
 
 
+def test_grouped_decode_rows_keep_their_shape_samples_and_rates():
+    decode = dict(PEER, model="llama-3-8b", heads="32", kv_heads="8", seq_len_q="1", seq_len="16384", window="",
+                  wall_time_median_s="0.02", wall_time_iqr_s="0.004", wall_times_s="0.02 0.019 0.024",
+                  kv_bytes="134217728", kv_read_gbps="6.711", memory_read_gbps="20", bandwidth_efficiency="0.3356")
+    row = schema_rows.attnbench_row(decode, seed=24301, warmup=2, min_repetitions=7, min_time=0.0)
+    assert (row["model"], row["heads"], row["kv_heads"], row["seq_len_q"], row["seq_len_kv"], row["window"]) == (
+        "llama-3-8b", "32", "8", "1", "16384", "")
+    assert (row["wall_times_s"], row["kv_bytes"], row["kv_read_gbps"], row["bandwidth_efficiency"]) == (
+        "0.02 0.019 0.024", "134217728", "6.711", "0.3356")
+    assert (row["wall_time_iqr_over_median"], row["noisy"]) == ("0.2", "true")
+    assert (row["warmup"], row["min_repetitions"], row["seed"]) == ("2", "7", "24301")
+    windowed = schema_rows.attnbench_row(dict(PEER, window=4096))
+    assert windowed["window"] == "4096"
+
+
 def test_a_status_attnbench_does_not_know_is_an_error_that_keeps_its_reason():
     row = schema_rows.attnbench_row(dict(PEER, status="missing: openvino"))
     assert row["status"] == "error" and row["message"].endswith("missing: openvino")
+    unsupported = schema_rows.attnbench_row(dict(PEER, status="unsupported: sliding window", path=""))
+    assert unsupported["status"] == "error"
+    assert unsupported["message"] == "openvino 2026.4.1; unsupported: sliding window"
 
 
 def test_attnbench_merges_and_compares_peer_rows(tmp_path):
@@ -60,3 +78,31 @@ def test_attnbench_merges_and_compares_peer_rows(tmp_path):
                               capture_output=True, text=True)
     assert compared.returncode == 0, compared.stdout + compared.stderr
     assert compared.stdout.count("openvino-sdpa") == 2
+
+
+def test_attnbench_compare_tests_peer_samples(tmp_path):
+    # Every timed call is in wall_times_s, so compare's Mann-Whitney U sees a peer that got twice as slow.
+    import csv
+    import os
+    import subprocess
+
+    binary = os.environ.get("ATTNBENCH_BINARY") or str(ROOT / ".build" / "release" / "attnbench")
+    if not os.access(binary, os.X_OK):
+        import pytest
+        pytest.skip("no attnbench binary (scripts/test builds one and sets ATTNBENCH_BINARY)")
+    fast = dict(PEER, kv_heads="2", seq_len_q="1", wall_time_median_s="0.01", wall_time_iqr_s="0.0002",
+                wall_times_s="0.01 0.0101 0.0099 0.0102 0.0098 0.01 0.0103")
+    slow = dict(fast, wall_time_median_s="0.02", wall_times_s="0.02 0.0201 0.0199 0.0202 0.0198 0.02 0.0203")
+    paths = []
+    for name, peer in (("baseline.csv", fast), ("current.csv", slow)):
+        row = schema_rows.attnbench_row(peer, seed=24301, warmup=2, min_repetitions=7, min_time=0)
+        paths.append(tmp_path / name)
+        with open(paths[-1], "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(row), lineterminator="\n")
+            writer.writeheader()
+            writer.writerow(row)
+    compared = subprocess.run([binary, "compare", *map(str, paths), "--format", "csv"], capture_output=True, text=True)
+    assert compared.returncode == 1, compared.stdout + compared.stderr  # 1: a regression found
+    verdicts = list(csv.DictReader(compared.stdout.splitlines()))
+    assert [(v["verdict"], v["time_ratio"]) for v in verdicts] == [("regression", "2.000")]
+    assert float(verdicts[0]["p_value"]) < 0.01

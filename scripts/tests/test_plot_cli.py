@@ -9,6 +9,7 @@ import pytest
 from plot_support import (FIXED_FIGURES, SAMPLE, assert_clean_failure, assert_png, draw, legend_texts, read_sample,
                           run_plot)
 from attnplot.cli import FIGURES  # scripts/ is on sys.path: plot_support puts it there
+from attnplot.layerfigure import fig_attention_share, fig_layer_speedup
 from attnplot.peerfigure import fig_peers
 from attnplot.prefill import fig_time_vs_seq_len
 from attnplot.schema import Dataset, Skip
@@ -51,9 +52,11 @@ def test_every_figure_function_draws_from_the_sample():
     _, rows = read_sample()
     has_fused = {"fused", "flash2"} <= {r["variant"] for r in rows}
     has_peers = any(r["kind"] == "peer" for r in rows)
+    has_layer = any(r.get("layer_dtype") for r in rows)
     ds = Dataset([str(SAMPLE)])
     for name, make in FIGURES:
-        if (make is fig_fused_vs_flash2 and not has_fused) or (make is fig_peers and not has_peers):
+        if ((make is fig_fused_vs_flash2 and not has_fused) or (make is fig_peers and not has_peers)
+                or (make in (fig_attention_share, fig_layer_speedup) and not has_layer)):
             with pytest.raises(Skip):
                 make(ds)
             continue
