@@ -51,7 +51,8 @@ class Point(NamedTuple):
 class Speedup(NamedTuple):
     """A variant over naive at one length: attention alone, the whole layer, and the fraction of the
     attention's gain that survives in the layer's.  `missing` names why there is none: the
-    reference's status ('naive: oom') or the variant's own ('oom')."""
+    reference's status ('naive: oom') or the variant's own ('oom').  `products` compares the two rows'
+    layer-products times, the same work: far from 1, their noise weighs in the layer speed-up."""
 
     variant: str
     length: int
@@ -59,6 +60,7 @@ class Speedup(NamedTuple):
     layer: float | None
     surviving: float | None
     missing: str | None = None
+    products: float | None = None  # naive's layer products time / the variant's: near 1 (the same work)
 
 
 class Crossing(NamedTuple):
@@ -147,16 +149,17 @@ def panel_sort_key(panel):
 
 
 def panel_labels(panels):
-    """{panel: (model text, phase text)}: the model, with the batch and machine when they vary between
-    the panels; the phase, with the decode query length, and the mask when it varies."""
+    """{panel: (model text, phase text)}: the model, with the batch, mask and machine when they vary
+    between the panels (a model's mask is its own: encoders are non-causal); the phase, with the decode
+    query length."""
     batches, causals = {p.batch for p in panels}, {p.causal for p in panels}
     machines = machine_labels(list(dict.fromkeys(p.machine for p in panels)))
     labels = {}
     for p in panels:
         model = [str(p.model) if p.model is not None else "model ?"] + ([f"B{p.batch}"] if len(batches) > 1 else [])
+        model += [{True: "causal", False: "non-causal"}.get(p.causal, "causal ?")] if len(causals) > 1 else []
         model += [machines[p.machine]] if len(machines) > 1 else []
         phase = [p.phase] + ([f"Nq {p.query}"] if p.query is not None else [])
-        phase += [{True: "causal", False: "non-causal"}.get(p.causal, "causal ?")] if len(causals) > 1 else []
         labels[p] = (" · ".join(model), " · ".join(phase))
     return labels
 
@@ -224,7 +227,8 @@ def speedups(points):
             else:
                 attention = reference.attention / point.attention
                 layer = reference.total / point.total
-                found.append(Speedup(variant, length, attention, layer, surviving(attention, layer)))
+                found.append(Speedup(variant, length, attention, layer, surviving(attention, layer),
+                                     products=reference.layer / point.layer))
     return found
 
 

@@ -45,7 +45,7 @@ def selected(ds):
 
 def grid(panels):
     """{panel: (row, column)}, the column headings and the row headings: a column per model (and
-    batch / machine when they vary), a row per phase (and decode query length / mask)."""
+    batch / mask / machine when they vary), a row per phase (and decode query length)."""
     ordered = sorted(panels, key=panel_sort_key)
     labels = panel_labels(ordered)
     columns = list(dict.fromkeys(labels[p][0] for p in ordered))
@@ -55,7 +55,7 @@ def grid(panels):
 
 
 def phase_sort_key(panel):
-    return PHASES.index(panel.phase), panel.query is None, panel.query or 0, str(panel.causal)
+    return PHASES.index(panel.phase), panel.query is None, panel.query or 0
 
 
 def make_grid(panels):

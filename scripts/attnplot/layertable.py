@@ -24,6 +24,12 @@ def percent(share):
     return "—" if share is None else f"{share:.1%}" if abs(share) < 0.1 else f"{share:.0%}"
 
 
+def whole_percent(value):
+    """0.333 -> '33%', -0.22 -> '-22%', -0.004 -> '0%'."""
+    text = f"{value:.0%}"
+    return "0%" if text == "-0%" else text
+
+
 def share_cells(points, variant):
     """'512: 3% · 2k: 11% · 8k: oom'."""
     cells = []
@@ -51,17 +57,18 @@ def threads_cell(threads):
 
 
 def speedup_table(panels, labels):
-    out = ["| model | phase | threads | length | variant | attention speed-up | layer speed-up | surviving |",
-           "|---|---|---:|---:|---|---:|---:|---:|"]
+    out = ["| model | phase | threads | length | variant | attention speed-up | layer speed-up | surviving | "
+           "layer products, naive / variant |",
+           "|---|---|---:|---:|---|---:|---:|---:|---:|"]
     for panel in sorted(panels, key=panel_sort_key):
         model, phase = labels[panel]
         for s in speedups(panels[panel]):
             head = f"| {model} | {phase} | {threads_cell(panel.threads)} | {format_length(s.length)} | {s.variant} | "
             if s.attention is None:
-                out.append(head + f"— ({s.missing}) | — |  |")
+                out.append(head + f"— ({s.missing}) | — |  |  |")
                 continue
-            kept = "" if s.surviving is None else f"{s.surviving:.0%}"
-            out.append(head + f"{s.attention:.2f}× | {s.layer:.2f}× | {kept} |")
+            kept = "" if s.surviving is None else whole_percent(s.surviving)
+            out.append(head + f"{s.attention:.2f}× | {s.layer:.2f}× | {kept} | {s.products:.2f} |")
     return out
 
 
@@ -103,7 +110,9 @@ def markdown(rows):
         f"Speed-up over {REFERENCE}: attention = {REFERENCE} attention / variant attention; layer = "
         f"({REFERENCE} attention + its layer products) / (variant attention + its layer products), each row "
         "its own layer time; surviving = (layer − 1) / (attention − 1), the part of the attention's gain the "
-        "whole layer keeps (empty when the attention is not faster).\n\n" + "\n".join(speedup_table(panels, labels)),
+        "whole layer keeps (empty when the attention is not faster); layer products, naive / variant: the two "
+        "rows' times of the same matrix products, near 1 when they are steady (far from it, their noise "
+        "weighs in the layer speed-up).\n\n" + "\n".join(speedup_table(panels, labels)),
     ]
     tokens = token_table(panels, labels)
     if tokens:

@@ -7,7 +7,8 @@ import pytest
 
 import layer_plot_support as support
 from attnplot.layerdata import (
-    Crossing, Point, crossing, crossing_text, format_length, largest_threads, layer_panels, speedups, surviving,
+    Crossing, Point, crossing, crossing_text, format_length, largest_threads, layer_panels, panel_labels, speedups,
+    surviving,
 )
 from attnplot.schema import Dataset
 
@@ -102,3 +103,12 @@ def test_surviving_fraction_edges():
 def test_lengths_read_in_k_of_1024_tokens():
     assert [format_length(n) for n in (512, 2048, 8192, 32768, 1536, 3172.4, 12000)] == [
         "512", "2k", "8k", "32k", "1.5k", "3.1k", "11.7k"]
+
+
+def test_a_models_mask_is_named_with_the_model_when_masks_differ(tmp_path):
+    encoder = [dict(r, model="bert-base", causal="false") for r in support.rows()[:3]]
+    labels = panel_labels(list(panels(tmp_path, support.rows() + encoder)))
+    assert set(labels.values()) >= {("bert-base · non-causal", "prefill"), ("llama-3-8b · causal", "prefill"),
+                                    ("llama-3-8b · causal", "decode · Nq 1")}
+    assert set(panel_labels(list(panels(tmp_path))).values()) == {("llama-3-8b", "prefill"),
+                                                                   ("llama-3-8b", "decode · Nq 1")}

@@ -7,7 +7,7 @@ import sys
 
 import layer_plot_support as support
 from plot_support import REPO, make_row, write_csv
-from attnplot.layertable import markdown
+from attnplot.layertable import markdown, percent, whole_percent
 from attnplot.schema import Dataset
 
 TABLE = REPO / "scripts" / "layer_table.py"
@@ -28,12 +28,17 @@ def test_share_table_names_the_half_way_length(tmp_path):
 
 def test_speedup_table_and_surviving_fraction(tmp_path):
     found = text(tmp_path)
-    assert "| llama-3-8b | prefill | 2 | 512 | flash2 | 2.00× | 1.14× | 14% |" in found
-    assert "| llama-3-8b | prefill | 2 | 2k | flash2 | 3.00× | 2.00× | 50% |" in found
-    assert "| llama-3-8b | prefill | 2 | 2k | fused | 4.00× | 2.00× | 33% |" in found
-    assert "| llama-3-8b | prefill | 2 | 512 | fused | 1.00× | 1.00× |  |" in found
-    assert "| llama-3-8b | prefill | 2 | 8k | flash2 | — (naive: oom) | — |  |" in found
-    assert "| llama-3-8b | decode · Nq 1 | 2 | 8k | fused | — (oom) | — |  |" in found
+    assert "| llama-3-8b | prefill | 2 | 512 | flash2 | 2.00× | 1.14× | 14% | 1.00 |" in found
+    assert "| llama-3-8b | prefill | 2 | 2k | flash2 | 3.00× | 2.00× | 50% | 1.00 |" in found
+    assert "| llama-3-8b | prefill | 2 | 2k | fused | 4.00× | 2.00× | 33% | 0.80 |" in found  # 0.2 / 0.25
+    assert "| llama-3-8b | prefill | 2 | 512 | fused | 1.00× | 1.00× |  | 1.00 |" in found
+    assert "| llama-3-8b | prefill | 2 | 8k | flash2 | — (naive: oom) | — |  |  |" in found
+    assert "| llama-3-8b | decode · Nq 1 | 2 | 8k | fused | — (oom) | — |  |  |" in found
+
+
+def test_percentages_keep_a_decimal_when_small_and_drop_a_negative_zero():
+    assert [percent(v) for v in (0.123, 0.0042, None)] == ["12%", "0.4%", "—"]
+    assert [whole_percent(v) for v in (1 / 3, -0.22, -0.004)] == ["33%", "-22%", "0%"]
 
 
 def test_token_time_per_variant_on_decode_rows(tmp_path):
