@@ -71,6 +71,9 @@ final class SweepRunner {
                 needed > available
             {
                 row.recordNotStarted(configuration: configuration, neededBytes: needed, availableBytes: available)
+                // No worker ran; with the inherited core it would have found this process's
+                // OpenBLAS, so the row still names the machine it belongs to.
+                if configuration.blasCore == .inherited { blas = BLASIdentity.current() }
             } else {
                 let request = WorkerRequest(
                     mode: .measure, configuration: configuration, policy: policy, seed: seed,

@@ -170,6 +170,9 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(rows.count, 4)
         XCTAssertEqual(rows.filter { $0[.headDim] == "64" }.map { $0[.status] }, ["ok", "ok"])
         XCTAssertEqual(rows.filter { $0[.headDim] == "52428800" }.map { $0[.status] }, ["oom", "oom"])
+        // A row not started still names its machine, OpenBLAS core included, as the measured rows do.
+        XCTAssertEqual(Set(rows.map { $0[.openblasCore] }).count, 1, rows.map { $0[.openblasCore] }.description)
+        XCTAssertFalse(rows[0][.openblasCore].isEmpty)
     }
 
     func testUnwritableOutput() throws {
