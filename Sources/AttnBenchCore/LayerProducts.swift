@@ -22,16 +22,21 @@ public final class LayerProducts {
     private let wide: UnsafeMutablePointer<Float>
     /// A gated MLP's up-projection output, [T][intermediate] (nil for a plain MLP).
     private let up: UnsafeMutablePointer<Float>?
-    private let hiddenSize: Int
-    private let widest: Int
+
+    /// Floats per token of the three activation buffers: the hidden size, the widest output, and a
+    /// gated MLP's up-projection output (0 for a plain MLP or a single product).
+    static func activationWidths(_ projections: [ModelLayer.Projection]) -> (hidden: Int, wide: Int, up: Int) {
+        let gated = projections.contains { $0.name == "gate" }
+        return (
+            projections.first?.inputs ?? 0, projections.map(\.outputs).max() ?? 0,
+            gated ? projections.first { $0.name == "up" }?.outputs ?? 0 : 0
+        )
+    }
 
     /// Bytes the products hold: weights plus activations.
     public static func bytes(_ projections: [ModelLayer.Projection], tokens: Int) -> Int {
-        let weights = projections.reduce(0) { $0 + $1.weightCount }
-        let hidden = projections.first?.inputs ?? 0
-        let widest = projections.map(\.outputs).max() ?? 0
-        let up = projections.contains { $0.name == "gate" } ? projections.first { $0.name == "up" }?.outputs ?? 0 : 0
-        return 4 * (weights + tokens * (hidden + widest + up))
+        let widths = activationWidths(projections)
+        return weightBytes(projections) + 4 * tokens * (widths.hidden + widths.wide + widths.up)
     }
 
     /// FLOPs of one pass: 2 · T · in · out per product.
@@ -50,8 +55,7 @@ public final class LayerProducts {
         self.projections = projections
         self.tokens = tokens
         self.threads = threads
-        hiddenSize = projections[0].inputs
-        widest = projections.map(\.outputs).max()!
+        let widths = Self.activationWidths(projections)
         var generator = SplitMix64(seed: seed)
         func filled(_ count: Int, amplitude: Float) -> UnsafeMutablePointer<Float> {
             let p = AlignedMemory.allocateFloats(count)
@@ -59,10 +63,9 @@ public final class LayerProducts {
             return p
         }
         weights = projections.map { filled($0.weightCount, amplitude: (3 / Float($0.inputs)).squareRoot()) }
-        hidden = filled(tokens * hiddenSize, amplitude: 1)
-        wide = filled(tokens * widest, amplitude: 1)
-        let gated = projections.contains { $0.name == "gate" }
-        up = gated ? filled(tokens * (projections.first { $0.name == "up" }?.outputs ?? 0), amplitude: 1) : nil
+        hidden = filled(tokens * widths.hidden, amplitude: 1)
+        wide = filled(tokens * widths.wide, amplitude: 1)
+        up = widths.up > 0 ? filled(tokens * widths.up, amplitude: 1) : nil
     }
 
     deinit {

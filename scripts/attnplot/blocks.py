@@ -6,8 +6,8 @@ from collections import defaultdict
 from matplotlib.patches import Rectangle
 
 from .schema import Skip
-from .selection import SHAPE_FIELDS, describe_field, machine_labels, mask_and_threads, prefill_rows
-from .style import context_line, format_seconds, plt, safe_name, set_titles, variant_sort_key
+from .selection import SHAPE_FIELDS, describe_field, format_seconds, machine_labels, mask_and_threads, prefill_rows
+from .style import context_line, plt, safe_name, set_titles, variant_sort_key
 
 # A grid is one variant at one problem: run, model, shape, length, mask, threads.
 GRID_FIELDS = ("model",) + SHAPE_FIELDS + ("seq_len_kv", "causal", "threads")

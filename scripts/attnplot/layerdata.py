@@ -168,15 +168,6 @@ def threads_text(threads):
     return "threads ?" if threads is None else f"{threads} thread{'s' if threads != 1 else ''}"
 
 
-def format_seconds(value):
-    """0.0123 -> '12.3 ms'."""
-    if value >= 1:
-        return f"{value:.3g} s"
-    if value >= 1e-3:
-        return f"{value * 1e3:.3g} ms"
-    return f"{value * 1e6:.3g} µs"
-
-
 def largest_threads(panels):
     """Only the panels of the largest thread count among those of the same model, phase, machine, ...;
     returns (panels, number of thread counts left out)."""

@@ -17,7 +17,7 @@ from .layerdata import (
     panel_of, panel_sort_key, speedups, threads_text, variants_of,
 )
 from .schema import Skip
-from .style import context_line, plt, set_length_axis, set_titles, variant_color
+from .style import add_legend, context_line, plt, set_length_axis, set_titles, variant_color
 
 MARKERS = ["o", "s", "^", "D", "v", "P", "X"]
 PANEL_WIDTH, PANEL_HEIGHT, MIN_WIDTH = 4.8, 3.6, 10.0
@@ -111,20 +111,6 @@ def draw_share_panel(ax, panel, points):
     ax.grid(True, alpha=0.3)
 
 
-def legend(fig, axes, extra=()):
-    handles, labels = [], []
-    for ax in axes:
-        for handle, label in zip(*ax.get_legend_handles_labels()):
-            if label not in labels and not label.startswith("_"):
-                handles.append(handle)
-                labels.append(label)
-    for handle, label in extra:
-        handles.append(handle)
-        labels.append(label)
-    if handles:
-        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 6), fontsize=9)
-
-
 def fig_attention_share(ds):
     """attention_share (0–1) vs KV length per model and phase: a line per variant, the 50% line dashed;
     a length at which a variant did not run (oom, ...) is an x above the panel with its status."""
@@ -136,7 +122,7 @@ def fig_attention_share(ds):
         draw_share_panel(ax, panel, panels[panel])
     failed = any(p.status != "ok" for points in panels.values() for p in points.values())
     marker = Line2D([], [], color="gray", marker="x", markersize=7, markeredgewidth=2, linestyle="none")
-    legend(fig, list(axes.values()), [(marker, "did not run (its status above the panel)")] if failed else ())
+    add_legend(fig, list(axes.values()), [(marker, "did not run (its status above the panel)")] if failed else ())
     set_titles(fig, "Attention's share of the transformer layer (attention + the layer's other matrix products)",
                f"share = attention median / (attention + layer products median) · {COMMON_NOTE} · {threads_note}",
                context_line(rows))
@@ -206,7 +192,7 @@ def fig_layer_speedup(ds):
     extra = [(Patch(facecolor=variant_color(v), edgecolor="black", linewidth=0.5), v) for v in variants]
     extra += [(Patch(facecolor="gray", edgecolor="black", linewidth=0.5), "attention alone"),
               (Patch(facecolor=lighter("gray"), edgecolor="gray", hatch=LAYER_HATCH), "whole layer")]
-    legend(fig, [], extra + [(Line2D([], [], color="black", linewidth=1), "1× (as fast as naive)")])
+    add_legend(fig, [], extra + [(Line2D([], [], color="black", linewidth=1), "1× (as fast as naive)")])
     set_titles(fig, f"Speed-up over {REFERENCE}: the attention alone and the whole layer",
                f"attention: {REFERENCE} attention median / variant's · layer: ({REFERENCE} attention + its layer "
                f"products) / (variant attention + its layer products), each row its own layer time · "

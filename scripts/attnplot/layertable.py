@@ -8,13 +8,13 @@ the layer's; (3) on decode rows, the estimated time per generated token of each 
 """
 
 import argparse
-import sys
 
 from .layerdata import (
-    REFERENCE, crossing, crossing_text, format_length, format_seconds, layer_panels, lengths_of, panel_labels,
+    REFERENCE, crossing, crossing_text, format_length, layer_panels, lengths_of, panel_labels,
     panel_sort_key, speedups, variants_of,
 )
-from .schema import Dataset, InputError
+from .schema import print_table
+from .selection import format_seconds
 
 PROGRAM = "layer_table.py"
 
@@ -130,14 +130,4 @@ def main(argv=None):
                     "count, from CSVs of attnbench sweep --model M --layer.")
     parser.add_argument("inputs", nargs="+", metavar="RESULTS.csv", help="attnbench CSV file(s)")
     args = parser.parse_args(argv)
-    try:
-        ds = Dataset(args.inputs)
-    except InputError as error:
-        print(f"{PROGRAM}: {error}", file=sys.stderr)
-        return 2
-    text = markdown(ds.rows)
-    if not text:
-        print(f"{PROGRAM}: no layer rows (attnbench sweep --model M --layer) in the input", file=sys.stderr)
-        return 2
-    sys.stdout.write(text)
-    return 0
+    return print_table(PROGRAM, args.inputs, markdown, "no layer rows (attnbench sweep --model M --layer) in the input")

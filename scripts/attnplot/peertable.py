@@ -7,13 +7,12 @@ every implementation.
 """
 
 import argparse
-import sys
 
 from .peerdata import (
     ATTNBENCH, FP32, entries, etype_sort_key, fastest, is_decode_shape, shape_sort_key, shape_text,
     shape_models, threads_sort_key,
 )
-from .schema import Dataset, InputError
+from .schema import print_table
 
 PROGRAM = "peers_table.py"
 MATERIALISES_MARK = "†"
@@ -111,13 +110,7 @@ def main(argv=None):
     parser.add_argument("inputs", nargs="+", metavar="RESULTS.csv", help="attnbench-schema CSV file(s)")
     parser.add_argument("--full", action="store_true", help="also print every implementation's median")
     args = parser.parse_args(argv)
-    try:
-        ds = Dataset(args.inputs)
-    except InputError as error:
-        print(f"{PROGRAM}: {error}", file=sys.stderr)
-        return 2
-    if not any(r.get("kind") == "peer" for r in ds.rows):
-        print(f"{PROGRAM}: no peer rows (kind peer) in the input", file=sys.stderr)
-        return 2
-    sys.stdout.write(markdown(ds.rows, full=args.full))
-    return 0
+
+    def render(rows):
+        return markdown(rows, full=args.full) if any(r.get("kind") == "peer" for r in rows) else ""
+    return print_table(PROGRAM, args.inputs, render, "no peer rows (kind peer) in the input")

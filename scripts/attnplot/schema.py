@@ -233,3 +233,19 @@ def source_labels(paths):
     if len(set(labels)) != len(labels):
         labels = [f"{label} #{i + 1}" for i, label in enumerate(labels)]
     return labels
+
+
+def print_table(program, paths, render, empty_message):
+    """A table command's body: loads `paths`, writes `render(rows)` to stdout and returns 0; returns 2
+    with one line on stderr when an input is unusable or `render` gives '' (`empty_message`)."""
+    try:
+        rows = Dataset(paths).rows
+    except InputError as error:
+        print(f"{program}: {error}", file=sys.stderr)
+        return 2
+    text = render(rows)
+    if not text:
+        print(f"{program}: {empty_message}", file=sys.stderr)
+        return 2
+    sys.stdout.write(text)
+    return 0

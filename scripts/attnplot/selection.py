@@ -262,3 +262,12 @@ def machines_in_short(machines):
         cpu = f"{short_cpu_model(fields.get('cpu_model'))} {fields.get('cpu_cores') or '?'} cores"
         cores_by_cpu.setdefault(cpu, []).append(fields.get("openblas_core") or "?")
     return "; ".join(f"{cpu}: OpenBLAS {'/'.join(cores)}" for cpu, cores in cores_by_cpu.items())
+
+
+def format_seconds(value):
+    """0.0123 -> '12.3 ms'."""
+    if value >= 1:
+        return f"{value:.3g} s"
+    if value >= 1e-3:
+        return f"{value * 1e3:.3g} ms"
+    return f"{value * 1e6:.3g} µs"

@@ -136,15 +136,6 @@ def format_bytes(value, _pos=None):
     return f"{text} {units[exponent]}"
 
 
-def format_seconds(value):
-    """0.0123 -> '12.3 ms'."""
-    if value >= 1:
-        return f"{value:.3g} s"
-    if value >= 1e-3:
-        return f"{value * 1e3:.3g} ms"
-    return f"{value * 1e6:.3g} µs"
-
-
 def set_length_axis(ax, lengths, label):
     """Log2 x axis with a tick at every length present."""
     ax.set_xscale("log", base=2)

@@ -136,38 +136,35 @@ def useful_flops(batch, heads, seq_len, head_dim, causal, seq_len_q=None, window
     return float(FLOPS_PER_VISIBLE_SCORE) * batch * heads * shape.visible_pairs() * head_dim
 
 
-def query_lengths(text, key_lengths):
-    """--query-len: 'seq' (the key length: prefill) or lengths ≤ every key length, comma-separated.
-    Returns a list of None (for seq) and ints."""
+def keyword_or_integers(text, keyword, is_valid, bad_integer, bad_value):
+    """A comma-separated list of `keyword` (None) and integers, each kept once, in order; an item that
+    is neither exits with `bad_integer`, an integer that is not `is_valid` with `bad_value(value)`."""
     values = []
     for item in text.split(","):
         item = item.strip()
-        if item == "seq":
+        if item == keyword:
             values.append(None)
             continue
         try:
             value = int(item)
         except ValueError:
-            raise SystemExit(f"--query-len: expected 'seq' or integers, got {text!r}")
-        if value < 1 or value > min(key_lengths):
-            raise SystemExit(f"--query-len: {value} must be in 1..{min(key_lengths)} (the shortest --seq-len)")
+            raise SystemExit(bad_integer)
+        if not is_valid(value):
+            raise SystemExit(bad_value(value))
         values.append(value)
     return list(dict.fromkeys(values))
+
+
+def query_lengths(text, key_lengths):
+    """--query-len: 'seq' (the key length: prefill) or lengths ≤ every key length, comma-separated.
+    Returns a list of None (for seq) and ints."""
+    shortest = min(key_lengths)
+    return keyword_or_integers(
+        text, "seq", lambda value: 1 <= value <= shortest, f"--query-len: expected 'seq' or integers, got {text!r}",
+        lambda value: f"--query-len: {value} must be in 1..{shortest} (the shortest --seq-len)")
 
 
 def windows(text):
     """--window: 'none' or widths in keys, comma-separated: a list of None and ints."""
-    values = []
-    for item in text.split(","):
-        item = item.strip()
-        if item == "none":
-            values.append(None)
-            continue
-        try:
-            value = int(item)
-        except ValueError:
-            value = 0
-        if value < 1:
-            raise SystemExit(f"--window: expected 'none' or widths >= 1, got {text!r}")
-        values.append(value)
-    return list(dict.fromkeys(values))
+    message = f"--window: expected 'none' or widths >= 1, got {text!r}"
+    return keyword_or_integers(text, "none", lambda value: value >= 1, message, lambda value: message)
