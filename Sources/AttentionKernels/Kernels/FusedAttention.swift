@@ -8,13 +8,18 @@
 /// block and every query head of the group: K in panels of NR = 2·lanes keys, each panel
 /// [d][NR] (so a panel row is two vectors of keys), V as [keys][d rounded up to lanes], both
 /// zero-padded. Each (batch, head, query block of Bq rows) task copies its Q rows scaled by
-/// `scale`, then for each key block of Bk keys (its K panels and V rows stay in L2 while every
-/// row group of the query block passes over them) and each group of MR query rows:
+/// `scale` into row groups of MR rows, each [d][MR], then for each key block of Bk keys (its K
+/// panels and V rows stay in L2 while every row group of the query block passes over them) and
+/// each group of MR query rows:
 ///   S = Q_rows · K_blockᵀ          (micro-kernel, MR × NR tiles in registers, into L1)
 ///   mask, m' = max(m, rowmax S), P = exp(S − m'), l ← l·e^{m−m'} + rowsum P   (in L1)
-///   O_rows ← O_rows·e^{m−m'} + P · V_block   (micro-kernel, 4 × CV-vector tiles in registers)
+///   O_rows ← O_rows·e^{m−m'} + P · V_block   (micro-kernel: 8 rows × 2 vectors at 16 lanes,
+///                                             4 rows × CV vectors otherwise)
 /// and divides O by l once at the end (deferred normalisation). Keys outside a row group's
-/// causal or window range are never computed; the mask is applied element-wise in L1.
+/// causal or window range are never computed; the mask is applied element-wise in L1. Where
+/// every row of the group sees the whole block, the exponentials are taken in each score tile
+/// as it is written, against the running maximum (`exponentiateInTile`), and the block falls
+/// back to the steps above only when a score passes that maximum by more than e^16.
 ///
 /// Decode (at most 16 query rows and G·Sq ≤ 64): the G query heads sharing a K/V head are
 /// stacked (G·Sq rows), K and V are read in place — packing would read them twice — and split
@@ -33,7 +38,8 @@
 ///
 /// Workspace: prefill 4·B·H_kv·N_kp·(d + d_p) bytes of packed K and V (N_kp keys rounded up to
 /// NR, d_p = d rounded up to lanes; O(N), like the inputs), plus per worker the scaled Q block,
-/// the O block, 2 row statistics per row and one MR × 256 score tile. Decode: partials
+/// the O block, 2 row statistics per row, one MR × (Bk + 16) score tile and 17·MR floats of
+/// tile sums and references. Decode: partials
 /// B·H·Sq·splits·(d + 1) floats plus per worker G·Sq·(64 + 2·d_p + 2) floats.
 public struct FusedAttention: BlockedAttentionKernel {
     public let blocks: BlockSizes
@@ -114,7 +120,7 @@ public struct FusedAttention: BlockedAttentionKernel {
         let rows = (bq + g.scoreRows - 1) / g.scoreRows * g.scoreRows
         let packed = problem.batch * problem.keyValueHeads * g.paddedKeys(problem.keyLength) * (d + dPad)
         let tasks = problem.batch * problem.heads * ((problem.queryLength + bq - 1) / bq)
-        let perWorker = rows * d + rows * dPad + 2 * rows + g.scoreRows * bk
+        let perWorker = rows * d + rows * dPad + 2 * rows + g.scoreRows * (bk + Self.scoreRowPadding) + 17 * g.scoreRows
         return 4 * (packed + max(1, min(threadCount, tasks)) * perWorker)
     }
 
@@ -181,7 +187,10 @@ public struct FusedAttention: BlockedAttentionKernel {
         let slices = problem.batch * problem.heads
         let taskCount = slices * queryBlocks
         let workers = max(1, min(threadCount, taskCount))
-        let perWorker = BqP * d + BqP * dP + 2 * BqP + MR * Bk
+        // Score rows Bk + 16 floats apart: rows a multiple of 4 KiB apart would share L1 sets.
+        let ldS = Bk + Self.scoreRowPadding
+        let perWorker = BqP * d + BqP * dP + 2 * BqP + MR * ldS + 17 * MR
+        let exponentiatesInTile = NR % 16 == 0
         let scratch = WorkerScratch(workers: workers, floatsPerWorker: perWorker)
 
         ParallelFor.run(taskCount: taskCount, threadCount: workers) { task, worker in
@@ -194,9 +203,16 @@ public struct FusedAttention: BlockedAttentionKernel {
             let m = Oacc + BqP * dP
             let l = m + BqP
             let S = l + BqP
+            let tileScratch = S + MR * ldS
             let q = Q + (slice * Nq + rowStart) * d
-            for i in 0..<(rows * d) { Qs[i] = q[i] * scale }
-            (Qs + rows * d).update(repeating: 0, count: (BqP - rows) * d)
+            // Q scaled into row groups of MR rows, each [d][MR] (the score tile's broadcasts);
+            // rows past the block are zero.
+            if rows < BqP { Qs.update(repeating: 0, count: BqP * d) }
+            for r in 0..<rows {
+                let packedRow = Qs + (r / MR) * MR * d + r % MR
+                let source = q + r * d
+                for c in 0..<d { packedRow[c * MR] = source[c] * scale }
+            }
             Oacc.update(repeating: 0, count: BqP * dP)
             m.update(repeating: -.infinity, count: BqP)
             l.update(repeating: 0, count: BqP)
@@ -224,35 +240,54 @@ public struct FusedAttention: BlockedAttentionKernel {
                         continue
                     }
                     let W = (hi - lo + NR - 1) / NR * NR
-                    // S = Q_rows · K_blockᵀ, one MR × NR tile per panel.
                     let qRows = Qs + groupStart * d
-                    for panel in 0..<(W / NR) {
-                        FusedMicroKernels.scores(
-                            V.self, rows: MR, q: qRows, d: d, panel: UnsafePointer(kp + (lo / NR + panel) * NR * d),
-                            s: S + panel * NR, ldS: W)
+                    let exponentiated =
+                        exponentiatesInTile
+                        && Self.exponentiateInTile(
+                            V.self, rows: MR, q: qRows, d: d, panels: UnsafePointer(kp + lo * d), keys: W, ldS: ldS,
+                            scores: S, scratch: tileScratch, rowMaximum: m + groupStart, rowSum: l + groupStart,
+                            sees: { r in
+                                let row = first + r
+                                return r < groupRows && W == hi - lo
+                                    && problem.visibleKeyStart(batch: b, row: row) <= lo
+                                    && problem.visibleKeyEnd(batch: b, row: row) >= hi
+                            })
+                    if !exponentiated {
+                        // S = Q_rows · K_blockᵀ, one MR × NR tile per panel.
+                        for panel in 0..<(W / NR) {
+                            FusedMicroKernels.scores(
+                                V.self, rows: MR, q: qRows, d: d,
+                                panel: UnsafePointer(kp + (lo / NR + panel) * NR * d), s: S + panel * NR, ldS: ldS)
+                        }
+                        // Mask keys a row does not see (window edge, diagonal, padding, the tile's
+                        // columns beyond the block), then the online-softmax step, all in L1.
+                        for r in 0..<groupRows {
+                            let row = S + r * ldS
+                            let start = problem.visibleKeyStart(batch: b, row: first + r)
+                            let end = min(hi, problem.visibleKeyEnd(batch: b, row: first + r))
+                            let low = min(max(start - lo, 0), W)
+                            let high = min(max(end - lo, low), W)
+                            if low > 0 { row.update(repeating: -.infinity, count: low) }
+                            if high < W { (row + high).update(repeating: -.infinity, count: W - high) }
+                            OnlineSoftmax.updateRow(
+                                row, columns: W, output: Oacc + (groupStart + r) * dP, outputCount: dP,
+                                rowMaximum: &m[groupStart + r], rowSum: &l[groupStart + r])
+                        }
                     }
-                    // Mask keys a row does not see (window edge, diagonal, padding, the tile's
-                    // columns beyond the block), then the online-softmax step, all in L1.
-                    for r in 0..<groupRows {
-                        let row = S + r * W
-                        let start = problem.visibleKeyStart(batch: b, row: first + r)
-                        let end = min(hi, problem.visibleKeyEnd(batch: b, row: first + r))
-                        let low = min(max(start - lo, 0), W)
-                        let high = min(max(end - lo, low), W)
-                        if low > 0 { row.update(repeating: -.infinity, count: low) }
-                        if high < W { (row + high).update(repeating: -.infinity, count: W - high) }
-                        OnlineSoftmax.updateRow(
-                            row, columns: W, output: Oacc + (groupStart + r) * dP, outputCount: dP,
-                            rowMaximum: &m[groupStart + r], rowSum: &l[groupStart + r])
-                    }
-                    if groupRows < MR { (S + groupRows * W).update(repeating: 0, count: (MR - groupRows) * W) }
+                    for r in groupRows..<MR { (S + r * ldS).update(repeating: 0, count: W) }
                     // O_rows += P · V_block, 4 rows at a time.
                     let vBlock = UnsafePointer(vp + lo * dP)
                     var tileRow = 0
+                    if MR == 8 && dP % (2 * V.scalarCount) == 0 {
+                        FusedMicroKernels.accumulateEightRows(
+                            V.self, p: S, ldP: ldS, keys: W, v: vBlock, ldV: dP, o: Oacc + groupStart * dP, ldO: dP,
+                            columns: dP)
+                        tileRow = groupRows
+                    }
                     while tileRow < groupRows {
                         FusedMicroKernels.accumulateFourRows(
-                            V.self, wide: g.accumulateVectors == 4, p: S + tileRow * W,
-                            ldP: W, keys: W, v: vBlock, ldV: dP,
+                            V.self, wide: g.accumulateVectors == 4, p: S + tileRow * ldS,
+                            ldP: ldS, keys: W, v: vBlock, ldV: dP,
                             o: Oacc + (groupStart + tileRow) * dP, ldO: dP, columns: dP)
                         tileRow += 4
                     }
@@ -271,6 +306,63 @@ public struct FusedAttention: BlockedAttentionKernel {
                 }
             }
         }
+    }
+
+    /// Headroom of the in-tile exponentials: a block's scores may exceed the row's running
+    /// maximum by this much (P ≤ e^16 ≈ 8.9e6, far from overflow) before the block is redone on
+    /// the exact path.
+    static let referenceHeadroom: Float = 16
+
+    /// Floats between score rows beyond the key block.
+    static let scoreRowPadding = 16
+
+    /// The score tiles of one row group over one key block with the exponentials taken in each
+    /// tile as it leaves the registers, against a reference maximum per row instead of the
+    /// block's: the row's running maximum m, or for a row with nothing seen yet, the maximum of
+    /// its first tile. P = exp(S − reference) is the online softmax with a maximum that is not
+    /// raised within the block (O and l stay relative to e^m), so there is no separate max pass
+    /// and no rescaling of O, and each tile's `exp` overlaps the next tile's products. Taken when
+    /// every row sees every key of the block (`sees`); the row sums go to l. Returns false,
+    /// leaving m and l as they were, when a row does not qualify or a score passes its reference
+    /// by more than `referenceHeadroom` (the caller then runs the block on the exact path, which
+    /// recomputes its scores). `scratch` holds 17·rows floats.
+    @inline(__always)
+    static func exponentiateInTile<V: SIMD>(
+        _: V.Type, rows MR: Int, q: UnsafePointer<Float>, d: Int, panels: UnsafePointer<Float>, keys W: Int,
+        ldS: Int, scores S: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+        rowMaximum m: UnsafeMutablePointer<Float>, rowSum l: UnsafeMutablePointer<Float>, sees: (Int) -> Bool
+    ) -> Bool where V.Scalar == Float {
+        for r in 0..<MR where !sees(r) { return false }
+        let NR = 2 * V.scalarCount
+        let sums = scratch
+        let reference = scratch + 16 * MR
+        sums.update(repeating: 0, count: 16 * MR)
+        FusedMicroKernels.scores(V.self, rows: MR, q: q, d: d, panel: panels, s: S, ldS: ldS)
+        for r in 0..<MR {
+            reference[r] = m[r] > -.infinity ? m[r] : RowOperations.maximum(S + r * ldS, count: NR)
+            // A first tile of −∞ or NaN scores: the exact path handles it.
+            guard reference[r] > -.infinity else { return false }
+        }
+        var worst = SIMD16<Float>(repeating: -.infinity)
+        var panel = 0
+        while true {
+            let tile = S + panel * NR
+            for r in 0..<MR {
+                worst = pointwiseMax(
+                    worst,
+                    RowOperations.exponentiate(tile + r * ldS, count: NR, reference: reference[r], sum: sums + 16 * r))
+            }
+            panel &+= 1
+            guard panel < W / NR else { break }
+            FusedMicroKernels.scores(
+                V.self, rows: MR, q: q, d: d, panel: panels + panel * NR * d, s: S + panel * NR, ldS: ldS)
+        }
+        guard horizontalMaximum(worst) <= referenceHeadroom else { return false }
+        for r in 0..<MR {
+            m[r] = reference[r]
+            l[r] += horizontalSum(RowOperations.load(sums + 16 * r))
+        }
+        return true
     }
 
     // MARK: Decode
@@ -458,16 +550,6 @@ public struct FusedAttention: BlockedAttentionKernel {
             c &+= 1
         }
         return total
-    }
-
-    /// Σ lanes by halving (4 vector adds): the generic `sum()` adds the 16 lanes one after
-    /// another, a chain of 16 dependent scalar adds per dot product.
-    @inline(__always)
-    static func horizontalSum(_ v: SIMD16<Float>) -> Float {
-        let h8 = v.lowHalf + v.highHalf
-        let h4 = h8.lowHalf + h8.highHalf
-        let h2 = h4.lowHalf + h4.highHalf
-        return h2[0] + h2[1]
     }
 
     /// o[c] += x[c]·w over `count` floats.

@@ -31,7 +31,7 @@ public enum RowOperations {
             i += 16
         }
         if i < count { m = pointwiseMax(m, loadTail(row + i, count: count - i, padding: -.infinity)) }
-        return m.max()
+        return horizontalMaximum(m)
     }
 
     /// row[j] ← exp(row[j] − rowMaximum) in place; returns Σ row[j]. `rowMaximum` must be finite.
@@ -51,7 +51,30 @@ public enum RowOperations {
             for lane in 0..<(count - i) { row[i + lane] = e[lane] }
             sum += e
         }
-        return sum.sum()
+        return horizontalSum(sum)
+    }
+
+    /// row[j] ← exp(row[j] − reference) in place over `count` floats (a multiple of 16), the
+    /// results added lane-wise into the 16 floats at `sum`; returns the lane-wise maximum of
+    /// row[j] − reference (so a caller can tell whether the reference was high enough).
+    @inline(__always)
+    public static func exponentiate(
+        _ row: UnsafeMutablePointer<Float>, count: Int, reference: Float, sum: UnsafeMutablePointer<Float>
+    ) -> SIMD16<Float> {
+        let shift = SIMD16<Float>(repeating: reference)
+        var worst = SIMD16<Float>(repeating: -.infinity)
+        var total = load(sum)
+        var i = 0
+        while i < count {
+            let x = load(row + i) - shift
+            worst = pointwiseMax(worst, x)
+            let e = vectorExp(x)
+            store(e, row + i)
+            total += e
+            i &+= 16
+        }
+        store(total, sum)
+        return worst
     }
 
     /// row[j] ← row[j] · factor.
@@ -92,6 +115,25 @@ public enum RowOperations {
     public static func fill(_ row: UnsafeMutablePointer<Float>, count: Int, with value: Float) {
         row.update(repeating: value, count: count)
     }
+}
+
+/// Σ lanes by halving (4 vector adds, depth 4); the generic `sum()` adds the 16 lanes one after
+/// another, a chain of 15 dependent scalar adds.
+@inline(__always)
+func horizontalSum(_ v: SIMD16<Float>) -> Float {
+    let h8 = v.lowHalf + v.highHalf
+    let h4 = h8.lowHalf + h8.highHalf
+    let h2 = h4.lowHalf + h4.highHalf
+    return h2[0] + h2[1]
+}
+
+/// max over lanes by halving (depth 4, like `horizontalSum`).
+@inline(__always)
+func horizontalMaximum(_ v: SIMD16<Float>) -> Float {
+    let h8 = v.lowHalf.replacing(with: v.highHalf, where: v.highHalf .> v.lowHalf)
+    let h4 = h8.lowHalf.replacing(with: h8.highHalf, where: h8.highHalf .> h8.lowHalf)
+    let h2 = h4.lowHalf.replacing(with: h4.highHalf, where: h4.highHalf .> h4.lowHalf)
+    return max(h2[0], h2[1])
 }
 
 @inline(__always)
