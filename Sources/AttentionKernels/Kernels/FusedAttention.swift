@@ -29,7 +29,7 @@
 /// log-sum-exp.
 ///
 /// Tiles follow the vector width the build targets (`VectorWidth`): 16 lanes with AVX-512
-/// (MR = 8 rows × 32 keys, P·V 4 rows × 64 columns), 8 lanes with AVX2/FMA (MR = 4 × 16 keys,
+/// (MR = 8 rows × 32 keys, P·V 8 rows × 32 columns), 8 lanes with AVX2/FMA (MR = 4 × 16 keys,
 /// 4 × 16 columns), 4 lanes otherwise (SSE, NEON). Blocks follow the automatic rule of the
 /// other blocked kernels: measured on AVX-512 (AMD EPYC Zen 4, 1 MiB L2, one thread, N 4096,
 /// B1 H8), key blocks of 512–1024 keys ran at 0.81–0.87 of the FMA peak where L1-sized blocks

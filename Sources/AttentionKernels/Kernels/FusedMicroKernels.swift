@@ -7,8 +7,8 @@
 ///   vector loaded once per c.
 /// - `accumulate`: O[4 rows][T] += P[4 rows][keys] · V[keys][T] over a block of keys, T a
 ///   group of 4, 2 or 1 vectors; the 4 × T accumulators live in registers across the keys.
-/// Register use at 16 lanes (AVX-512, 32 zmm): scores 8 × 2 = 16 accumulators, accumulate
-/// 4 × 4 = 16; at 8 lanes (AVX2, 16 ymm): 4 × 2 = 8 and 4 × 2 = 8.
+/// Register use at 16 lanes (AVX-512, 32 zmm): scores 8 × 2 = 16 accumulators, P·V
+/// 8 × 2 = 16 (`accumulateEightRows`); at 8 lanes (AVX2, 16 ymm): 4 × 2 = 8 and 4 × 2 = 8.
 enum FusedMicroKernels {
     @inline(__always)
     static func load<V: SIMD>(_ p: UnsafePointer<Float>) -> V where V.Scalar == Float {
