@@ -29,10 +29,13 @@ let package = Package(
         ),
         .target(
             name: "AttentionKernels",
-            dependencies: ["COpenBLAS", "CSystemShims"],
+            dependencies: ["COpenBLAS", "CSystemShims", "CMicroKernels"],
             swiftSettings: hostTuned
         ),
         .target(name: "CSystemShims"),
+        // Intrinsics kernels: one version per instruction set (target attributes), the caller
+        // picks the one the CPU supports at run time.
+        .target(name: "CMicroKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(
             name: "AttnBenchCore",
             dependencies: ["AttentionKernels", "CSystemShims"],
@@ -56,6 +59,7 @@ let package = Package(
             name: "AttentionKernelsTests",
             dependencies: [
                 "AttentionKernels",
+                "CMicroKernels",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

@@ -18,7 +18,8 @@ def sources(pattern):
 
 
 def breaches():
-    paths = [*sources("Sources/**/*.swift"), *sources("Tests/**/*.swift"), *sources("Benchmarks/**/*.swift"),
+    paths = [*sources("Sources/**/*.swift"), *sources("Sources/**/*.c"), *sources("Sources/**/*.h"),
+             *sources("Tests/**/*.swift"), *sources("Benchmarks/**/*.swift"),
              ROOT / "Package.swift", *sources("scripts/**/*.py")]
     for path in paths:
         lines = path.read_text(encoding="utf-8").split("\n")

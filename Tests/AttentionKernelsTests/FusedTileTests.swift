@@ -25,6 +25,21 @@ final class FusedTileTests: XCTestCase {
             KernelCase(
                 batch: 1, heads: 4, queryLength: 3, keyLength: 150, headDimension: 48, causal: true,
                 validKeyLengths: [131], keyValueHeads: 2, blocks: (3, 64), threads: 2),
+            // Decode over more keys than one chunk, with head dimensions that take every shape
+            // of the P·V tile (4, 2 and 1 rows; a masked last vector; a second 256-column panel)
+            // and 1, 3 and 5 stacked rows.
+            KernelCase(
+                batch: 1, heads: 3, queryLength: 1, keyLength: 700, headDimension: 100, causal: true,
+                keyValueHeads: 1, blocks: (1, 64)),
+            KernelCase(
+                batch: 2, heads: 5, queryLength: 1, keyLength: 531, headDimension: 136, causal: true,
+                validKeyLengths: [531, 17], keyValueHeads: 1, blocks: (1, 64), threads: 2),
+            KernelCase(
+                batch: 1, heads: 2, queryLength: 1, keyLength: 300, headDimension: 300, causal: false,
+                blocks: (1, 64)),
+            KernelCase(
+                batch: 1, heads: 2, queryLength: 1, keyLength: 45, headDimension: 7, causal: false,
+                blocks: (1, 64)),
         ]
         for lanes in [4, 8, 16] where lanes <= max(4, VectorWidth.hostLanes) {
             for testCase in cases {

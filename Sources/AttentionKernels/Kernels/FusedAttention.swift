@@ -1,3 +1,5 @@
+import CMicroKernels
+
 /// Fused attention: FlashAttention-2's loop order (Dao, arXiv 2307.08691) with no BLAS call —
 /// register-blocked SIMD micro-kernels written here, so no score block makes a round trip
 /// through a library call. It is attnbench's measure of what composing flash attention from
@@ -46,7 +48,7 @@ public struct FusedAttention: BlockedAttentionKernel {
     public var variant: AttentionVariant { .fused }
 
     /// Keys per chunk on the decode path.
-    static let decodeChunkKeys = 64
+    static let decodeChunkKeys = 256
     /// Most stacked rows the decode path takes.
     static let maximumStackedRows = 64
 
@@ -425,18 +427,11 @@ public struct FusedAttention: BlockedAttentionKernel {
             var chunkStart = splitStart
             while chunkStart < splitEnd {
                 let n = min(DC, splitEnd - chunkStart)
-                // Scores of every stacked row against each key row, read once.
-                // Wrapping index arithmetic: sizes were validated with the problem, and an
-                // overflow check per score keeps this loop from staying tight.
-                var keyRow = k + chunkStart * d
-                for j in 0..<n {
-                    var r = 0
-                    while r < R {
-                        S[r &* DC &+ j] = Self.dot(Qs + r &* dP, keyRow, count: d)
-                        r &+= 1
-                    }
-                    keyRow += d
-                }
+                // Scores of every stacked row against the chunk's key rows, each key block read
+                // from memory once.
+                FusedMicroKernels.rowScores(
+                    q: Qs, ldQ: dP, rows: R, k: k + chunkStart * d, ldK: d, keys: n, columns: d, s: S, ldS: DC,
+                    lanes: lanes)
                 for r in 0..<R {
                     let row = S + r * DC
                     let position = r % Nq
@@ -452,6 +447,8 @@ public struct FusedAttention: BlockedAttentionKernel {
                 // O += P · V_chunk while the chunk's V rows are in L1 (masked keys have P = 0).
                 let vChunk = v + chunkStart * d
                 switch lanes {
+                case 16 where FusedMicroKernels.hasAVX512F:
+                    attnbench_accumulate_rows_avx512(S, DC, R, n, vChunk, d, d, Oacc, dP)
                 case _ where d % lanes != 0:
                     for r in 0..<R {
                         for j in 0..<n { Self.addScaled(Oacc + r * dP, vChunk + j * d, by: S[r * DC + j], count: d) }

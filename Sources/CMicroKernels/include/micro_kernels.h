@@ -1,0 +1,31 @@
+#ifndef ATTNBENCH_MICRO_KERNELS_H
+#define ATTNBENCH_MICRO_KERNELS_H
+// Micro-kernels written with x86 intrinsics where Swift's SIMD types cannot say which
+// instructions to use. Each has one version per instruction set, compiled with a target
+// attribute and chosen by the caller at run time, plus a portable version.
+
+// What the CPU this runs on supports (x86: cpuid; elsewhere 0).
+int attnbench_cpu_has_avx512f(void);
+int attnbench_cpu_has_avx2_fma(void);
+
+// Scores of `rows` query rows against `keys` key rows, over `columns` floats:
+//   s[r * lds + j] = sum_c q[r * ldq + c] * k[j * ldk + c].
+// The AVX-512 version takes 16 keys at a time (16 accumulators, reduced together by a shuffle
+// tree instead of one horizontal sum per score), the AVX2 version 8, each key block read from
+// L1 once per row; `columns` need not be a multiple of the vector width (masked loads).
+// Only call a version the CPU supports.
+void attnbench_row_scores_avx512(
+    const float *q, long ldq, long rows, const float *k, long ldk, long keys, long columns, float *s, long lds);
+void attnbench_row_scores_avx2(
+    const float *q, long ldq, long rows, const float *k, long ldk, long keys, long columns, float *s, long lds);
+void attnbench_row_scores_portable(
+    const float *q, long ldq, long rows, const float *k, long ldk, long keys, long columns, float *s, long lds);
+
+// O[r * ldo + c] += sum_j P[r * ldp + j] * V[j * ldv + c] for r < rows, j < keys, c < columns:
+// register tiles of O (4 rows up to 64 columns, 2 up to 128, 1 up to 256, panels beyond),
+// each V row read from start to end once per tile.
+void attnbench_accumulate_rows_avx512(
+    const float *p, long ldp, long rows, long keys, const float *v, long ldv, long columns, float *o, long ldo);
+void attnbench_accumulate_rows_portable(
+    const float *p, long ldp, long rows, long keys, const float *v, long ldv, long columns, float *o, long ldo);
+#endif
