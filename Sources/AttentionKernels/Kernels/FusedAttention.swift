@@ -339,6 +339,22 @@ public struct FusedAttention: BlockedAttentionKernel {
         let sums = scratch
         let reference = scratch + 16 * MR
         sums.update(repeating: 0, count: 16 * MR)
+        if V.scalarCount == 16 && MR == 8 && FusedMicroKernels.hasAVX512F {
+            // The C kernel: each tile's exponentials interleaved with the next tile's products.
+            var worst = SIMD16<Float>()
+            for r in 0..<MR { reference[r] = m[r] }
+            let complete = withUnsafeMutablePointer(to: &worst) { w in
+                w.withMemoryRebound(to: Float.self, capacity: 16) {
+                    attnbench_score_tiles_exp_avx512(q, d, panels, W / NR, S, ldS, reference, sums, $0)
+                }
+            }
+            guard complete != 0, horizontalMaximum(worst) <= referenceHeadroom else { return false }
+            for r in 0..<MR {
+                m[r] = reference[r]
+                l[r] += horizontalSum(RowOperations.load(sums + 16 * r))
+            }
+            return true
+        }
         FusedMicroKernels.scores(V.self, rows: MR, q: q, d: d, panel: panels, s: S, ldS: ldS)
         for r in 0..<MR {
             reference[r] = m[r] > -.infinity ? m[r] : RowOperations.maximum(S + r * ldS, count: NR)

@@ -28,4 +28,15 @@ void attnbench_accumulate_rows_avx512(
     const float *p, long ldp, long rows, long keys, const float *v, long ldv, long columns, float *o, long ldo);
 void attnbench_accumulate_rows_portable(
     const float *p, long ldp, long rows, long keys, const float *v, long ldv, long columns, float *o, long ldo);
+
+// The fused prefill's score tiles with their exponentials, for one group of 8 query rows:
+// q packed [d][8], `panel_count` K panels each [d][32] (consecutive), S[8][32·panel_count]
+// (leading dimension lds). Each tile's 16 vectors are exponentiated while the next tile's
+// products run: s ← exp(s − reference[r]) row by row, sums[16·r .. 16·r + 16) += the
+// exponentials (lane-wise), worst[0..16) ← lane-wise maximum of s − reference. A reference of
+// −∞ (a row with nothing seen yet) is set to the maximum of the row's first tile. Returns 0, with
+// the scores not all exponentiated, when a first-tile maximum is −∞ or NaN. AVX-512 only.
+int attnbench_score_tiles_exp_avx512(
+    const float *q, long d, const float *panels, long panel_count, float *s, long lds, float *reference,
+    float *sums, float *worst);
 #endif
