@@ -109,6 +109,32 @@ public enum KernelMeasurement {
             break
         }
 
+        // From here on the kernel's freed workspace is kept for its next call (the first call
+        // above, whose peak is read, allocated it fresh), as a runtime keeps its allocations.
+        let (times, ceilings, vectorBits) = AlignedMemory.reusingFreedBlocks {
+            timedCalls(
+                kernel: kernel, problem: problem, tensors: (q, k, v, o), threadCount: threadCount, policy: policy,
+                roofline: roofline)
+        }
+        keepAlive(o)
+        return KernelMeasurementResult(
+            wallTimesSeconds: times, peakMemoryBytes: peak,
+            workspaceBytes: kernel.workspaceBytes(problem, threadCount: threadCount),
+            maxAbsError: report.maxAbsError, errorRowsChecked: report.rowsChecked, outputsFinite: finite,
+            residentBeforeBytes: before?.residentBytes,
+            fmaPeakGigaflopsSamples: ceilings.fmaGigaflops, sgemmPeakGigaflopsSamples: ceilings.sgemmGigaflops,
+            gemmRooflineGigaflopsSamples: ceilings.gemmRooflineGigaflops,
+            memoryReadGigabytesPerSecondSamples: ceilings.memoryReadGigabytesPerSecond,
+            vectorBits: vectorBits)
+    }
+
+    /// Steps 4 and 5: the warm-up calls, then the timed repetitions with the ceiling samples.
+    private static func timedCalls(
+        kernel: any AttentionKernel, problem: AttentionProblem,
+        tensors: (AttentionTensor, AttentionTensor, AttentionTensor, AttentionTensor), threadCount: Int,
+        policy: RepetitionPolicy, roofline: RooflineSampling?
+    ) -> (times: [Double], ceilings: CeilingSamples, vectorBits: Int?) {
+        let (q, k, v, o) = tensors
         for _ in 0..<policy.warmupRepetitions {
             kernel.run(problem, query: q, key: k, value: v, output: o, threadCount: threadCount)
         }
@@ -156,16 +182,7 @@ public enum KernelMeasurement {
             }
         }
         while let roofline, ceilings.gemmRooflineGigaflops.count < roofline.minimumSamples { sampleRoofline() }
-        keepAlive(o)
-        return KernelMeasurementResult(
-            wallTimesSeconds: times, peakMemoryBytes: peak,
-            workspaceBytes: kernel.workspaceBytes(problem, threadCount: threadCount),
-            maxAbsError: report.maxAbsError, errorRowsChecked: report.rowsChecked, outputsFinite: finite,
-            residentBeforeBytes: before?.residentBytes,
-            fmaPeakGigaflopsSamples: ceilings.fmaGigaflops, sgemmPeakGigaflopsSamples: ceilings.sgemmGigaflops,
-            gemmRooflineGigaflopsSamples: ceilings.gemmRooflineGigaflops,
-            memoryReadGigabytesPerSecondSamples: ceilings.memoryReadGigabytesPerSecond,
-            vectorBits: probe?.vectorBits)
+        return (times, ceilings, probe?.vectorBits)
     }
 
     /// Runs the kernel once on a fresh problem and reports whether it completed. Used by the

@@ -11,8 +11,11 @@ import Dispatch
 ///
 /// - FMA peak (`FMAPeak`): register-resident FMAs at the widest vector width on the row's
 ///   threads. Nothing can exceed it: `peak_efficiency` ≤ 1.
-/// - sgemm peak: one large square cblas_sgemm (`squareSize`³) with the row's threads and
-///   OpenBLAS core: what the BLAS reaches on its best shape.
+/// - sgemm peak: one large square cblas_sgemm (`squareSize`³) with the row's OpenBLAS core, its
+///   rows shared among the row's threads, each a single-threaded call: what the BLAS reaches on
+///   its best shape. Not OpenBLAS's own threads, whose idle threads spin (yielding the core
+///   thousands of times a second) for a while after each call and would slow the kernel's
+///   next repetition.
 /// - GEMM roofline: cblas_sgemm at attention's own shapes, the two whole-slice products of a
 ///   non-causal problem (S = Q·Kᵀ, then O = S·V), `slices` slices of `sequenceLength` rows,
 ///   run with the kernels' threading (slice-parallel with one OpenBLAS thread each when there
@@ -115,17 +118,26 @@ public final class RooflineProbe {
         FMAPeak.sampleSeconds(threadCount: threadCount, iterations: Self.fmaIterations, vectorBits: vectorBits)
     }
 
-    /// Seconds of one square sgemm on the row's threads.
+    /// Seconds of one square sgemm, its rows shared among the row's threads.
     public func sgemmPeakSampleSeconds() -> Double {
         let m = Self.squareSize
         let a = square
         let b = square + m * m
         let c = square + 2 * m * m
+        let workers = threadCount
         let start = DispatchTime.now().uptimeNanoseconds
-        BLAS.withThreadCount(threadCount) {
-            BLAS.sgemm(.none, .none, m: m, n: m, k: m, alpha: 1, a: a, lda: m, b: b, ldb: m, beta: 0, c: c, ldc: m)
+        BLAS.withThreadCount(1) {
+            ParallelFor.run(taskCount: workers, threadCount: workers) { worker, _ in
+                let first = m * worker / workers
+                let rows = m * (worker + 1) / workers - first
+                BLAS.sgemm(
+                    .none, .none, m: rows, n: m, k: m, alpha: 1, a: a + first * m, lda: m, b: b, ldb: m, beta: 0,
+                    c: c + first * m, ldc: m)
+            }
         }
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        WorkerPool.shared.park()
+        return seconds
     }
 
     /// Seconds of one pass of the attention-shaped products.

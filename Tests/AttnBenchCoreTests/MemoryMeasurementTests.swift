@@ -82,4 +82,38 @@ final class MemoryMeasurementTests: XCTestCase {
         let afterFree = try AlignedMemory.tryAllocateFloats(1000).get()
         AlignedMemory.free(afterFree)
     }
+
+    func testFreedBlocksAreReusedOnlyInsideTheScopeAndAllReturnedAfter() throws {
+        let outsideFirst = AlignedMemory.allocateFloats(1 << 18)
+        AlignedMemory.free(outsideFirst)
+        let before = AlignedMemory.outstandingBytes
+        let (reusedSameSize, otherSizeFresh, outstandingInside) = AlignedMemory.reusingFreedBlocks {
+            let first = AlignedMemory.allocateFloats(1 << 18)
+            first[0] = 42
+            AlignedMemory.free(first)
+            let again = AlignedMemory.allocateFloats(1 << 18)
+            let reused = again == first && again[0] == 42
+            let other = AlignedMemory.allocateFloats((1 << 18) + 16)
+            let fresh = other != first
+            let inside = AlignedMemory.outstandingBytes - before
+            AlignedMemory.free(again)
+            AlignedMemory.free(other)
+            return (reused, fresh, inside)
+        }
+        XCTAssertTrue(reusedSameSize, "a block of the same size freed in the scope is handed out again")
+        XCTAssertTrue(otherSizeFresh, "a block of another size is not")
+        XCTAssertEqual(outstandingInside, 4 * ((1 << 18) + (1 << 18) + 16), "both live blocks are counted")
+        XCTAssertEqual(AlignedMemory.outstandingBytes, before, "parked blocks are not outstanding")
+        // After the scope, frees go back to the system again and nothing stays parked: a block
+        // freed now is not handed out by a later scope.
+        let afterScope = AlignedMemory.allocateFloats(1 << 18)
+        afterScope[0] = 7
+        AlignedMemory.free(afterScope)
+        let later = AlignedMemory.reusingFreedBlocks { () -> Bool in
+            let block = AlignedMemory.allocateFloats(1 << 18)
+            defer { AlignedMemory.free(block) }
+            return block == afterScope && block[0] == 7
+        }
+        XCTAssertFalse(later, "a block freed outside a scope was kept")
+    }
 }

@@ -18,6 +18,11 @@ public enum AlignedMemory {
     /// Int.max when there is no limit.
     static let limit = Atomic<Int>(Int.max)
     static let outstanding = Atomic<Int>(0)
+    /// Blocks freed inside `reusingFreedBlocks`, by byte count (bit patterns of their raw
+    /// pointers), for the next allocation of the same size; nil outside the scope.
+    static let parked = Mutex<[Int: [UInt]]?>(nil)
+    /// At most this many blocks are parked at once; further frees go to the system.
+    static let parkedBlockLimit = 16
 
     /// Called with the size of an allocation that exceeds the limit or that the system refuses.
     public static func setAllocationFailureHandler(_ handler: FailureHandler?) {
@@ -62,6 +67,9 @@ public enum AlignedMemory {
             outstanding.wrappingSubtract(bytes, ordering: .relaxed)
             return .failure(AllocationFailure(bytes: bytes))
         }
+        if let reused = takeParkedBlock(bytes: bytes) {
+            return .success((reused + header).bindMemory(to: Float.self, capacity: max(1, count)))
+        }
         var raw: UnsafeMutableRawPointer?
         if posix_memalign(&raw, 64, bytes + header) != 0 || raw == nil {
             outstanding.wrappingSubtract(bytes, ordering: .relaxed)
@@ -75,7 +83,39 @@ public enum AlignedMemory {
         let raw = UnsafeMutableRawPointer(pointer) - header
         let bytes = raw.load(as: Int.self)
         outstanding.wrappingSubtract(bytes, ordering: .relaxed)
-        freeBlock(raw)
+        let kept = parked.withLock { blocks -> Bool in
+            guard blocks != nil, blocks!.values.reduce(0, { $0 + $1.count }) < parkedBlockLimit else { return false }
+            blocks![bytes, default: []].append(UInt(bitPattern: raw))
+            return true
+        }
+        if !kept { freeBlock(raw) }
+    }
+
+    /// Runs `body` with freed blocks kept for the next allocation of the same size instead of
+    /// going back to the system, and returns them all when it ends. A kernel's repeated calls
+    /// then reuse the workspace of the call before, as a runtime's allocator or arena keeps
+    /// memory between calls, instead of faulting fresh pages in on every call (which also costs
+    /// kernel time that grows with the thread count). Blocks come back as they were left: a
+    /// caller that needs zeros writes them. Scopes do not nest.
+    public static func reusingFreedBlocks<T>(_ body: () throws -> T) rethrows -> T {
+        parked.withLock { $0 = [:] }
+        defer {
+            let blocks = parked.withLock { blocks -> [Int: [UInt]] in
+                defer { blocks = nil }
+                return blocks ?? [:]
+            }
+            for address in blocks.values.joined() {
+                freeBlock(UnsafeMutableRawPointer(bitPattern: address)!)
+            }
+        }
+        return try body()
+    }
+
+    static func takeParkedBlock(bytes: Int) -> UnsafeMutableRawPointer? {
+        parked.withLock { blocks -> UnsafeMutableRawPointer? in
+            guard let address = blocks?[bytes]?.popLast() else { return nil }
+            return UnsafeMutableRawPointer(bitPattern: address)
+        }
     }
 
     static func fail(_ bytes: Int) -> Never {
