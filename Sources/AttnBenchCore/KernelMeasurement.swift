@@ -18,6 +18,8 @@ public struct KernelMeasurementResult: Sendable, Codable, Equatable {
     public var memoryReadGigabytesPerSecondSamples: [Double] = []
     /// Vector width of the FMA-peak loop, in bits (nil without ceiling samples).
     public var vectorBits: Int?
+    /// The kernel's `tileDescription` for the problem (nil for BLAS-composed kernels).
+    public var kernelTile: String?
     /// The median of each worker process whose repetitions are pooled here.
     public var processMediansSeconds: [Double] = []
     /// `--layer`: every timed pass of the layer's products, and of the output head (decode).
@@ -29,7 +31,7 @@ public struct KernelMeasurementResult: Sendable, Codable, Equatable {
         errorRowsChecked: Int, outputsFinite: Bool, residentBeforeBytes: Int?,
         fmaPeakGigaflopsSamples: [Double] = [], sgemmPeakGigaflopsSamples: [Double] = [],
         gemmRooflineGigaflopsSamples: [Double] = [], memoryReadGigabytesPerSecondSamples: [Double] = [],
-        vectorBits: Int? = nil
+        vectorBits: Int? = nil, kernelTile: String? = nil
     ) {
         self.wallTimesSeconds = wallTimesSeconds
         self.peakMemoryBytes = peakMemoryBytes
@@ -43,6 +45,7 @@ public struct KernelMeasurementResult: Sendable, Codable, Equatable {
         self.gemmRooflineGigaflopsSamples = gemmRooflineGigaflopsSamples
         self.memoryReadGigabytesPerSecondSamples = memoryReadGigabytesPerSecondSamples
         self.vectorBits = vectorBits
+        self.kernelTile = kernelTile
     }
 
     /// The measurements of one configuration in several worker processes, as one: repetitions
@@ -125,7 +128,7 @@ public enum KernelMeasurement {
             fmaPeakGigaflopsSamples: ceilings.fmaGigaflops, sgemmPeakGigaflopsSamples: ceilings.sgemmGigaflops,
             gemmRooflineGigaflopsSamples: ceilings.gemmRooflineGigaflops,
             memoryReadGigabytesPerSecondSamples: ceilings.memoryReadGigabytesPerSecond,
-            vectorBits: vectorBits)
+            vectorBits: vectorBits, kernelTile: kernel.tileDescription(problem, threadCount: threadCount))
     }
 
     /// Steps 4 and 5: the warm-up calls, then the timed repetitions with the ceiling samples.

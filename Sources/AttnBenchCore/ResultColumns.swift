@@ -77,6 +77,7 @@ public enum ResultColumn: String, CaseIterable, Sendable, Codable {
     case cpuModel = "cpu_model"
     case cpuCores = "cpu_cores"
     case cpuVectorBits = "cpu_vector_bits"
+    case kernelTile = "kernel_tile"
     case openblasVersion = "openblas_version"
     case openblasCore = "openblas_core"
     case openblasConfig = "openblas_config"

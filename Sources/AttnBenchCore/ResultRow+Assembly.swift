@@ -131,6 +131,7 @@ extension ResultRow {
             keyValueBytes: AttentionTraffic.keyValueBytes(problem), medianSeconds: stats.medianSeconds,
             memoryRead: TimingStatistics.median(m.memoryReadGigabytesPerSecondSamples))
         self[value: .cpuVectorBits] = m.vectorBits.map(ResultValue.integer)
+        self[value: .kernelTile] = m.kernelTile.map(ResultValue.text)
         self[value: .peakMemory] = m.peakMemoryBytes.map(ResultValue.integer)
         self[value: .workspace] = .integer(m.workspaceBytes)
         self[value: .maxAbsError] = .number(m.maxAbsError, .error)

@@ -54,4 +54,29 @@ final class FusedTileTests: XCTestCase {
             }
         }
     }
+
+    func testTileDescriptionNamesTheTilesRun() throws {
+        let blocks = try BlockSizes(query: 64, key: 256)
+        let prefill = try AttentionProblem(batch: 1, heads: 2, queryLength: 100, keyLength: 100, headDimension: 80)
+        let narrow = FusedAttention(blockSizes: blocks, vectorLanes: 8)
+        // d 80 pads to 80 floats at 8 lanes: 4-row tiles of 2 vectors.
+        XCTAssertEqual(narrow.tileDescription(prefill, threadCount: 1), "s4x16/pv4x16/simd8")
+        XCTAssertEqual(
+            FusedAttention(blockSizes: blocks, vectorLanes: 4).tileDescription(prefill, threadCount: 1),
+            "s4x8/pv4x8/simd4")
+        let decode = try AttentionProblem(
+            batch: 1, heads: 8, queryLength: 1, keyLength: 4096, headDimension: 64, causal: true, keyValueHeads: 2)
+        // 2 K/V slices, 16 chunks: 4 splits each give the 2 workers 8 tasks.
+        XCTAssertEqual(
+            narrow.tileDescription(decode, threadCount: 2)?.hasPrefix("rows4/chunk256/splits4/"), true,
+            String(describing: narrow.tileDescription(decode, threadCount: 2)))
+        if VectorWidth.hostLanes >= 16 {
+            let wide = FusedAttention(blockSizes: blocks, vectorLanes: 16)
+            let d128 = try AttentionProblem(batch: 1, heads: 2, queryLength: 100, keyLength: 100, headDimension: 128)
+            XCTAssertEqual(wide.tileDescription(d128, threadCount: 1)?.hasPrefix("s8x32/pv8x32/"), true)
+            XCTAssertEqual(wide.tileDescription(prefill, threadCount: 1)?.hasPrefix("s8x32/pv4x64/"), true)
+        }
+        let flash2 = try AttentionVariant.flash2.makeKernel(blockSizes: blocks)
+        XCTAssertNil(flash2.tileDescription(prefill, threadCount: 1))
+    }
 }

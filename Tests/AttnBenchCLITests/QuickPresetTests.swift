@@ -15,7 +15,8 @@ final class QuickPresetTests: XCTestCase {
         .wallTimeRelativeIQR, .noisy, .gflops, .fmaPeakGflops, .sgemmPeakGflops, .gemmRooflineGflops, .peakEfficiency,
         .sgemmEfficiency, .gemmRooflineEfficiency, .keyValueReadRate, .memoryReadRate, .bandwidthEfficiency,
         .peakMemory, .maxAbsError, .wallTimes, .processMedians, .attnbenchVersion, .gitCommit, .dateUTC, .hostname,
-        .cpuModel, .cpuCores, .cpuVectorBits, .openblasVersion, .openblasCore, .openblasConfig, .openblasThreads,
+        .cpuModel, .cpuCores, .cpuVectorBits, .kernelTile, .openblasVersion, .openblasCore, .openblasConfig,
+        .openblasThreads,
         .openblasEnvironment,
     ]
 

@@ -12,9 +12,14 @@ public protocol AttentionKernel: Sendable {
     /// The block sizes the kernel runs on `problem` (its own, clipped to the sequence and
     /// rounded as its tiles need), or nil for a kernel that does not block.
     func blockSizesRun(on problem: AttentionProblem) -> BlockSizes?
+    /// The register tiles and instruction set the kernel chose for `problem` on this CPU, for
+    /// the row's `kernel_tile`; nil for a kernel whose inner loops are BLAS calls.
+    func tileDescription(_ problem: AttentionProblem, threadCount: Int) -> String?
 }
 
 extension AttentionKernel {
+    public func tileDescription(_ problem: AttentionProblem, threadCount: Int) -> String? { nil }
+
     public func blockSizesRun(on problem: AttentionProblem) -> BlockSizes? {
         guard let sizes = blockSizes?.clipped(to: problem) else { return nil }
         return try? BlockSizes(query: sizes.query, key: sizes.key)

@@ -26,7 +26,7 @@ import CMicroKernels
 /// Decode (at most 16 query rows and G·Sq ≤ 64): the G query heads sharing a K/V head are
 /// stacked (G·Sq rows), K and V are read in place — packing would read them twice — and split
 /// into runs of whole chunks as in Flash-Decoding; each task makes one pass over its keys:
-/// dot products of every stacked row with each key row, online softmax per 64-key chunk, and
+/// dot products of every stacked row with each key row, online softmax per 256-key chunk, and
 /// P·V accumulated from the same chunk of V rows while it is in L1; the splits are merged by
 /// log-sum-exp.
 ///
@@ -42,7 +42,7 @@ import CMicroKernels
 /// NR, d_p = d rounded up to lanes; O(N), like the inputs), plus per worker the scaled Q block,
 /// the O block, 2 row statistics per row, one MR × (Bk + 16) score tile and 17·MR floats of
 /// tile sums and references. Decode: partials
-/// B·H·Sq·splits·(d + 1) floats plus per worker G·Sq·(64 + 2·d_p + 2) floats.
+/// B·H·Sq·splits·(d + 1) floats plus per worker G·Sq·(256 + 2·d_p + 2) floats.
 public struct FusedAttention: BlockedAttentionKernel {
     public let blocks: BlockSizes
     public var variant: AttentionVariant { .fused }
@@ -104,6 +104,28 @@ public struct FusedAttention: BlockedAttentionKernel {
         let tasks = p.batch * p.keyValueHeads
         let wanted = (4 * max(1, threadCount) + tasks - 1) / tasks
         return max(1, min(chunks, wanted))
+    }
+
+    /// Prefill: `s<rows>x<keys>/pv<rows>x<columns>/<isa>` (score tile, P·V tile, the instructions
+    /// of the loops); decode: `rows<stacked>/chunk<keys>/splits<n>/<isa>`.
+    public func tileDescription(_ problem: AttentionProblem, threadCount: Int) -> String? {
+        let g = geometry
+        if streams(problem) {
+            let isa =
+                FusedMicroKernels.hasAVX512F ? "avx512" : FusedMicroKernels.hasAVX2FMA ? "avx2" : "portable"
+            let rows = problem.groupSize * problem.queryLength
+            return
+                "rows\(rows)/chunk\(Self.decodeChunkKeys)/splits\(splitCount(problem, threadCount: threadCount))/\(isa)"
+        }
+        let isa: String
+        switch g.lanes {
+        case 16: isa = FusedMicroKernels.hasAVX512F ? "avx512" : "simd16"
+        case 8: isa = "simd8"
+        default: isa = "simd4"
+        }
+        let pvRows = g.scoreRows == 8 && g.paddedHeadDimension(problem.headDimension) % g.panelKeys == 0 ? 8 : 4
+        let pvColumns = pvRows == 8 ? g.panelKeys : g.accumulateVectors * g.lanes
+        return "s\(g.scoreRows)x\(g.panelKeys)/pv\(pvRows)x\(pvColumns)/\(isa)"
     }
 
     public func workspaceBytes(_ problem: AttentionProblem, threadCount: Int) -> Int {
