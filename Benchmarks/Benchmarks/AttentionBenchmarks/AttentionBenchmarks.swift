@@ -12,7 +12,41 @@ struct Shape {
     let batch: Int, heads: Int, queryLength: Int, keyLength: Int, headDimension: Int
     let causal: Bool
     let threads: Int
+    var keyValueHeads: Int? = nil
 }
+
+/// The shapes the fused kernel is held to against the other CPU runtimes (scripts/frameworks.py):
+/// B1 H8 N4096 at d 64 and 128, with and without the causal mask; Llama 3 8B (32 query heads on 8
+/// K/V heads, d 128) causal prefill over 2048 tokens and decode over 16k keys at batch 1 and 8;
+/// and decode of 32 heads over 64k keys. One and two threads.
+let fusedShapes: [Shape] = {
+    var shapes: [Shape] = []
+    for threads in [1, 2] {
+        for d in [64, 128] {
+            for causal in [false, true] {
+                shapes.append(
+                    Shape(
+                        name: "B1-H8-N4096-d\(d)\(causal ? "-causal" : "")-t\(threads)", batch: 1, heads: 8,
+                        queryLength: 4096, keyLength: 4096, headDimension: d, causal: causal, threads: threads))
+            }
+        }
+        shapes.append(
+            Shape(
+                name: "llama-3-8b-prefill-N2048-t\(threads)", batch: 1, heads: 32, queryLength: 2048,
+                keyLength: 2048, headDimension: 128, causal: true, threads: threads, keyValueHeads: 8))
+        for batch in [1, 8] {
+            shapes.append(
+                Shape(
+                    name: "llama-3-8b-decode-B\(batch)-N16k-t\(threads)", batch: batch, heads: 32, queryLength: 1,
+                    keyLength: 16384, headDimension: 128, causal: true, threads: threads, keyValueHeads: 8))
+        }
+        shapes.append(
+            Shape(
+                name: "B1-H32-Q1-N64k-d128-t\(threads)", batch: 1, heads: 32, queryLength: 1, keyLength: 65536,
+                headDimension: 128, causal: false, threads: threads))
+    }
+    return shapes
+}()
 
 let shapes: [AttentionVariant: [Shape]] = {
     let prefill = [
@@ -30,7 +64,7 @@ let shapes: [AttentionVariant: [Shape]] = {
     ]
     return [
         .naive: prefill, .chunked: prefill, .flash1: prefill, .flash2: prefill + decode, .decode: decode,
-        .fused: prefill + decode,
+        .fused: prefill + decode + fusedShapes,
     ]
 }()
 
@@ -43,7 +77,7 @@ let benchmarks: @Sendable () -> Void = {
         for shape in shapes[variant] ?? [] {
             let problem = try! AttentionProblem(
                 batch: shape.batch, heads: shape.heads, queryLength: shape.queryLength, keyLength: shape.keyLength,
-                headDimension: shape.headDimension, causal: shape.causal)
+                headDimension: shape.headDimension, causal: shape.causal, keyValueHeads: shape.keyValueHeads)
             // The automatic rule, as sweep, maxlen and eval use it.
             let blocks = BlockSizes.automatic(
                 queryLength: shape.queryLength, keyLength: shape.keyLength,
@@ -53,10 +87,10 @@ let benchmarks: @Sendable () -> Void = {
                 batch: shape.batch, heads: shape.heads, sequenceLength: shape.queryLength,
                 headDimension: shape.headDimension)
             let k = AttentionTensor(
-                batch: shape.batch, heads: shape.heads, sequenceLength: shape.keyLength,
+                batch: shape.batch, heads: problem.keyValueHeads, sequenceLength: shape.keyLength,
                 headDimension: shape.headDimension)
             let v = AttentionTensor(
-                batch: shape.batch, heads: shape.heads, sequenceLength: shape.keyLength,
+                batch: shape.batch, heads: problem.keyValueHeads, sequenceLength: shape.keyLength,
                 headDimension: shape.headDimension)
             let o = AttentionTensor(
                 batch: shape.batch, heads: shape.heads, sequenceLength: shape.queryLength,
@@ -70,6 +104,7 @@ let benchmarks: @Sendable () -> Void = {
                     metrics: [.wallClock, .throughput, .mallocCountTotal, .peakMemoryResident],
                     tags: [
                         "variant": variant.rawValue, "batch": "\(shape.batch)", "heads": "\(shape.heads)",
+                        "kv_heads": "\(problem.keyValueHeads)",
                         "seq_len_q": "\(shape.queryLength)", "seq_len_kv": "\(shape.keyLength)",
                         "head_dim": "\(shape.headDimension)", "causal": "\(shape.causal)",
                         "block_q": "\(blocks.query)", "block_kv": "\(blocks.key)", "threads": "\(shape.threads)",
