@@ -41,6 +41,9 @@ final class FusedTileTests: XCTestCase {
                 batch: 1, heads: 2, queryLength: 1, keyLength: 45, headDimension: 7, causal: false,
                 blocks: (1, 64)),
         ]
+        // Every allocation starts as NaN, so a pad the kernel reads without writing shows up.
+        AlignedMemory.setFillOnAllocate(.nan)
+        defer { AlignedMemory.setFillOnAllocate(nil) }
         for lanes in [4, 8, 16] where lanes <= max(4, VectorWidth.hostLanes) {
             for testCase in cases {
                 let kernel = FusedAttention(

@@ -190,7 +190,8 @@ public struct FusedAttention: BlockedAttentionKernel {
 
         // Pack K into [d][NR] panels and V into [keys][dP] rows, zero-padded, once per K/V slice.
         let perSlice = NkP * (d + dP)
-        let packed = WorkerScratch(workers: 1, floatsPerWorker: kvSlices * perSlice)
+        // Not zero-filled: each slice's task writes its pads (keys past Nk, V columns past d).
+        let packed = WorkerScratch(workers: 1, floatsPerWorker: kvSlices * perSlice, zeroed: false)
         let packedBase = packed.buffer(worker: 0)
         BLAS.withThreadCount(1) {
             ParallelFor.run(taskCount: kvSlices, threadCount: threadCount) { s, _ in
@@ -203,7 +204,13 @@ public struct FusedAttention: BlockedAttentionKernel {
                     let row = k + j * d
                     for c in 0..<d { panel[c * NR] = row[c] }
                     (vp + j * dP).update(from: v + j * d, count: d)
+                    (vp + j * dP + d).update(repeating: 0, count: dP - d)
                 }
+                if Nk % NR != 0 {
+                    let lastPanel = kp + (Nk / NR) * NR * d
+                    for c in 0..<d { (lastPanel + c * NR + Nk % NR).update(repeating: 0, count: NR - Nk % NR) }
+                }
+                (vp + Nk * dP).update(repeating: 0, count: (NkP - Nk) * dP)
             }
         }
 

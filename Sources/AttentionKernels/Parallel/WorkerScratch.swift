@@ -8,13 +8,15 @@ public final class WorkerScratch: @unchecked Sendable {
     private let base: UnsafeMutablePointer<Float>
     private let workers: Int
 
-    public init(workers: Int, floatsPerWorker: Int) {
+    /// `zeroed: false` leaves the floats as the allocator gives them (a caller that writes every
+    /// float it reads, and saves a pass over the buffer).
+    public init(workers: Int, floatsPerWorker: Int, zeroed: Bool = true) {
         self.workers = max(1, workers)
         // Round each slice up to a cache line so workers never share one.
         self.floatsPerWorker = (max(1, floatsPerWorker) + 15) / 16 * 16
         let total = self.workers * self.floatsPerWorker
         base = AlignedMemory.allocateFloats(total)
-        base.initialize(repeating: 0, count: total)
+        if zeroed { base.initialize(repeating: 0, count: total) }
     }
 
     deinit { AlignedMemory.free(base) }

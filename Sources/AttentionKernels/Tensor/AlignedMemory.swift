@@ -21,6 +21,15 @@ public enum AlignedMemory {
     /// Blocks freed inside `reusingFreedBlocks`, by byte count (bit patterns of their raw
     /// pointers), for the next allocation of the same size; nil outside the scope.
     static let parked = Mutex<[Int: [UInt]]?>(nil)
+    /// The bit pattern every allocation is filled with, or nil (the default) to leave it as the
+    /// allocator gives it. Tests set NaN to show up any float a kernel reads without writing.
+    /// (1 << 32 | the bits, 0 for none.)
+    static let fillOnAllocate = Atomic<UInt64>(0)
+
+    public static func setFillOnAllocate(_ value: Float?) {
+        fillOnAllocate.store(value.map { 1 << 32 | UInt64($0.bitPattern) } ?? 0, ordering: .relaxed)
+    }
+
     /// At most this many blocks are parked at once; further frees go to the system.
     static let parkedBlockLimit = 16
 
@@ -47,7 +56,12 @@ public enum AlignedMemory {
 
     public static func allocateFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
         switch tryAllocateFloats(count) {
-        case .success(let pointer): return pointer
+        case .success(let pointer):
+            let fill = fillOnAllocate.load(ordering: .relaxed)
+            if fill != 0 {
+                pointer.initialize(repeating: Float(bitPattern: UInt32(truncatingIfNeeded: fill)), count: max(1, count))
+            }
+            return pointer
         case .failure(let failure): fail(failure.bytes)
         }
     }
