@@ -81,6 +81,30 @@ public enum ArgumentValues {
         try choices(text, [("off", [false]), ("on", [true]), ("both", [false, true])], what: "causal masking")
     }
 
+    /// The names an element type is given by: attnbench's, and NumPy's and PyTorch's spellings.
+    static let elementTypeNames: [(String, [ElementType])] = [
+        ("f32", [.f32]), ("fp32", [.f32]), ("float32", [.f32]), ("bf16", [.bf16]), ("bfloat16", [.bf16]),
+        ("f16", [.f16]), ("fp16", [.f16]), ("float16", [.f16]), ("half", [.f16]), ("q8_0", [.q8_0]),
+    ]
+
+    /// `--dtype`: f32, bf16, f16 (a list), or 'model' for each model preset's `torch_dtype`.
+    public static func elementTypes(_ text: String) throws -> ModelAxis<ElementType> {
+        if text.trimmingSpaces().lowercased() == "model" { return .model(fallback: [.f32]) }
+        let types = try choices(text, elementTypeNames, what: "element types (f32, bf16, f16 or model)")
+        if types.contains(.q8_0) {
+            throw ArgumentValueError(
+                item: "q8_0", expected: "f32, bf16, f16 or model (q8_0 is a K/V cache format: give --kv-dtype q8_0)")
+        }
+        return .given(types)
+    }
+
+    /// `--kv-dtype`: same (as `--dtype`), f32, bf16, f16 or q8_0, a list.
+    public static func keyValueElementTypes(_ text: String) throws -> [ElementType?] {
+        try choices(
+            text, [("same", [nil])] + elementTypeNames.map { ($0.0, $0.1.map(Optional.some)) },
+            what: "K/V element types (same, f32, bf16, f16 or q8_0)")
+    }
+
     /// "seq,1": 'seq' (or 'same') for as long as the keys, or fixed lengths ≥ 1.
     public static func queryLengths(_ text: String) throws -> [QueryLength] {
         try items(text).map { item in

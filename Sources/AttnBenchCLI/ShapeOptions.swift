@@ -34,6 +34,23 @@ struct ShapeOptions: ParsableArguments {
     var causal: [Bool]?
 
     @Option(
+        name: .customLong("dtype"), parsing: .unconditional,
+        help: ArgumentHelp(
+            "Storage type of Q, K, V and O, a list of f32, bf16 and f16, or 'model' (each --model preset's "
+                + "published torch_dtype). Arithmetic accumulates in fp32. Default: f32."),
+        transform: ArgumentValues.elementTypes)
+    var elementType: ModelAxis<ElementType>?
+
+    @Option(
+        name: .customLong("kv-dtype"), parsing: .unconditional,
+        help: ArgumentHelp(
+            "Storage type of the K/V cache, overriding --dtype for K and V: a list of same, f32, bf16, f16 and "
+                + "q8_0 (ggml's blocks of 32 int8 codes and one fp16 scale; head_dim a multiple of 32). "
+                + "Default: same."),
+        transform: ArgumentValues.keyValueElementTypes)
+    var keyValueElementType: [ElementType?]?
+
+    @Option(
         parsing: .unconditional, help: "Worker thread counts, e.g. 1,2. Default: the number of cores.",
         transform: { try ArgumentValues.counts($0, example: "1,2") })
     var threads: [Int]?
@@ -106,6 +123,8 @@ struct ShapeOptions: ParsableArguments {
         if let heads { grid.heads = .given(heads) }
         if let headDimension { grid.headDimensions = .given(headDimension) }
         if let causal { grid.causal = .given(causal) }
+        if let elementType { grid.elementTypes = elementType }
+        if let keyValueElementType { grid.keyValueElementTypes = keyValueElementType }
         if let threads { grid.threads = threads }
         if let blockSize {
             grid.queryBlocks = blockSize

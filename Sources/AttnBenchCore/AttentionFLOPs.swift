@@ -17,15 +17,17 @@ public enum AttentionFLOPs {
     }
 }
 
-/// The bytes attention must move at least once: the K and V rows some query row sees
-/// (2 · H_kv · d · 4 · Σ_b keys in the batch's visible span; a sliding window's older keys and
-/// padding are not read, and grouped-query heads share theirs). For decode shapes (one query
+/// The bytes attention must move at least once: the K and V rows some query row sees, as
+/// stored (2 · H_kv · bytes of a d-long row in kv_dtype · Σ_b keys in the batch's visible
+/// span; a sliding window's older keys and padding are not read, and grouped-query heads share
+/// theirs). For decode shapes (one query
 /// row), reading K and V dominates, so this over the median time is the achieved bandwidth,
 /// compared with the machine's memory-read bandwidth.
 public enum AttentionTraffic {
     public static func keyValueBytes(_ problem: AttentionProblem) -> Double {
         var keys = 0
         for b in 0..<problem.batch { keys += problem.visibleKeySpan(batch: b).count }
-        return 2 * 4 * Double(problem.keyValueHeads) * Double(problem.headDimension) * Double(keys)
+        let rowBytes = problem.keyValueElementType.rowBytes(problem.headDimension)
+        return 2 * Double(rowBytes) * Double(problem.keyValueHeads) * Double(keys)
     }
 }

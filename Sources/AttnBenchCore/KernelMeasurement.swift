@@ -107,7 +107,7 @@ public enum KernelMeasurement {
                 problem, budgetMultiplyAdds: errorCheckBudget,
                 seed: seed))
         var finite = true
-        for x in o.storage where !x.isFinite {
+        for x in o.toArray() where !x.isFinite {
             finite = false
             break
         }
@@ -202,19 +202,22 @@ public enum KernelMeasurement {
         return seconds
     }
 
-    /// Q, K, V filled with seeded uniform values in [-1, 1) and O filled with NaN (so an element
-    /// a kernel fails to write shows up as non-finite), all resident before anything is measured.
+    /// Q, K, V filled with seeded uniform values in [-1, 1), rounded to the problem's element
+    /// types (Q and O in `elementType`, K and V in `keyValueElementType`), and O filled with NaN
+    /// (so an element a kernel fails to write shows up as non-finite), all resident before
+    /// anything is measured.
     static func makeTensors(_ problem: AttentionProblem, seed: UInt64)
         -> (AttentionTensor, AttentionTensor, AttentionTensor, AttentionTensor)
     {
-        func tensor(_ heads: Int, _ length: Int) -> AttentionTensor {
+        func tensor(_ heads: Int, _ length: Int, _ type: ElementType) -> AttentionTensor {
             AttentionTensor(
-                batch: problem.batch, heads: heads, sequenceLength: length, headDimension: problem.headDimension)
+                batch: problem.batch, heads: heads, sequenceLength: length, headDimension: problem.headDimension,
+                elementType: type)
         }
-        let q = tensor(problem.heads, problem.queryLength)
-        let k = tensor(problem.keyValueHeads, problem.keyLength)
-        let v = tensor(problem.keyValueHeads, problem.keyLength)
-        let o = tensor(problem.heads, problem.queryLength)
+        let q = tensor(problem.heads, problem.queryLength, problem.elementType)
+        let k = tensor(problem.keyValueHeads, problem.keyLength, problem.keyValueElementType)
+        let v = tensor(problem.keyValueHeads, problem.keyLength, problem.keyValueElementType)
+        let o = tensor(problem.heads, problem.queryLength, problem.elementType)
         q.fillRandom(seed: seed)
         k.fillRandom(seed: seed &+ 1)
         v.fillRandom(seed: seed &+ 2)

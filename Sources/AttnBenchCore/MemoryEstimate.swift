@@ -7,14 +7,17 @@ extension SweepConfiguration {
         RooflineSampling(memoryRead: isDecodeShape)
     }
 
-    /// Bytes a measurement of this configuration allocates: inputs, output, the kernel's
+    /// Bytes a measurement of this configuration allocates: inputs and output as stored, the kernel's
     /// workspace, the roofline probe and, with `--layer`, the layer's weights and activations.
     /// nil when the shape is invalid; Int.max when the count overflows (certainly too big).
     public var estimatedBytes: Int? {
         guard let problem = try? problem(), let kernel = try? kernel() else { return nil }
+        let tensorRow = Double(problem.elementType.rowBytes(problem.headDimension))
+        let cacheRow = Double(problem.keyValueElementType.rowBytes(problem.headDimension))
         let tensors =
-            4.0 * Double(problem.batch) * Double(problem.headDimension)
-            * Double(2 * problem.heads * queryLength + 2 * problem.keyValueHeads * keyLength)
+            Double(problem.batch)
+            * (tensorRow * Double(2 * problem.heads * queryLength)
+                + cacheRow * Double(2 * problem.keyValueHeads * keyLength))
         let probe = Double(
             RooflineProbe.bytes(headDimension: problem.headDimension, memoryRead: rooflineSampling.memoryRead))
         let layer = Double(layerWork?.bytes ?? 0)

@@ -21,6 +21,8 @@ public enum ResultColumn: String, CaseIterable, Sendable, Codable {
     case blockKV = "block_kv"
     case blockAuto = "block_auto"
     case causal
+    case elementType = "dtype"
+    case keyValueElementType = "kv_dtype"
     case threads
     case blasCoreRequested = "blas_core_requested"
     case naiveStrategy = "naive_strategy"
@@ -85,12 +87,13 @@ public enum ResultColumn: String, CaseIterable, Sendable, Codable {
     case openblasEnvironment = "openblas_env"
     case seed
 
-    public static let currentSchemaVersion = "3"
+    public static let currentSchemaVersion = "4"
 
     /// Columns that identify a configuration: rows with equal values here measure the same thing.
     public static let configurationKey: [ResultColumn] = [
         .kind, .variant, .model, .batch, .heads, .keyValueHeads, .seqLenQ, .seqLenKV, .keyLengths, .headDim, .window,
-        .blockQ, .blockKV, .causal, .threads, .blasCoreRequested, .naiveStrategy, .memoryBudget, .layerDType,
+        .blockQ, .blockKV, .causal, .elementType, .keyValueElementType, .threads, .blasCoreRequested, .naiveStrategy,
+        .memoryBudget, .layerDType,
     ]
 
     /// Columns that describe the machine and BLAS a row was measured on.

@@ -26,8 +26,11 @@ extension ResultRow {
             self[value: .blockKV] = .integer(run.key)
         }
         if c.variant == .naive {
-            let used = NaiveAttention(strategy: c.naiveStrategy).resolvedStrategy(problem, threadCount: c.threads)
-                .rawValue
+            let (innerProblem, innerThreads) = WideningAttention.innerCall(problem, threadCount: c.threads)
+            let used = NaiveAttention(strategy: c.naiveStrategy).resolvedStrategy(
+                innerProblem, threadCount: innerThreads
+            )
+            .rawValue
             self[.naiveStrategy] = c.naiveStrategy == nil ? "auto:\(used)" : used
         }
     }
@@ -60,6 +63,8 @@ extension ResultRow {
             self[value: .blockAuto] = .boolean(blocks.automatic)
         }
         self[value: .causal] = .boolean(c.causal)
+        self[.elementType] = c.elementType.rawValue
+        self[.keyValueElementType] = c.keyValueElementType.rawValue
         self[value: .threads] = .integer(c.threads)
         self[.blasCoreRequested] = c.blasCore.name
         self[value: .warmup] = .integer(policy.warmupRepetitions)
@@ -136,11 +141,12 @@ extension ResultRow {
         self[value: .workspace] = .integer(m.workspaceBytes)
         self[value: .maxAbsError] = .number(m.maxAbsError, .error)
         self[value: .errorRowsChecked] = .integer(m.errorRowsChecked)
-        if !m.outputsFinite || m.maxAbsError > Self.correctnessTolerance {
+        let tolerance = AttnBenchConstants.correctnessTolerance(outputType: problem.elementType)
+        if !m.outputsFinite || m.maxAbsError > tolerance {
             status = .incorrect
             self[.message] =
                 "max_abs_error \(m.maxAbsError) exceeds "
-                + "\(Self.correctnessTolerance)\(m.outputsFinite ? "" : " (non-finite outputs)")"
+                + "\(tolerance)\(m.outputsFinite ? "" : " (non-finite outputs)")"
         } else {
             status = .ok
         }

@@ -43,9 +43,11 @@ extension ResultRow {
             let keyLength = integer(.seqLenKV), let headDimension = integer(.headDim)
         else { return nil }
         let lengths = self[.keyLengths].isEmpty ? nil : numbers(.keyLengths).map { Int($0) }
+        let type = ElementType(rawValue: self[.elementType]) ?? .f32
         return try? AttentionProblem(
             batch: batch, heads: heads, queryLength: queryLength, keyLength: keyLength, headDimension: headDimension,
             causal: self[.causal] == "true", validKeyLengths: lengths, keyValueHeads: integer(.keyValueHeads),
-            window: integer(.window))
+            window: integer(.window), elementType: type,
+            keyValueElementType: ElementType(rawValue: self[.keyValueElementType]) ?? type)
     }
 }

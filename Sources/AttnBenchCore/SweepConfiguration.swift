@@ -1,7 +1,8 @@
 import AttentionKernels
 
 /// Everything that fixes one measurement except its sequence lengths: the variant, the shape
-/// apart from lengths, the block choice, threads, OpenBLAS core and naive's strategy.
+/// apart from lengths, the element types, the block choice, threads, OpenBLAS core and naive's
+/// strategy.
 public struct KernelSetting: Sendable, Codable, Hashable {
     public var variant: AttentionVariant
     /// The model preset the shape came from, if any.
@@ -24,12 +25,16 @@ public struct KernelSetting: Sendable, Codable, Hashable {
     public var naiveStrategy: NaiveAttention.Strategy?
     /// The rest of the model's layer, timed beside the attention (`sweep --layer`); nil: not.
     public var layer: ModelLayer?
+    /// The storage type of Q and O (`--dtype`).
+    public var elementType: ElementType
+    /// The storage type of K and V (`--kv-dtype`; the same as `elementType` unless given).
+    public var keyValueElementType: ElementType
 
     public init(
         variant: AttentionVariant, model: String? = nil, batch: Int, heads: Int, keyValueHeads: Int? = nil,
         headDimension: Int, window: Int? = nil, keyLengths: KeyLengthChoice = .full, blocks: BlockChoice?,
         causal: Bool, threads: Int, blasCore: BLASCore = .inherited, naiveStrategy: NaiveAttention.Strategy? = nil,
-        layer: ModelLayer? = nil
+        layer: ModelLayer? = nil, elementType: ElementType = .f32, keyValueElementType: ElementType? = nil
     ) {
         self.variant = variant
         self.model = model
@@ -45,6 +50,8 @@ public struct KernelSetting: Sendable, Codable, Hashable {
         self.blasCore = blasCore
         self.naiveStrategy = variant == .naive ? naiveStrategy : nil
         self.layer = layer
+        self.elementType = elementType
+        self.keyValueElementType = keyValueElementType ?? elementType
     }
 
     /// The kernel this setting runs.
@@ -81,7 +88,8 @@ public struct SweepConfiguration: Sendable, Codable, Hashable {
             batch: setting.batch, heads: setting.heads, queryLength: queryLength, keyLength: keyLength,
             headDimension: setting.headDimension, causal: setting.causal,
             validKeyLengths: setting.keyLengths.lengths(batch: setting.batch, keyLength: keyLength),
-            keyValueHeads: setting.keyValueHeads, window: setting.window)
+            keyValueHeads: setting.keyValueHeads, window: setting.window, elementType: setting.elementType,
+            keyValueElementType: setting.keyValueElementType)
     }
 
     public func kernel() throws(KernelConfigurationError) -> any AttentionKernel { try setting.kernel() }

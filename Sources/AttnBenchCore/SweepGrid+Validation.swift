@@ -35,6 +35,7 @@ extension SweepGrid {
         try Self.require(!blasCores.isEmpty, "--blas-core", "", "'env' or OpenBLAS core names")
         try Self.require(!naiveStrategies.isEmpty, "--naive-strategy", "", "auto, slices or blas")
         try validateGrouping()
+        try validateElementTypes()
         try validateSize()
         try validateKeyLengths()
         try validateTiming()
@@ -87,6 +88,27 @@ extension SweepGrid {
             throw InputError(
                 source: "--seq-len", value: sequenceLengths.map(String.init).joined(separator: ","),
                 expected: "a shape whose batch · heads · head_dim · seq_len_q · seq_len_kv is below 1e17")
+        }
+    }
+
+    /// q8_0 is a K/V cache format only, and its 32-value blocks must tile every head dimension.
+    func validateElementTypes() throws(InputError) {
+        try Self.require(elementTypes.given.map { !$0.isEmpty } ?? true, "--dtype", "", "f32, bf16, f16 or model")
+        try Self.require(!keyValueElementTypes.isEmpty, "--kv-dtype", "", "same, f32, bf16, f16 or q8_0")
+        if let bad = elementTypes.given?.first(where: { !$0.isTensorType }) {
+            throw InputError(
+                source: "--dtype", value: bad.rawValue,
+                expected: "f32, bf16 or f16 (q8_0 is a K/V cache format: give it as --kv-dtype q8_0)")
+        }
+        guard keyValueElementTypes.contains(.q8_0) else { return }
+        for model in models.isEmpty ? [nil] : models.map(Optional.some) {
+            for d in headDimensions.values(model?.headDimension) where !ElementType.q8_0.canStoreRows(of: d) {
+                throw InputError(
+                    source: "--kv-dtype", value: "q8_0",
+                    expected:
+                        "a head_dim that is a multiple of \(ElementType.q8BlockValues) (--head-dim \(d)"
+                        + (model.map { " of --model \($0.name)" } ?? "") + " is not): choose another --kv-dtype")
+            }
         }
     }
 

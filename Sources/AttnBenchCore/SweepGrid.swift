@@ -5,8 +5,9 @@ import AttentionKernels
 /// given on the command line replace their axes.
 ///
 /// Points come in a fixed order: BLAS cores × threads × models × head_dim × batch × heads ×
-/// K/V heads × windows × causal × sequence lengths × query lengths × variants × block pairs ×
-/// naive strategies, the last varying fastest, each point once.
+/// K/V heads × windows × causal × element types × K/V element types × sequence lengths × query
+/// lengths × variants × block pairs × naive strategies, the last varying fastest, each point
+/// once.
 public struct SweepGrid: Sendable, Equatable {
     /// nil: every variant that applies to a shape (decode only for decode shapes).
     public var variants: [AttentionVariant]?
@@ -22,6 +23,10 @@ public struct SweepGrid: Sendable, Equatable {
     /// nil in the list: no window.
     public var windows: ModelAxis<Int?>
     public var causal: ModelAxis<Bool>
+    /// The storage type of Q, K, V and O (`--dtype`; `model`: the preset's `torch_dtype`).
+    public var elementTypes: ModelAxis<ElementType>
+    /// The storage type of K and V; nil in the list: the same as `elementTypes` (`--kv-dtype`).
+    public var keyValueElementTypes: [ElementType?]
     /// A `ragged` choice draws its lengths with the grid's `seed` (its own seed is not used).
     public var keyLengths: KeyLengthChoice
     public var queryBlocks: [BlockSizeRequest]
@@ -43,7 +48,8 @@ public struct SweepGrid: Sendable, Equatable {
         queryLengths: [QueryLength] = [.sequence], batches: [Int] = [1], models: [ModelPreset] = [],
         heads: ModelAxis<Int> = .model(fallback: [8]), keyValueHeads: [Int]? = nil,
         headDimensions: ModelAxis<Int> = .model(fallback: [64]), windows: ModelAxis<Int?> = .model(fallback: [nil]),
-        causal: ModelAxis<Bool> = .model(fallback: [false]), keyLengths: KeyLengthChoice = .full,
+        causal: ModelAxis<Bool> = .model(fallback: [false]), elementTypes: ModelAxis<ElementType> = .given([.f32]),
+        keyValueElementTypes: [ElementType?] = [nil], keyLengths: KeyLengthChoice = .full,
         queryBlocks: [BlockSizeRequest] = [.automatic], keyBlocks: [BlockSizeRequest] = [.automatic],
         threads: [Int] = [1], blasCores: [BLASCore] = [.inherited], naiveStrategies: [NaiveAttention.Strategy?] = [nil],
         timing: RepetitionPolicy = RepetitionPolicy(), processes: Int = 1, seed: UInt64 = 0x5EED,
@@ -59,6 +65,8 @@ public struct SweepGrid: Sendable, Equatable {
         self.headDimensions = headDimensions
         self.windows = windows
         self.causal = causal
+        self.elementTypes = elementTypes
+        self.keyValueElementTypes = keyValueElementTypes
         self.keyLengths = keyLengths
         self.queryBlocks = queryBlocks
         self.keyBlocks = keyBlocks
@@ -116,14 +124,17 @@ public struct SweepGrid: Sendable, Equatable {
                                 for kv in keyValueHeadChoices(heads: h, model: model) {
                                     for window in windows.values(model.map { $0.window }) {
                                         for isCausal in causal.values(model?.causal) {
-                                            let base = KernelSetting(
-                                                variant: .naive, model: model?.name, batch: b, heads: h,
-                                                keyValueHeads: kv, headDimension: d, window: window,
-                                                keyLengths: lengths,
-                                                blocks: nil, causal: isCausal, threads: threadCount, blasCore: core,
-                                                layer: measuresLayer ? model?.layer : nil)
-                                            for shape in shapes {
-                                                try expand(base, shape: shape, clipping: clipping, body)
+                                            for types in elementTypeChoices(model: model) {
+                                                let base = KernelSetting(
+                                                    variant: .naive, model: model?.name, batch: b, heads: h,
+                                                    keyValueHeads: kv, headDimension: d, window: window,
+                                                    keyLengths: lengths,
+                                                    blocks: nil, causal: isCausal, threads: threadCount,
+                                                    blasCore: core, layer: measuresLayer ? model?.layer : nil,
+                                                    elementType: types.tensor, keyValueElementType: types.keyValue)
+                                                for shape in shapes {
+                                                    try expand(base, shape: shape, clipping: clipping, body)
+                                                }
                                             }
                                         }
                                     }
@@ -169,6 +180,13 @@ public struct SweepGrid: Sendable, Equatable {
                     body(SweepConfiguration(setting: setting, queryLength: shape.query, keyLength: shape.key))
                 }
             }
+        }
+    }
+
+    /// The (Q/O, K/V) element-type pairs of one model, `--dtype` × `--kv-dtype` in order.
+    func elementTypeChoices(model: ModelPreset?) -> [(tensor: ElementType, keyValue: ElementType)] {
+        elementTypes.values(model?.elementType).flatMap { tensor in
+            keyValueElementTypes.map { (tensor: tensor, keyValue: $0 ?? tensor) }
         }
     }
 

@@ -24,7 +24,12 @@ struct KernelCase: CustomStringConvertible {
     var window: Int? = nil
     var blocks: (query: Int, key: Int) = (32, 32)
     var amplitude: Float = 1
+    /// Largest |V| of the inputs.
+    var valueAmplitude: Float = 1
     var scale: Float? = nil
+    /// Storage of Q and O, and of K and V (nil: as Q).
+    var elementType: ElementType = .f32
+    var keyValueElementType: ElementType? = nil
     var threads = 1
     var seed: UInt64 = 42
 
@@ -32,25 +37,32 @@ struct KernelCase: CustomStringConvertible {
         "B=\(batch) H=\(heads) Sq=\(queryLength) Skv=\(keyLength) d=\(headDimension) causal=\(causal) "
             + "keyLengths=\(validKeyLengths.map { "\($0)" } ?? "none") kvHeads=\(keyValueHeads ?? heads) "
             + "window=\(window.map(String.init) ?? "none") blocks=\(blocks.query)x\(blocks.key) "
-            + "amplitude=\(amplitude) threads=\(threads) seed=\(seed)"
+            + "amplitude=\(amplitude) threads=\(threads) seed=\(seed) "
+            + "dtype=\(elementType.rawValue) kv_dtype=\((keyValueElementType ?? elementType).rawValue)"
     }
 
     func problem() throws -> AttentionProblem {
         try AttentionProblem(
             batch: batch, heads: heads, queryLength: queryLength, keyLength: keyLength,
             headDimension: headDimension, causal: causal, validKeyLengths: validKeyLengths,
-            scale: scale, keyValueHeads: keyValueHeads, window: window)
+            scale: scale, keyValueHeads: keyValueHeads, window: window, elementType: elementType,
+            keyValueElementType: keyValueElementType)
     }
 
     func inputs() -> (AttentionTensor, AttentionTensor, AttentionTensor) {
-        let q = AttentionTensor(batch: batch, heads: heads, sequenceLength: queryLength, headDimension: headDimension)
+        let cache = keyValueElementType ?? elementType
+        let q = AttentionTensor(
+            batch: batch, heads: heads, sequenceLength: queryLength, headDimension: headDimension,
+            elementType: elementType)
         let k = AttentionTensor(
-            batch: batch, heads: keyValueHeads ?? heads, sequenceLength: keyLength, headDimension: headDimension)
+            batch: batch, heads: keyValueHeads ?? heads, sequenceLength: keyLength, headDimension: headDimension,
+            elementType: cache)
         let v = AttentionTensor(
-            batch: batch, heads: keyValueHeads ?? heads, sequenceLength: keyLength, headDimension: headDimension)
+            batch: batch, heads: keyValueHeads ?? heads, sequenceLength: keyLength, headDimension: headDimension,
+            elementType: cache)
         q.fillRandom(seed: seed, amplitude: amplitude)
         k.fillRandom(seed: seed &+ 1, amplitude: amplitude)
-        v.fillRandom(seed: seed &+ 2, amplitude: 1)
+        v.fillRandom(seed: seed &+ 2, amplitude: valueAmplitude)
         return (q, k, v)
     }
 }
@@ -84,7 +96,7 @@ func run(
 ) throws -> AttentionTensor {
     let o = AttentionTensor(
         batch: testCase.batch, heads: testCase.heads, sequenceLength: testCase.queryLength,
-        headDimension: testCase.headDimension)
+        headDimension: testCase.headDimension, elementType: testCase.elementType)
     o.fill(.nan)  // every element must be written by the kernel
     kernel.run(
         try testCase.problem(), query: inputs.0, key: inputs.1, value: inputs.2, output: o,

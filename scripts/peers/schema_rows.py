@@ -53,6 +53,9 @@ def attnbench_row(peer, seed="", warmup="", min_repetitions="", min_time=""):
     row["seq_len_kv"] = str(peer.get("seq_len", ""))
     row["seq_len_q"] = row["seq_len_q"] or row["seq_len_kv"]
     row["causal"] = "true" if str(peer.get("causal", "")).lower() in ("true", "on", "1") else "false"
+    # Peers are measured on fp32 tensors unless their row names another type.
+    row["dtype"] = str(peer.get("dtype") or "f32")
+    row["kv_dtype"] = str(peer.get("kv_dtype") or row["dtype"])
     try:
         ratio = float(row["wall_time_iqr_s"]) / float(row["wall_time_median_s"])
         row["wall_time_iqr_over_median"] = f"{ratio:.4g}"

@@ -18,6 +18,7 @@ from attnplot.schema import Dataset  # noqa: E402
 
 SCHEMA_DOCUMENT = json.loads(COLUMNS_JSON.read_text(encoding="utf-8"))
 COLUMN_NAMES = [c["name"] for c in SCHEMA_DOCUMENT["columns"]]
+SCHEMA_VERSION = SCHEMA_DOCUMENT["schema_version"]
 FIXED_FIGURES = [
     "time_vs_seq_len",
     "gflops_vs_seq_len",
@@ -61,13 +62,13 @@ def read_sample():
 
 
 def make_row(**fields):
-    """One ok timed prefill row of schema 2; every column present, `fields` override."""
+    """One ok timed prefill row of the current schema; every column present, `fields` override."""
     seq = fields.pop("seq", 256)
     row = {name: "" for name in COLUMN_NAMES}
     row.update({
-        "schema_version": 3, "kind": "time", "variant": "flash2", "batch": 1, "heads": 8,
+        "schema_version": SCHEMA_VERSION, "kind": "time", "variant": "flash2", "batch": 1, "heads": 8,
         "kv_heads": 8, "seq_len_q": seq, "seq_len_kv": seq, "head_dim": 64, "block_q": 64,
-        "block_kv": 128, "block_auto": "true", "causal": "false", "threads": 2,
+        "block_kv": 128, "block_auto": "true", "causal": "false", "dtype": "f32", "kv_dtype": "f32", "threads": 2,
         "blas_core_requested": "env", "warmup": 1, "repetitions": 5,
         "wall_time_median_s": 0.002, "wall_time_min_s": 0.0019, "wall_time_max_s": 0.0022,
         "gflops": 50.0, "fma_peak_gflops": 300.0, "sgemm_peak_gflops": 150.0,

@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from plot_support import (FIXED_FIGURES, SAMPLE, assert_clean_failure, assert_png, draw, legend_texts, read_sample,
-                          run_plot)
+                          run_plot, SCHEMA_VERSION)
 from attnplot.cli import FIGURES  # scripts/ is on sys.path: plot_support puts it there
 from attnplot.layerfigure import fig_attention_share, fig_layer_speedup
 from attnplot.peerfigure import fig_peers
@@ -120,7 +120,8 @@ def test_baseline_and_current_together(tmp_path):
 
 def test_csv_missing_columns_is_skipped_not_crashed(tmp_path):
     sparse = tmp_path / "sparse.csv"
-    sparse.write_text("schema_version,variant,kind,status\n3,naive,time,ok\n3,flash2,maxlen,ok\n")
+    v = SCHEMA_VERSION
+    sparse.write_text(f"schema_version,variant,kind,status\n{v},naive,time,ok\n{v},flash2,maxlen,ok\n")
     result = run_plot(sparse, "--output-dir", tmp_path / "plots")
     assert result.returncode in (0, 2)
     assert_clean_failure(result)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from plot_support import (COLUMN_NAMES, COLUMNS_JSON, SAMPLE, SCHEMA_DOCUMENT, assert_clean_failure, make_row,
+from plot_support import (COLUMN_NAMES, COLUMNS_JSON, SAMPLE, SCHEMA_DOCUMENT, assert_clean_failure, make_row, SCHEMA_VERSION,
                           read_sample, run_plot, write_csv)
 from attnplot import schema as schema_module  # scripts/ is on sys.path: plot_support puts it there
 from attnplot.schema import InputError, Schema, load_csv
@@ -23,7 +23,7 @@ def test_sample_fixture_has_the_schema_header():
 def test_schema_path_is_the_repository_columns_json():
     assert Path(schema_module.SCHEMA_PATH) == COLUMNS_JSON
     loaded = schema_module.current_schema()
-    assert loaded.version == SCHEMA_DOCUMENT["schema_version"] == 3
+    assert loaded.version == SCHEMA_DOCUMENT["schema_version"] == 4
     assert list(loaded.column_names) == COLUMN_NAMES
     assert list(loaded.machine_key) == SCHEMA_DOCUMENT["machine_key"]
 
@@ -81,8 +81,8 @@ def test_schema_1_csv_is_refused_with_one_line(tmp_path):
 
 
 def test_newer_schema_warns_and_plots(tmp_path):
-    newer = write_csv(tmp_path / "newer.csv", [make_row(schema_version=4, seq=s) for s in (256, 512)])
+    newer = write_csv(tmp_path / "newer.csv", [make_row(schema_version=SCHEMA_VERSION + 1, seq=s) for s in (256, 512)])
     result = run_plot(newer, "--output-dir", tmp_path / "plots")
     assert result.returncode == 0, result.stderr
-    assert "warning: " in result.stderr and "schema_version [4]" in result.stderr
+    assert "warning: " in result.stderr and f"schema_version [{SCHEMA_VERSION + 1}]" in result.stderr
     assert_clean_failure(result)

@@ -30,6 +30,12 @@ import CMicroKernels
 /// P·V accumulated from the same chunk of V rows while it is in L1; the splits are merged by
 /// log-sum-exp.
 ///
+/// Element types: Q, K and V stored as bf16, fp16 or q8_0 are widened exactly to fp32 where
+/// they are read — Q when it is copied and scaled, K and V when they are packed (prefill) or
+/// in runs of 64 rows into an L1-resident tile (decode, which so reads only the stored bytes
+/// from memory) — and every product, exponential and sum is fp32. The one rounding beyond
+/// fp32 arithmetic is the output's, to O's type, after normalisation.
+///
 /// Tiles follow the vector width the build targets (`VectorWidth`): 16 lanes with AVX-512
 /// (MR = 8 rows × 32 keys, P·V 8 rows × 32 columns), 8 lanes with AVX2/FMA (MR = 4 × 16 keys,
 /// 4 × 16 columns), 4 lanes otherwise (SSE, NEON). Blocks follow the automatic rule of the
@@ -42,13 +48,17 @@ import CMicroKernels
 /// NR, d_p = d rounded up to lanes; O(N), like the inputs), plus per worker the scaled Q block,
 /// the O block, 2 row statistics per row, one MR × (Bk + 16) score tile and 17·MR floats of
 /// tile sums and references. Decode: partials
-/// B·H·Sq·splits·(d + 1) floats plus per worker G·Sq·(256 + 2·d_p + 2) floats.
+/// B·H·Sq·splits·(d + 1) floats plus per worker G·Sq·(256 + 2·d_p + 2) floats, and 2·64·d
+/// floats of widened K/V tiles when K/V are not fp32.
 public struct FusedAttention: BlockedAttentionKernel {
     public let blocks: BlockSizes
     public var variant: AttentionVariant { .fused }
 
     /// Keys per chunk on the decode path.
     static let decodeChunkKeys = 256
+    /// K/V rows the decode path widens at a time when they are not fp32: a 64-row fp32 tile is
+    /// 32 KiB at d = 128, so it is still in cache when the products read it.
+    static let decodeWidenKeys = 64
     /// Most stacked rows the decode path takes.
     static let maximumStackedRows = 64
 
@@ -136,16 +146,20 @@ public struct FusedAttention: BlockedAttentionKernel {
             let rows = problem.groupSize * problem.queryLength
             let splits = splitCount(problem, threadCount: threadCount)
             let partials = problem.batch * problem.heads * problem.queryLength * splits * (d + 1)
+            let widen = problem.keyValueElementType == .f32 ? 0 : 2 * Self.decodeWidenKeys * d
             return 4
-                * (partials + max(1, threadCount) * rows * (Self.decodeChunkKeys + 2 * Self.decodeRowFloats(d) + 2))
+                * (partials
+                    + max(1, threadCount) * (rows * (Self.decodeChunkKeys + 2 * Self.decodeRowFloats(d) + 2) + widen))
         }
         let (bq, bkRaw) = effectiveBlocks(problem)
         let bk = (bkRaw + g.panelKeys - 1) / g.panelKeys * g.panelKeys
         let rows = (bq + g.scoreRows - 1) / g.scoreRows * g.scoreRows
         let packed = problem.batch * problem.keyValueHeads * g.paddedKeys(problem.keyLength) * (d + dPad)
         let tasks = problem.batch * problem.heads * ((problem.queryLength + bq - 1) / bq)
-        let perWorker = rows * d + rows * dPad + 2 * rows + g.scoreRows * (bk + Self.scoreRowPadding) + 17 * g.scoreRows
-        return 4 * (packed + max(1, min(threadCount, tasks)) * perWorker)
+        let perWorker =
+            rows * d + rows * dPad + 2 * rows + g.scoreRows * (bk + Self.scoreRowPadding) + 17 * g.scoreRows + d
+        let keyRows = max(1, min(threadCount, problem.batch * problem.keyValueHeads)) * d
+        return 4 * (packed + keyRows + max(1, min(threadCount, tasks)) * perWorker)
     }
 
     public func run(
@@ -182,10 +196,6 @@ public struct FusedAttention: BlockedAttentionKernel {
         let Bk = (BkRaw + NR - 1) / NR * NR
         let BqP = (Bq + MR - 1) / MR * MR
         let kvSlices = problem.batch * problem.keyValueHeads
-        let K = key.baseAddress
-        let Vt = value.baseAddress
-        let Q = query.baseAddress
-        let O = output.baseAddress
         let scale = problem.scale
 
         // Pack K into [d][NR] panels and V into [keys][dP] rows, zero-padded, once per K/V slice.
@@ -193,17 +203,22 @@ public struct FusedAttention: BlockedAttentionKernel {
         // Not zero-filled: each slice's task writes its pads (keys past Nk, V columns past d).
         let packed = WorkerScratch(workers: 1, floatsPerWorker: kvSlices * perSlice, zeroed: false)
         let packedBase = packed.buffer(worker: 0)
+        // K rows of a stored type other than fp32 are widened through a one-row buffer per worker.
+        let keyRows = WorkerScratch(workers: max(1, min(threadCount, kvSlices)), floatsPerWorker: d)
         BLAS.withThreadCount(1) {
-            ParallelFor.run(taskCount: kvSlices, threadCount: threadCount) { s, _ in
+            ParallelFor.run(taskCount: kvSlices, threadCount: threadCount) { s, worker in
                 let kp = packedBase + s * perSlice
                 let vp = kp + NkP * d
-                let k = K + s * Nk * d
-                let v = Vt + s * Nk * d
+                let keyRow = keyRows.buffer(worker: worker)
                 for j in 0..<Nk {
                     let panel = kp + (j / NR) * NR * d + j % NR
-                    let row = k + j * d
-                    for c in 0..<d { panel[c * NR] = row[c] }
-                    (vp + j * dP).update(from: v + j * d, count: d)
+                    ElementConversion.widen(
+                        UnsafeRawPointer(key.rawBaseAddress + (s * Nk + j) * key.rowBytes), count: d,
+                        from: key.elementType, destination: keyRow)
+                    for c in 0..<d { panel[c * NR] = keyRow[c] }
+                    ElementConversion.widen(
+                        UnsafeRawPointer(value.rawBaseAddress + (s * Nk + j) * value.rowBytes), count: d,
+                        from: value.elementType, destination: vp + j * dP)
                     (vp + j * dP + d).update(repeating: 0, count: dP - d)
                 }
                 if Nk % NR != 0 {
@@ -220,7 +235,7 @@ public struct FusedAttention: BlockedAttentionKernel {
         let workers = max(1, min(threadCount, taskCount))
         // Score rows Bk + 16 floats apart: rows a multiple of 4 KiB apart would share L1 sets.
         let ldS = Bk + Self.scoreRowPadding
-        let perWorker = BqP * d + BqP * dP + 2 * BqP + MR * ldS + 17 * MR
+        let perWorker = BqP * d + BqP * dP + 2 * BqP + MR * ldS + 17 * MR + d
         let exponentiatesInTile = NR % 16 == 0
         let scratch = WorkerScratch(workers: workers, floatsPerWorker: perWorker)
 
@@ -235,14 +250,17 @@ public struct FusedAttention: BlockedAttentionKernel {
             let l = m + BqP
             let S = l + BqP
             let tileScratch = S + MR * ldS
-            let q = Q + (slice * Nq + rowStart) * d
-            // Q scaled into row groups of MR rows, each [d][MR] (the score tile's broadcasts);
-            // rows past the block are zero.
+            let rowBuffer = tileScratch + 17 * MR
+            let firstRow = slice * Nq + rowStart
+            // Q widened and scaled into row groups of MR rows, each [d][MR] (the score tile's
+            // broadcasts); rows past the block are zero.
             if rows < BqP { Qs.update(repeating: 0, count: BqP * d) }
             for r in 0..<rows {
                 let packedRow = Qs + (r / MR) * MR * d + r % MR
-                let source = q + r * d
-                for c in 0..<d { packedRow[c * MR] = source[c] * scale }
+                ElementConversion.widen(
+                    UnsafeRawPointer(query.rawBaseAddress + (firstRow + r) * query.rowBytes), count: d,
+                    from: query.elementType, destination: rowBuffer)
+                for c in 0..<d { packedRow[c * MR] = rowBuffer[c] * scale }
             }
             Oacc.update(repeating: 0, count: BqP * dP)
             m.update(repeating: -.infinity, count: BqP)
@@ -326,15 +344,18 @@ public struct FusedAttention: BlockedAttentionKernel {
                 }
                 blockStart = blockEnd
             }
-            let out = O + (slice * Nq + rowStart) * d
+            // O normalised in fp32, then stored (rounded to O's type).
             for r in 0..<rows {
-                let o = out + r * d
+                let o = rowBuffer
                 if l[r] > 0 {
                     let inverse = 1 / l[r]
                     for c in 0..<d { o[c] = Oacc[r * dP + c] * inverse }
                 } else {
                     o.update(repeating: 0, count: d)
                 }
+                ElementConversion.narrow(
+                    o, count: d, to: output.elementType,
+                    destination: output.rawBaseAddress + (firstRow + r) * output.rowBytes)
             }
         }
     }
@@ -432,17 +453,43 @@ public struct FusedAttention: BlockedAttentionKernel {
         let slices = problem.batch * Hkv
         let splits = splitCount(problem, threadCount: threadCount)
         let workers = max(1, threadCount)
-        let scratch = WorkerScratch(workers: workers, floatsPerWorker: R * (DC + 2 * dP + 2))
+        // K/V of another type than fp32 are widened in runs of `Self.decodeWidenKeys` rows into
+        // per-worker fp32 tiles that stay in L1/L2, right before their products.
+        let widens = key.elementType != .f32
+        let WK = Self.decodeWidenKeys
+        let widenFloats = widens ? 2 * WK * d : 0
+        let scratch = WorkerScratch(workers: workers, floatsPerWorker: R * (DC + 2 * dP + 2) + widenFloats)
         let partials = WorkerScratch(workers: 1, floatsPerWorker: slices * splits * R * (d + 1))
         let P_O = partials.buffer(worker: 0)
         let P_L = P_O + slices * splits * R * d
-        let Q = query.baseAddress
-        let K = key.baseAddress
-        let Vt = value.baseAddress
-        let O = output.baseAddress
         let scale = problem.scale
         let lanes = geometry.lanes
-        func rowsOffset(_ slice: Int) -> Int { ((slice / Hkv) * H + (slice % Hkv) * G) * Nq * d }
+        /// The first of the R stacked query (and output) rows of a K/V slice.
+        func firstRow(_ slice: Int) -> Int { ((slice / Hkv) * H + (slice % Hkv) * G) * Nq }
+
+        /// O[R][dP] += P[R][n] · V[n][d] (leading dimensions DC, d).
+        @inline(__always)
+        func accumulate(
+            _ p: UnsafePointer<Float>, _ n: Int, _ vChunk: UnsafePointer<Float>, _ Oacc: UnsafeMutablePointer<Float>
+        ) {
+            switch lanes {
+            case 16 where FusedMicroKernels.hasAVX512F:
+                attnbench_accumulate_rows_avx512(p, DC, R, n, vChunk, d, d, Oacc, dP)
+            case _ where d % lanes != 0:
+                for r in 0..<R {
+                    for j in 0..<n { Self.addScaled(Oacc + r * dP, vChunk + j * d, by: p[r * DC + j], count: d) }
+                }
+            case 16:
+                Self.accumulateChunk(
+                    SIMD16<Float>.self, p: p, ldP: DC, rows: R, keys: n, v: vChunk, d: d, o: Oacc, ldO: dP)
+            case 8:
+                Self.accumulateChunk(
+                    SIMD8<Float>.self, p: p, ldP: DC, rows: R, keys: n, v: vChunk, d: d, o: Oacc, ldO: dP)
+            default:
+                Self.accumulateChunk(
+                    SIMD4<Float>.self, p: p, ldP: DC, rows: R, keys: n, v: vChunk, d: d, o: Oacc, ldO: dP)
+            }
+        }
 
         ParallelFor.run(taskCount: slices * splits, threadCount: workers) { task, worker in
             let slice = task / splits
@@ -459,24 +506,43 @@ public struct FusedAttention: BlockedAttentionKernel {
             let Oacc = Qs + R * dP
             let m = Oacc + R * dP
             let l = m + R
-            let q = Q + rowsOffset(slice)
+            let Kw = l + R
+            let Vw = Kw + WK * d
+            let q0 = firstRow(slice)
             for r in 0..<R {
-                for c in 0..<d { Qs[r * dP + c] = q[r * d + c] * scale }
+                ElementConversion.widen(
+                    UnsafeRawPointer(query.rawBaseAddress + (q0 + r) * query.rowBytes), count: d,
+                    from: query.elementType, destination: Qs + r * dP)
+                for c in 0..<d { Qs[r * dP + c] *= scale }
                 (Qs + r * dP + d).update(repeating: 0, count: dP - d)
             }
             Oacc.update(repeating: 0, count: R * dP)
             m.update(repeating: -.infinity, count: R)
             l.update(repeating: 0, count: R)
-            let k = K + slice * Nk * d
-            let v = Vt + slice * Nk * d
+            let kRows = UnsafeRawPointer(key.rawBaseAddress + slice * Nk * key.rowBytes)
+            let vRows = UnsafeRawPointer(value.rawBaseAddress + slice * Nk * value.rowBytes)
             var chunkStart = splitStart
             while chunkStart < splitEnd {
                 let n = min(DC, splitEnd - chunkStart)
                 // Scores of every stacked row against the chunk's key rows, each key block read
                 // from memory once.
-                FusedMicroKernels.rowScores(
-                    q: Qs, ldQ: dP, rows: R, k: k + chunkStart * d, ldK: d, keys: n, columns: d, s: S, ldS: DC,
-                    lanes: lanes)
+                if widens {
+                    var j = 0
+                    while j < n {
+                        let run = min(WK, n - j)
+                        ElementConversion.widen(
+                            kRows + (chunkStart + j) * key.rowBytes, count: run * d, from: key.elementType,
+                            destination: Kw)
+                        FusedMicroKernels.rowScores(
+                            q: Qs, ldQ: dP, rows: R, k: Kw, ldK: d, keys: run, columns: d, s: S + j, ldS: DC,
+                            lanes: lanes)
+                        j += run
+                    }
+                } else {
+                    FusedMicroKernels.rowScores(
+                        q: Qs, ldQ: dP, rows: R, k: kRows.assumingMemoryBound(to: Float.self) + chunkStart * d,
+                        ldK: d, keys: n, columns: d, s: S, ldS: DC, lanes: lanes)
+                }
                 for r in 0..<R {
                     let row = S + r * DC
                     let position = r % Nq
@@ -490,23 +556,18 @@ public struct FusedAttention: BlockedAttentionKernel {
                         row, columns: n, output: Oacc + r * dP, outputCount: dP, rowMaximum: &m[r], rowSum: &l[r])
                 }
                 // O += P · V_chunk while the chunk's V rows are in L1 (masked keys have P = 0).
-                let vChunk = v + chunkStart * d
-                switch lanes {
-                case 16 where FusedMicroKernels.hasAVX512F:
-                    attnbench_accumulate_rows_avx512(S, DC, R, n, vChunk, d, d, Oacc, dP)
-                case _ where d % lanes != 0:
-                    for r in 0..<R {
-                        for j in 0..<n { Self.addScaled(Oacc + r * dP, vChunk + j * d, by: S[r * DC + j], count: d) }
+                if widens {
+                    var j = 0
+                    while j < n {
+                        let run = min(WK, n - j)
+                        ElementConversion.widen(
+                            vRows + (chunkStart + j) * value.rowBytes, count: run * d, from: value.elementType,
+                            destination: Vw)
+                        accumulate(S + j, run, Vw, Oacc)
+                        j += run
                     }
-                case 16:
-                    Self.accumulateChunk(
-                        SIMD16<Float>.self, p: S, ldP: DC, rows: R, keys: n, v: vChunk, d: d, o: Oacc, ldO: dP)
-                case 8:
-                    Self.accumulateChunk(
-                        SIMD8<Float>.self, p: S, ldP: DC, rows: R, keys: n, v: vChunk, d: d, o: Oacc, ldO: dP)
-                default:
-                    Self.accumulateChunk(
-                        SIMD4<Float>.self, p: S, ldP: DC, rows: R, keys: n, v: vChunk, d: d, o: Oacc, ldO: dP)
+                } else {
+                    accumulate(S, n, vRows.assumingMemoryBound(to: Float.self) + chunkStart * d, Oacc)
                 }
                 chunkStart += n
             }
@@ -523,13 +584,17 @@ public struct FusedAttention: BlockedAttentionKernel {
             }
         }
 
-        // Merge the splits of each stacked row by log-sum-exp.
-        ParallelFor.run(taskCount: slices, threadCount: workers) { slice, _ in
+        // Merge the splits of each stacked row by log-sum-exp (in fp32), then store the row.
+        ParallelFor.run(taskCount: slices, threadCount: workers) { slice, worker in
+            let merged = scratch.buffer(worker: worker)
             for r in 0..<R {
                 SplitMerge.merge(
-                    into: O + rowsOffset(slice) + r * d, headDimension: d, splits: splits,
+                    into: merged, headDimension: d, splits: splits,
                     partialOutput: { UnsafePointer(P_O + ((slice * splits + $0) * R + r) * d) },
                     logSumExp: { P_L[(slice * splits + $0) * R + r] })
+                ElementConversion.narrow(
+                    merged, count: d, to: output.elementType,
+                    destination: output.rawBaseAddress + (firstRow(slice) + r) * output.rowBytes)
             }
         }
     }

@@ -1,5 +1,5 @@
 extension AttentionProblem {
-    /// Checks that the tensors have the shapes this problem needs.
+    /// Checks that the tensors have the shapes and element types this problem needs.
     public func checkShapes(
         query: AttentionTensor, key: AttentionTensor, value: AttentionTensor,
         output: AttentionTensor
@@ -10,6 +10,12 @@ extension AttentionProblem {
         if key.shape != kv { throw .shapeMismatch(tensor: "key", expected: kv, actual: key.shape) }
         if value.shape != kv { throw .shapeMismatch(tensor: "value", expected: kv, actual: value.shape) }
         if output.shape != q { throw .shapeMismatch(tensor: "output", expected: q, actual: output.shape) }
+        for (name, tensor, type) in [
+            ("query", query, elementType), ("key", key, keyValueElementType), ("value", value, keyValueElementType),
+            ("output", output, elementType),
+        ] where tensor.elementType != type {
+            throw .elementTypeMismatch(tensor: name, expected: type, actual: tensor.elementType)
+        }
     }
 
     @inline(__always)

@@ -1,6 +1,7 @@
 /// The shape and options of one attention call: O = softmax(scale · Q·Kᵀ + mask) · V with
 /// Q of shape [batch, heads, queryLength, headDimension] and K, V of shape
-/// [batch, keyValueHeads, keyLength, headDimension], all fp32 row-major.
+/// [batch, keyValueHeads, keyLength, headDimension], row-major. Q and O are stored as
+/// `elementType`, K and V as `keyValueElementType` (fp32 unless given; see `ElementType`).
 ///
 /// Grouped-query attention: `heads / keyValueHeads` query heads share one K/V head; query head
 /// h reads K/V head h / (heads / keyValueHeads) in place (keyValueHeads = heads: multi-head;
@@ -31,11 +32,16 @@ public struct AttentionProblem: Sendable, Hashable {
     public let validKeyLengths: [Int]?
     /// Multiplier of Q·Kᵀ; default 1/sqrt(headDimension).
     public let scale: Float
+    /// Storage type of Q and O.
+    public let elementType: ElementType
+    /// Storage type of K and V (the K/V cache).
+    public let keyValueElementType: ElementType
 
     public init(
         batch: Int, heads: Int, queryLength: Int, keyLength: Int, headDimension: Int,
         causal: Bool = false, validKeyLengths: [Int]? = nil, scale: Float? = nil,
-        keyValueHeads: Int? = nil, window: Int? = nil
+        keyValueHeads: Int? = nil, window: Int? = nil, elementType: ElementType = .f32,
+        keyValueElementType: ElementType? = nil
     ) throws(AttentionProblemError) {
         for (name, value) in [
             ("batch", batch), ("heads", heads), ("query length", queryLength),
@@ -54,6 +60,11 @@ public struct AttentionProblem: Sendable, Hashable {
                 throw .keyLengthOutOfRange(batchIndex: b, value: length, keyLength: keyLength)
             }
         }
+        if !elementType.isTensorType { throw .blockTypeForTensor(elementType) }
+        let kvType = keyValueElementType ?? elementType
+        if !kvType.canStoreRows(of: headDimension) {
+            throw .headDimensionForBlocks(type: kvType, headDimension: headDimension)
+        }
         let resolvedScale = scale ?? 1 / Float(headDimension).squareRoot()
         if !resolvedScale.isFinite { throw .scaleNotFinite(resolvedScale) }
         self.batch = batch
@@ -66,7 +77,12 @@ public struct AttentionProblem: Sendable, Hashable {
         self.window = window
         self.validKeyLengths = validKeyLengths
         self.scale = resolvedScale
+        self.elementType = elementType
+        self.keyValueElementType = kvType
     }
+
+    /// Whether every tensor is fp32.
+    public var isAllFloat32: Bool { elementType == .f32 && keyValueElementType == .f32 }
 
     /// Whether `keyValueHeads` K/V heads can serve `heads` query heads: it divides them.
     public static func isGrouping(heads: Int, keyValueHeads: Int) -> Bool {
@@ -149,6 +165,8 @@ public enum AttentionProblemError: Error, Equatable, CustomStringConvertible {
     case scaleNotFinite(Float)
     case keyValueHeads(heads: Int, keyValueHeads: Int)
     case window(Int)
+    case blockTypeForTensor(ElementType)
+    case headDimensionForBlocks(type: ElementType, headDimension: Int)
 
     public var description: String {
         switch self {
@@ -168,6 +186,15 @@ public enum AttentionProblemError: Error, Equatable, CustomStringConvertible {
                 + "\(heads) (\(divisors(heads).map(String.init).joined(separator: ", ")))"
         case let .window(value):
             return "window must be at least 1 key, got \(value)"
+        case let .blockTypeForTensor(type):
+            return
+                "element type \(type.rawValue) stores K/V caches only; give Q and O f32, bf16 or f16 and K/V "
+                + "\(type.rawValue) as the K/V type"
+        case let .headDimensionForBlocks(type, headDimension):
+            return
+                "K/V type \(type.rawValue) stores blocks of \(ElementType.q8BlockValues) values along the head "
+                + "dimension, which \(headDimension) is not a multiple of; use a head dimension that is a multiple of "
+                + "\(ElementType.q8BlockValues), or K/V type f16"
         }
     }
 }

@@ -7,6 +7,8 @@
 /// A slow, obviously correct float64 attention (no BLAS), used by the tests and by every
 /// sweep row's `max_abs_error`. It follows the definition directly:
 ///   o_i = Σ_j softmax_j(scale · q_i·k_j over visible j) · v_j,  zero when no key is visible.
+/// It reads the values the tensors store (bf16, fp16 or q8_0 widened exactly), so an error
+/// against it is the kernel's own arithmetic, not the rounding of its inputs.
 public enum ReferenceAttention {
     /// The float64 output row for (batch b, head h, query row i), length headDimension.
     public static func row(
@@ -18,23 +20,26 @@ public enum ReferenceAttention {
         let end = problem.visibleKeyEnd(batch: b, row: i)
         var result = [Double](repeating: 0, count: d)
         if end <= start { return result }
-        let q = query.headPointer(batch: b, head: h) + i * d
-        let k = key.headPointer(batch: b, head: h / problem.groupSize)
-        let v = value.headPointer(batch: b, head: h / problem.groupSize)
+        let kvHead = h / problem.groupSize
+        var q = [Float](repeating: 0, count: d)
+        var row = [Float](repeating: 0, count: d)
+        q.withUnsafeMutableBufferPointer { query.widenRow(batch: b, head: h, row: i, into: $0.baseAddress!) }
         let scale = Double(problem.scale)
         var scores = [Double](repeating: 0, count: end)
         var maximum = -Double.infinity
         for j in start..<end {
+            row.withUnsafeMutableBufferPointer { key.widenRow(batch: b, head: kvHead, row: j, into: $0.baseAddress!) }
             var dot = 0.0
-            for c in 0..<d { dot += Double(q[c]) * Double(k[j * d + c]) }
+            for c in 0..<d { dot += Double(q[c]) * Double(row[c]) }
             scores[j] = dot * scale
             maximum = Swift.max(maximum, scores[j])
         }
         var sum = 0.0
         for j in start..<end {
+            row.withUnsafeMutableBufferPointer { value.widenRow(batch: b, head: kvHead, row: j, into: $0.baseAddress!) }
             let w = exp(scores[j] - maximum)
             sum += w
-            for c in 0..<d { result[c] += w * Double(v[j * d + c]) }
+            for c in 0..<d { result[c] += w * Double(row[c]) }
         }
         for c in 0..<d { result[c] /= sum }
         return result
@@ -56,10 +61,14 @@ public enum ReferenceAttention {
     ) -> ErrorReport {
         var report = ErrorReport()
         let d = problem.headDimension
+        var actualRow = [Float](repeating: 0, count: d)
         for (b, h, i) in rows {
+            actualRow.withUnsafeMutableBufferPointer {
+                output.widenRow(batch: b, head: h, row: i, into: $0.baseAddress!)
+            }
             let expected = row(problem, query: query, key: key, value: value, batch: b, head: h, row: i)
             for c in 0..<d {
-                let actual = output[b, h, i, c]
+                let actual = actualRow[c]
                 if !actual.isFinite { report.nonFinite = true }
                 let error = actual.isFinite ? abs(Double(actual) - expected[c]) : .infinity
                 if error > report.maxAbsError || report.worst == nil {

@@ -4,6 +4,8 @@
 // instructions to use. Each has one version per instruction set, compiled with a target
 // attribute and chosen by the caller at run time, plus a portable version.
 
+#include <stdint.h>
+
 // What the CPU this runs on supports (x86: cpuid; elsewhere 0).
 int attnbench_cpu_has_avx512f(void);
 int attnbench_cpu_has_avx2_fma(void);
@@ -39,4 +41,17 @@ void attnbench_accumulate_rows_portable(
 int attnbench_score_tiles_exp_avx512(
     const float *q, long d, const float *panels, long panel_count, float *s, long lds, float *reference,
     float *sums, float *worst);
+
+// Element conversions: fp16 and q8_0 (ggml's blocks: an fp16 scale, 32 int8 codes, 34 bytes;
+// n a multiple of 32) widened exactly to fp32, fp32 narrowed to fp16 and bf16 rounding to
+// nearest even. F16C/AVX2 where the CPU has them (checked at run time), portable otherwise;
+// the `_portable` versions let tests compare the two on one machine.
+void attnbench_widen_f16(const uint16_t *src, long n, float *dst);
+void attnbench_narrow_f16(const float *src, long n, uint16_t *dst);
+void attnbench_widen_bf16(const uint16_t *src, long n, float *dst);
+void attnbench_narrow_bf16(const float *src, long n, uint16_t *dst);
+void attnbench_widen_q8_0(const void *src, long n, float *dst);
+void attnbench_widen_f16_portable(const uint16_t *src, long n, float *dst);
+void attnbench_narrow_f16_portable(const float *src, long n, uint16_t *dst);
+void attnbench_widen_q8_0_portable(const void *src, long n, float *dst);
 #endif
