@@ -31,10 +31,13 @@ import CMicroKernels
 /// log-sum-exp.
 ///
 /// Element types: Q, K and V stored as bf16, fp16 or q8_0 are widened exactly to fp32 where
-/// they are read — Q when it is copied and scaled, K and V when they are packed (prefill) or
-/// in runs of 64 rows into an L1-resident tile (decode, which so reads only the stored bytes
-/// from memory) — and every product, exponential and sum is fp32. The one rounding beyond
-/// fp32 arithmetic is the output's, to O's type, after normalisation.
+/// they are read — Q when it is copied and scaled, K and V when they are packed (prefill); on
+/// the decode path K and V are read in place, each 16-value piece widened in registers right
+/// before its multiply-adds (bf16 by a shift, fp16 by `vcvtph2ps`, q8_0 as its fp16 scale
+/// times the int8 codes; AVX-512 F/BW with F16C, `attnbench_typed_row_scores_avx512`), or,
+/// on CPUs without those, in runs of 64 rows into an L1-resident fp32 tile — either way only
+/// the stored bytes come from memory. Every product, exponential and sum is fp32; the one
+/// rounding beyond fp32 arithmetic is the output's, to O's type, after normalisation.
 ///
 /// Tiles follow the vector width the build targets (`VectorWidth`): 16 lanes with AVX-512
 /// (MR = 8 rows × 32 keys, P·V 8 rows × 32 columns), 8 lanes with AVX2/FMA (MR = 4 × 16 keys,
@@ -49,7 +52,7 @@ import CMicroKernels
 /// the O block, 2 row statistics per row, one MR × (Bk + 16) score tile and 17·MR floats of
 /// tile sums and references. Decode: partials
 /// B·H·Sq·splits·(d + 1) floats plus per worker G·Sq·(256 + 2·d_p + 2) floats, and 2·64·d
-/// floats of widened K/V tiles when K/V are not fp32.
+/// floats of widened K/V tiles where K/V are not fp32 and are widened into tiles.
 public struct FusedAttention: BlockedAttentionKernel {
     public let blocks: BlockSizes
     public var variant: AttentionVariant { .fused }
@@ -107,6 +110,12 @@ public struct FusedAttention: BlockedAttentionKernel {
         DecodeShape.contains(p) && p.groupSize * p.queryLength <= Self.maximumStackedRows
     }
 
+    /// Whether the decode path widens K/V runs into fp32 tiles: K/V not fp32 and no typed row
+    /// kernels for the tiles (AVX-512 BW at 16 lanes reads them in place).
+    func widensDecodeRows(_ p: AttentionProblem) -> Bool {
+        p.keyValueElementType != .f32 && !(geometry.lanes == 16 && FusedMicroKernels.hasAVX512BW)
+    }
+
     /// Key/value splits of the decode path.
     func splitCount(_ p: AttentionProblem, threadCount: Int) -> Int {
         let span = p.window.map { min(p.keyLength, $0 + p.queryLength - 1) } ?? p.keyLength
@@ -117,15 +126,20 @@ public struct FusedAttention: BlockedAttentionKernel {
     }
 
     /// Prefill: `s<rows>x<keys>/pv<rows>x<columns>/<isa>` (score tile, P·V tile, the instructions
-    /// of the loops); decode: `rows<stacked>/chunk<keys>/splits<n>/<isa>`.
+    /// of the loops); decode: `rows<stacked>/chunk<keys>/splits<n>/<isa>`, and for K/V not in fp32
+    /// `/kv-in-registers` (widened piece by piece in registers) or `/kv-widened` (into fp32 tiles).
     public func tileDescription(_ problem: AttentionProblem, threadCount: Int) -> String? {
         let g = geometry
         if streams(problem) {
             let isa =
                 FusedMicroKernels.hasAVX512F ? "avx512" : FusedMicroKernels.hasAVX2FMA ? "avx2" : "portable"
             let rows = problem.groupSize * problem.queryLength
+            let stored =
+                problem.keyValueElementType == .f32
+                ? "" : widensDecodeRows(problem) ? "/kv-widened" : "/kv-in-registers"
             return
                 "rows\(rows)/chunk\(Self.decodeChunkKeys)/splits\(splitCount(problem, threadCount: threadCount))/\(isa)"
+                + stored
         }
         let isa: String
         switch g.lanes {
@@ -146,7 +160,7 @@ public struct FusedAttention: BlockedAttentionKernel {
             let rows = problem.groupSize * problem.queryLength
             let splits = splitCount(problem, threadCount: threadCount)
             let partials = problem.batch * problem.heads * problem.queryLength * splits * (d + 1)
-            let widen = problem.keyValueElementType == .f32 ? 0 : 2 * Self.decodeWidenKeys * d
+            let widen = widensDecodeRows(problem) ? 2 * Self.decodeWidenKeys * d : 0
             return 4
                 * (partials
                     + max(1, threadCount) * (rows * (Self.decodeChunkKeys + 2 * Self.decodeRowFloats(d) + 2) + widen))
@@ -453,9 +467,12 @@ public struct FusedAttention: BlockedAttentionKernel {
         let slices = problem.batch * Hkv
         let splits = splitCount(problem, threadCount: threadCount)
         let workers = max(1, threadCount)
-        // K/V of another type than fp32 are widened in runs of `Self.decodeWidenKeys` rows into
-        // per-worker fp32 tiles that stay in L1/L2, right before their products.
-        let widens = key.elementType != .f32
+        // K/V of another type than fp32 are read in place by the typed row kernels (AVX-512),
+        // or else widened in runs of `Self.decodeWidenKeys` rows into per-worker fp32 tiles that
+        // stay in L1/L2, right before their products.
+        let widens = widensDecodeRows(problem)
+        let typedRows = key.elementType != .f32 && !widens
+        let storedType = Int32(Self.typeCode(key.elementType))
         let WK = Self.decodeWidenKeys
         let widenFloats = widens ? 2 * WK * d : 0
         let scratch = WorkerScratch(workers: workers, floatsPerWorker: R * (DC + 2 * dP + 2) + widenFloats)
@@ -526,7 +543,10 @@ public struct FusedAttention: BlockedAttentionKernel {
                 let n = min(DC, splitEnd - chunkStart)
                 // Scores of every stacked row against the chunk's key rows, each key block read
                 // from memory once.
-                if widens {
+                if typedRows {
+                    attnbench_typed_row_scores_avx512(
+                        Qs, dP, R, kRows + chunkStart * key.rowBytes, storedType, key.rowBytes, n, d, S, DC)
+                } else if widens {
                     var j = 0
                     while j < n {
                         let run = min(WK, n - j)
@@ -556,7 +576,10 @@ public struct FusedAttention: BlockedAttentionKernel {
                         row, columns: n, output: Oacc + r * dP, outputCount: dP, rowMaximum: &m[r], rowSum: &l[r])
                 }
                 // O += P · V_chunk while the chunk's V rows are in L1 (masked keys have P = 0).
-                if widens {
+                if typedRows {
+                    attnbench_typed_accumulate_rows_avx512(
+                        S, DC, R, n, vRows + chunkStart * value.rowBytes, storedType, value.rowBytes, d, Oacc, dP)
+                } else if widens {
                     var j = 0
                     while j < n {
                         let run = min(WK, n - j)
@@ -596,6 +619,16 @@ public struct FusedAttention: BlockedAttentionKernel {
                     merged, count: d, to: output.elementType,
                     destination: output.rawBaseAddress + (firstRow(slice) + r) * output.rowBytes)
             }
+        }
+    }
+
+    /// The typed row kernels' code of a storage type.
+    static func typeCode(_ type: ElementType) -> UInt32 {
+        switch type {
+        case .f32: return UInt32(ATTNBENCH_TYPE_F32)
+        case .bf16: return UInt32(ATTNBENCH_TYPE_BF16)
+        case .f16: return UInt32(ATTNBENCH_TYPE_F16)
+        case .q8_0: return UInt32(ATTNBENCH_TYPE_Q8_0)
         }
     }
 

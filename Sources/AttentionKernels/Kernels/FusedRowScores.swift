@@ -3,6 +3,8 @@ import CMicroKernels
 extension FusedMicroKernels {
     /// What the CPU supports of the instruction sets the C micro-kernels are written for.
     static let hasAVX512F = attnbench_cpu_has_avx512f() != 0
+    /// AVX-512 F/BW/VL with F16C: the typed row kernels, which read bf16, fp16 and q8_0 rows in place.
+    static let hasAVX512BW = attnbench_cpu_has_avx512bw() != 0
     static let hasAVX2FMA = attnbench_cpu_has_avx2_fma() != 0
 
     /// S[r·ldS + j] = Σ_c Q[r·ldQ + c]·K[j·ldK + c] for r < rows, j < keys, c < columns: the

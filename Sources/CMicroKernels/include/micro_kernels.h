@@ -54,4 +54,28 @@ void attnbench_widen_q8_0(const void *src, long n, float *dst);
 void attnbench_widen_f16_portable(const uint16_t *src, long n, float *dst);
 void attnbench_narrow_f16_portable(const float *src, long n, uint16_t *dst);
 void attnbench_widen_q8_0_portable(const void *src, long n, float *dst);
+
+// Storage types of the typed row kernels (rows of `row_bytes` bytes; q8_0 rows are blocks of
+// an fp16 scale and 32 int8 codes, so `columns` is a multiple of 32 for it).
+enum {
+    ATTNBENCH_TYPE_F32 = 0,
+    ATTNBENCH_TYPE_BF16 = 1,
+    ATTNBENCH_TYPE_F16 = 2,
+    ATTNBENCH_TYPE_Q8_0 = 3,
+};
+
+// AVX-512 F, BW and VL with F16C: what the typed row kernels need.
+int attnbench_cpu_has_avx512bw(void);
+
+// attnbench_row_scores_avx512 and attnbench_accumulate_rows_avx512 on K and V rows as stored:
+// every 16-value piece widened in registers just before its multiply-adds, fp32 arithmetic.
+// Scores: s[r * lds + j] = sum_c q[r * ldq + c] * K_j[c]; each key row widened once per 8 query
+// rows. Accumulate: O[r * ldo + c] += sum_j P[r * ldp + j] * V_j[c]. Only call them where
+// attnbench_cpu_has_avx512bw() is 1.
+void attnbench_typed_row_scores_avx512(
+    const float *q, long ldq, long rows, const void *k, int type, long row_bytes, long keys, long columns, float *s,
+    long lds);
+void attnbench_typed_accumulate_rows_avx512(
+    const float *p, long ldp, long rows, long keys, const void *v, int type, long row_bytes, long columns, float *o,
+    long ldo);
 #endif

@@ -1,0 +1,276 @@
+#include "micro_kernels.h"
+
+#include <string.h>
+
+// The decode path's products on K and V rows as they are stored (fp32, bf16, fp16 or q8_0):
+// each 16-value piece of a row is widened in registers right before its multiply-adds, so
+// only the stored bytes come from memory and no fp32 copy of K or V is written anywhere.
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+int attnbench_cpu_has_avx512bw(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+            && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("f16c");
+    }
+    return cached;
+}
+
+#define ATTNBENCH_TARGET_TYPED __attribute__((target("avx512f,avx512bw,avx512vl,fma,f16c")))
+
+// 16 values of a stored row from column c (a multiple of 16), lanes outside `m` zero.
+// q8_0: c's block is c / 32; the value is its fp16 scale times the int8 code.
+ATTNBENCH_TARGET_TYPED
+static inline __attribute__((always_inline)) __m512 load16(
+    const int T, const uint8_t *row, long c, __mmask16 m) {
+    switch (T) {
+    case ATTNBENCH_TYPE_F32: return _mm512_maskz_loadu_ps(m, (const float *)row + c);
+    case ATTNBENCH_TYPE_BF16: {
+        __m256i bits = _mm256_maskz_loadu_epi16(m, (const uint16_t *)row + c);
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
+    }
+    case ATTNBENCH_TYPE_F16: return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, (const uint16_t *)row + c));
+    default: {
+        const uint8_t *block = row + (c / 32) * 34;
+        uint16_t bits;
+        memcpy(&bits, block, 2);
+        __m512 codes = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, block + 2 + c % 32)));
+        return _mm512_mul_ps(_mm512_set1_ps(_cvtsh_ss(bits)), codes);
+    }
+    }
+}
+
+// 16 vectors of partial sums (a[i] for key i) reduced to one vector: lane i = sum of a[i].
+ATTNBENCH_TARGET_TYPED
+static inline __m512 reduce16(const __m512 *a) {
+    __m512 u[8];
+    for (int i = 0; i < 8; i++) {
+        __m512 x = a[2 * i], y = a[2 * i + 1];
+        u[i] = _mm512_add_ps(
+            _mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(3, 2, 3, 2)));
+    }
+    __m512 x4[4];
+    for (int i = 0; i < 4; i++) {
+        __m512 x = u[2 * i], y = u[2 * i + 1];
+        x4[i] = _mm512_add_ps(
+            _mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(3, 1, 3, 1)));
+    }
+    __m512 y0 = _mm512_add_ps(
+        _mm512_shuffle_ps(x4[0], x4[1], _MM_SHUFFLE(1, 0, 1, 0)),
+        _mm512_shuffle_ps(x4[0], x4[1], _MM_SHUFFLE(3, 2, 3, 2)));
+    __m512 y1 = _mm512_add_ps(
+        _mm512_shuffle_ps(x4[2], x4[3], _MM_SHUFFLE(1, 0, 1, 0)),
+        _mm512_shuffle_ps(x4[2], x4[3], _MM_SHUFFLE(3, 2, 3, 2)));
+    __m512 z = _mm512_add_ps(
+        _mm512_shuffle_ps(y0, y1, _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_ps(y0, y1, _MM_SHUFFLE(3, 1, 3, 1)));
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    return _mm512_permutexvar_ps(order, z);
+}
+
+enum { SCORE_ROWS = 8, PANEL_VECTORS = 8 };
+
+// One panel of NV vectors (the last masked by `last`) of up to 8 rows' scores against up to
+// 16 keys, added to partial[r][i]: two key rows at a time, each piece widened once and kept in
+// registers while every row's query piece is loaded once for both keys; the rows 16 keys
+// ahead are prefetched.
+ATTNBENCH_TARGET_TYPED
+static inline __attribute__((always_inline)) void score_panel(
+    const int T, const int NV, __mmask16 last, const float *q, long ldq, long rows, const uint8_t *k,
+    long row_bytes, long keys, long c0, __m512 partial[][16]) {
+    long i = 0;
+    for (; i + 2 <= keys; i += 2) {
+        const uint8_t *ka = k + i * row_bytes;
+        const uint8_t *kb = ka + row_bytes;
+        if (c0 == 0)
+            for (long line = 0; line < 2 * row_bytes; line += 64)
+                _mm_prefetch((const char *)(ka + 16 * row_bytes + line), _MM_HINT_T0);
+        __m512 va[PANEL_VECTORS], vb[PANEL_VECTORS];
+        for (int c = 0; c < NV; c++) {
+            __mmask16 m = c == NV - 1 ? last : (__mmask16)0xFFFF;
+            va[c] = load16(T, ka, c0 + 16 * c, m);
+            vb[c] = load16(T, kb, c0 + 16 * c, m);
+        }
+        for (long r = 0; r < rows; r++) {
+            const float *qr = q + r * ldq + c0;
+            __m512 acc_a = partial[r][i], acc_b = partial[r][i + 1];
+            for (int c = 0; c < NV; c++) {
+                __m512 qv = c == NV - 1 ? _mm512_maskz_loadu_ps(last, qr + 16 * c) : _mm512_loadu_ps(qr + 16 * c);
+                acc_a = _mm512_fmadd_ps(qv, va[c], acc_a);
+                acc_b = _mm512_fmadd_ps(qv, vb[c], acc_b);
+            }
+            partial[r][i] = acc_a;
+            partial[r][i + 1] = acc_b;
+        }
+    }
+    for (; i < keys; i++) {
+        const uint8_t *ki = k + i * row_bytes;
+        __m512 kv[PANEL_VECTORS];
+        for (int c = 0; c < NV; c++) kv[c] = load16(T, ki, c0 + 16 * c, c == NV - 1 ? last : (__mmask16)0xFFFF);
+        for (long r = 0; r < rows; r++) {
+            const float *qr = q + r * ldq + c0;
+            __m512 acc = partial[r][i];
+            for (int c = 0; c < NV; c++) {
+                __m512 qv = c == NV - 1 ? _mm512_maskz_loadu_ps(last, qr + 16 * c) : _mm512_loadu_ps(qr + 16 * c);
+                acc = _mm512_fmadd_ps(qv, kv[c], acc);
+            }
+            partial[r][i] = acc;
+        }
+    }
+}
+
+#define SCORE_PANEL(NV) \
+    case NV: score_panel(T, NV, last, q, ldq, rows, k, row_bytes, keys, c0, partial); break;
+
+// Scores of up to 8 rows against up to 16 keys, panel by panel of 8 vectors (128 columns);
+// partial sums are kept per (row, key) and reduced 16 keys at a time.
+ATTNBENCH_TARGET_TYPED
+static inline __attribute__((always_inline)) void score_block(
+    const int T, const float *q, long ldq, long rows, const uint8_t *k, long row_bytes, long keys, long columns,
+    float *s, long lds) {
+    __m512 partial[SCORE_ROWS][16];
+    for (long r = 0; r < rows; r++)
+        for (int i = 0; i < 16; i++) partial[r][i] = _mm512_setzero_ps();
+    for (long c0 = 0; c0 < columns; c0 += 16 * PANEL_VECTORS) {
+        long width = columns - c0 < 16 * PANEL_VECTORS ? columns - c0 : 16 * PANEL_VECTORS;
+        int nv = (int)((width + 15) / 16);
+        __mmask16 last = width >= 16 * nv ? (__mmask16)0xFFFF : (__mmask16)((1u << (width - 16 * (nv - 1))) - 1);
+        if (last == (__mmask16)0xFFFF && nv == 8) {
+            score_panel(T, 8, (__mmask16)0xFFFF, q, ldq, rows, k, row_bytes, keys, c0, partial);
+            continue;
+        }
+        switch (nv) { SCORE_PANEL(1) SCORE_PANEL(2) SCORE_PANEL(3) SCORE_PANEL(4) SCORE_PANEL(5) SCORE_PANEL(6)
+                      SCORE_PANEL(7) SCORE_PANEL(8) }
+    }
+    __mmask16 stored = keys >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << keys) - 1);
+    for (long r = 0; r < rows; r++) _mm512_mask_storeu_ps(s + r * lds, stored, reduce16(partial[r]));
+}
+
+ATTNBENCH_TARGET_TYPED
+static inline __attribute__((always_inline)) void typed_row_scores(
+    const int T, const float *q, long ldq, long rows, const void *k, long row_bytes, long keys, long columns,
+    float *s, long lds) {
+    const uint8_t *kb = (const uint8_t *)k;
+    for (long j = 0; j < keys; j += 16) {
+        long n = keys - j < 16 ? keys - j : 16;
+        for (long r = 0; r < rows; r += SCORE_ROWS) {
+            long rr = rows - r < SCORE_ROWS ? rows - r : SCORE_ROWS;
+            score_block(T, q + r * ldq, ldq, rr, kb + j * row_bytes, row_bytes, n, columns, s + r * lds + j, lds);
+        }
+    }
+}
+
+// O[r][c0 .. c0 + 16·NV) += sum_j P[r][j] V[j][c0 ..] for ROWS rows in registers, each V piece
+// widened once per tile.
+ATTNBENCH_TARGET_TYPED
+static inline __attribute__((always_inline)) void accumulate_typed_tile(
+    const int T, const int ROWS, const int NV, const float *p, long ldp, long keys, const uint8_t *v, long row_bytes,
+    long c0, long width, float *o, long ldo) {
+    __m512 acc[4][8];
+    __mmask16 last = width >= 16 * NV ? (__mmask16)0xFFFF : (__mmask16)((1u << (width - 16 * (NV - 1))) - 1);
+    for (int r = 0; r < ROWS; r++)
+        for (int c = 0; c < NV; c++)
+            acc[r][c] = _mm512_maskz_loadu_ps(c == NV - 1 ? last : (__mmask16)0xFFFF, o + r * ldo + c0 + 16 * c);
+    for (long j = 0; j < keys; j++) {
+        const uint8_t *vj = v + j * row_bytes;
+        if (c0 == 0)
+            for (long line = 0; line < row_bytes; line += 64) _mm_prefetch((const char *)(vj + 16 * row_bytes + line), _MM_HINT_T0);
+        __m512 vr[8];
+        for (int c = 0; c < NV; c++) vr[c] = load16(T, vj, c0 + 16 * c, c == NV - 1 ? last : (__mmask16)0xFFFF);
+        for (int r = 0; r < ROWS; r++) {
+            __m512 w = _mm512_set1_ps(p[r * ldp + j]);
+            for (int c = 0; c < NV; c++) acc[r][c] = _mm512_fmadd_ps(w, vr[c], acc[r][c]);
+        }
+    }
+    for (int r = 0; r < ROWS; r++)
+        for (int c = 0; c < NV; c++)
+            _mm512_mask_storeu_ps(o + r * ldo + c0 + 16 * c, c == NV - 1 ? last : (__mmask16)0xFFFF, acc[r][c]);
+}
+
+#define TYPED_TILE(ROWS, NV) \
+    case NV: accumulate_typed_tile(T, ROWS, NV, p, ldp, keys, v, row_bytes, c0, width, o, ldo); return;
+
+ATTNBENCH_TARGET_TYPED
+static inline __attribute__((always_inline)) void accumulate_typed_dispatch(
+    const int T, long rows, long vectors, const float *p, long ldp, long keys, const uint8_t *v, long row_bytes,
+    long c0, long width, float *o, long ldo) {
+    if (rows == 4) {
+        switch (vectors) { TYPED_TILE(4, 1) TYPED_TILE(4, 2) TYPED_TILE(4, 3) TYPED_TILE(4, 4) }
+    } else if (rows == 2) {
+        switch (vectors) { TYPED_TILE(2, 5) TYPED_TILE(2, 6) TYPED_TILE(2, 7) TYPED_TILE(2, 8) }
+    } else {
+        switch (vectors) {
+            TYPED_TILE(1, 1) TYPED_TILE(1, 2) TYPED_TILE(1, 3) TYPED_TILE(1, 4)
+            TYPED_TILE(1, 5) TYPED_TILE(1, 6) TYPED_TILE(1, 7) TYPED_TILE(1, 8)
+        }
+    }
+}
+
+ATTNBENCH_TARGET_TYPED
+static inline __attribute__((always_inline)) void typed_accumulate_rows(
+    const int T, const float *p, long ldp, long rows, long keys, const void *v, long row_bytes, long columns,
+    float *o, long ldo) {
+    // Panels of at most 8 vectors (128 columns); within one, 4 rows up to 64 columns, else 2.
+    // Stored types other than fp32 take panels of 4 vectors when there are 4 rows or more, so
+    // that each piece of V is widened once for 4 rows rather than twice for 2.
+    const uint8_t *vb = (const uint8_t *)v;
+    const long panel = T != ATTNBENCH_TYPE_F32 && rows >= 4 ? 64 : 128;
+    for (long c0 = 0; c0 < columns; c0 += panel) {
+        long width = columns - c0 < panel ? columns - c0 : panel;
+        long vectors = (width + 15) / 16;
+        long tile = vectors <= 4 ? 4 : 2;
+        long r = 0;
+        for (; r + tile <= rows; r += tile) {
+            accumulate_typed_dispatch(T, tile, vectors, p + r * ldp, ldp, keys, vb, row_bytes, c0, width, o + r * ldo, ldo);
+        }
+        for (; r < rows; r++) {
+            accumulate_typed_dispatch(T, 1, vectors, p + r * ldp, ldp, keys, vb, row_bytes, c0, width, o + r * ldo, ldo);
+        }
+    }
+}
+
+ATTNBENCH_TARGET_TYPED
+void attnbench_typed_row_scores_avx512(
+    const float *q, long ldq, long rows, const void *k, int type, long row_bytes, long keys, long columns, float *s,
+    long lds) {
+    switch (type) {
+    case ATTNBENCH_TYPE_F32: typed_row_scores(ATTNBENCH_TYPE_F32, q, ldq, rows, k, row_bytes, keys, columns, s, lds); break;
+    case ATTNBENCH_TYPE_BF16: typed_row_scores(ATTNBENCH_TYPE_BF16, q, ldq, rows, k, row_bytes, keys, columns, s, lds); break;
+    case ATTNBENCH_TYPE_F16: typed_row_scores(ATTNBENCH_TYPE_F16, q, ldq, rows, k, row_bytes, keys, columns, s, lds); break;
+    default: typed_row_scores(ATTNBENCH_TYPE_Q8_0, q, ldq, rows, k, row_bytes, keys, columns, s, lds); break;
+    }
+}
+
+ATTNBENCH_TARGET_TYPED
+void attnbench_typed_accumulate_rows_avx512(
+    const float *p, long ldp, long rows, long keys, const void *v, int type, long row_bytes, long columns, float *o,
+    long ldo) {
+    switch (type) {
+    case ATTNBENCH_TYPE_F32: typed_accumulate_rows(ATTNBENCH_TYPE_F32, p, ldp, rows, keys, v, row_bytes, columns, o, ldo); break;
+    case ATTNBENCH_TYPE_BF16: typed_accumulate_rows(ATTNBENCH_TYPE_BF16, p, ldp, rows, keys, v, row_bytes, columns, o, ldo); break;
+    case ATTNBENCH_TYPE_F16: typed_accumulate_rows(ATTNBENCH_TYPE_F16, p, ldp, rows, keys, v, row_bytes, columns, o, ldo); break;
+    default: typed_accumulate_rows(ATTNBENCH_TYPE_Q8_0, p, ldp, rows, keys, v, row_bytes, columns, o, ldo); break;
+    }
+}
+
+#else
+
+int attnbench_cpu_has_avx512bw(void) { return 0; }
+
+void attnbench_typed_row_scores_avx512(
+    const float *q, long ldq, long rows, const void *k, int type, long row_bytes, long keys, long columns, float *s,
+    long lds) {
+    (void)q; (void)ldq; (void)rows; (void)k; (void)type; (void)row_bytes; (void)keys; (void)columns; (void)s;
+    (void)lds;
+}
+
+void attnbench_typed_accumulate_rows_avx512(
+    const float *p, long ldp, long rows, long keys, const void *v, int type, long row_bytes, long columns, float *o,
+    long ldo) {
+    (void)p; (void)ldp; (void)rows; (void)keys; (void)v; (void)type; (void)row_bytes; (void)columns; (void)o;
+    (void)ldo;
+}
+
+#endif
