@@ -176,7 +176,8 @@ static inline __attribute__((always_inline)) void accumulate_typed_tile(
     for (long j = 0; j < keys; j++) {
         const uint8_t *vj = v + j * row_bytes;
         if (c0 == 0)
-            for (long line = 0; line < row_bytes; line += 64) _mm_prefetch((const char *)(vj + 16 * row_bytes + line), _MM_HINT_T0);
+            for (long line = 0; line < row_bytes; line += 64)
+                _mm_prefetch((const char *)(vj + 16 * row_bytes + line), _MM_HINT_T0);
         __m512 vr[8];
         for (int c = 0; c < NV; c++) vr[c] = load16(T, vj, c0 + 16 * c, c == NV - 1 ? last : (__mmask16)0xFFFF);
         for (int r = 0; r < ROWS; r++) {
@@ -223,36 +224,49 @@ static inline __attribute__((always_inline)) void typed_accumulate_rows(
         long tile = vectors <= 4 ? 4 : 2;
         long r = 0;
         for (; r + tile <= rows; r += tile) {
-            accumulate_typed_dispatch(T, tile, vectors, p + r * ldp, ldp, keys, vb, row_bytes, c0, width, o + r * ldo, ldo);
+            accumulate_typed_dispatch(
+                T, tile, vectors, p + r * ldp, ldp, keys, vb, row_bytes, c0, width, o + r * ldo, ldo);
         }
         for (; r < rows; r++) {
-            accumulate_typed_dispatch(T, 1, vectors, p + r * ldp, ldp, keys, vb, row_bytes, c0, width, o + r * ldo, ldo);
+            accumulate_typed_dispatch(
+                T, 1, vectors, p + r * ldp, ldp, keys, vb, row_bytes, c0, width, o + r * ldo, ldo);
         }
     }
 }
+
+// One instance of `call` per storage type, T a constant in each.
+#define FOR_EACH_TYPE(type, call)                  \
+    switch (type) {                                \
+    case ATTNBENCH_TYPE_F32: {                     \
+        const int T = ATTNBENCH_TYPE_F32;          \
+        call;                                      \
+    } break;                                       \
+    case ATTNBENCH_TYPE_BF16: {                    \
+        const int T = ATTNBENCH_TYPE_BF16;         \
+        call;                                      \
+    } break;                                       \
+    case ATTNBENCH_TYPE_F16: {                     \
+        const int T = ATTNBENCH_TYPE_F16;          \
+        call;                                      \
+    } break;                                       \
+    default: {                                     \
+        const int T = ATTNBENCH_TYPE_Q8_0;         \
+        call;                                      \
+    } break;                                       \
+    }
 
 ATTNBENCH_TARGET_TYPED
 void attnbench_typed_row_scores_avx512(
     const float *q, long ldq, long rows, const void *k, int type, long row_bytes, long keys, long columns, float *s,
     long lds) {
-    switch (type) {
-    case ATTNBENCH_TYPE_F32: typed_row_scores(ATTNBENCH_TYPE_F32, q, ldq, rows, k, row_bytes, keys, columns, s, lds); break;
-    case ATTNBENCH_TYPE_BF16: typed_row_scores(ATTNBENCH_TYPE_BF16, q, ldq, rows, k, row_bytes, keys, columns, s, lds); break;
-    case ATTNBENCH_TYPE_F16: typed_row_scores(ATTNBENCH_TYPE_F16, q, ldq, rows, k, row_bytes, keys, columns, s, lds); break;
-    default: typed_row_scores(ATTNBENCH_TYPE_Q8_0, q, ldq, rows, k, row_bytes, keys, columns, s, lds); break;
-    }
+    FOR_EACH_TYPE(type, typed_row_scores(T, q, ldq, rows, k, row_bytes, keys, columns, s, lds))
 }
 
 ATTNBENCH_TARGET_TYPED
 void attnbench_typed_accumulate_rows_avx512(
     const float *p, long ldp, long rows, long keys, const void *v, int type, long row_bytes, long columns, float *o,
     long ldo) {
-    switch (type) {
-    case ATTNBENCH_TYPE_F32: typed_accumulate_rows(ATTNBENCH_TYPE_F32, p, ldp, rows, keys, v, row_bytes, columns, o, ldo); break;
-    case ATTNBENCH_TYPE_BF16: typed_accumulate_rows(ATTNBENCH_TYPE_BF16, p, ldp, rows, keys, v, row_bytes, columns, o, ldo); break;
-    case ATTNBENCH_TYPE_F16: typed_accumulate_rows(ATTNBENCH_TYPE_F16, p, ldp, rows, keys, v, row_bytes, columns, o, ldo); break;
-    default: typed_accumulate_rows(ATTNBENCH_TYPE_Q8_0, p, ldp, rows, keys, v, row_bytes, columns, o, ldo); break;
-    }
+    FOR_EACH_TYPE(type, typed_accumulate_rows(T, p, ldp, rows, keys, v, row_bytes, columns, o, ldo))
 }
 
 #else

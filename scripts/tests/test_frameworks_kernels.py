@@ -231,8 +231,9 @@ def test_attnbench_rows_run_first_and_lend_their_ceilings(tmp_path):
 
 def test_shared_constants_come_from_attnbench():
     constants = json.loads((ROOT / "schema" / "constants.json").read_text())
-    assert sorted(constants) == ["correctness_tolerance", "correctness_tolerance_bf16", "correctness_tolerance_f16", "decode_max_query_length",
-                               "flops_per_visible_score"]
+    assert sorted(constants) == [
+        "correctness_tolerance", "correctness_tolerance_bf16", "correctness_tolerance_f16", "decode_max_query_length",
+        "flops_per_visible_score"]
     assert frameworks.ERROR_TOLERANCE == constants["correctness_tolerance"]
     assert frameworks.useful_flops(1, 1, 3, 2, False) == constants["flops_per_visible_score"] * 9 * 2
 

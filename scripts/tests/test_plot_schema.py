@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from plot_support import (COLUMN_NAMES, COLUMNS_JSON, SAMPLE, SCHEMA_DOCUMENT, assert_clean_failure, make_row, SCHEMA_VERSION,
+from plot_support import (COLUMN_NAMES, COLUMNS_JSON, SAMPLE, SCHEMA_DOCUMENT, SCHEMA_VERSION, assert_clean_failure,
+                          make_row,
                           read_sample, run_plot, write_csv)
 from attnplot import schema as schema_module  # scripts/ is on sys.path: plot_support puts it there
 from attnplot.schema import InputError, Schema, load_csv

@@ -16,8 +16,9 @@ CONSTANTS = json.loads((ROOT / "schema" / "constants.json").read_text())
 
 
 def test_constants_file_holds_exactly_the_engines_numbers():
-    assert sorted(CONSTANTS) == ["correctness_tolerance", "correctness_tolerance_bf16", "correctness_tolerance_f16", "decode_max_query_length",
-                               "flops_per_visible_score"]
+    assert sorted(CONSTANTS) == [
+        "correctness_tolerance", "correctness_tolerance_bf16", "correctness_tolerance_f16", "decode_max_query_length",
+        "flops_per_visible_score"]
     for name, value in CONSTANTS.items():
         assert isinstance(value, (int, float)) and not isinstance(value, bool), name
     assert isinstance(CONSTANTS["decode_max_query_length"], int)
