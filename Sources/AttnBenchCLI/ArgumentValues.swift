@@ -90,7 +90,12 @@ public enum ArgumentValues {
     /// `--dtype`: f32, bf16, f16 (a list), or 'model' for each model preset's `torch_dtype`.
     public static func elementTypes(_ text: String) throws -> ModelAxis<ElementType> {
         if text.trimmingSpaces().lowercased() == "model" { return .model(fallback: [.f32]) }
-        let types = try choices(text, elementTypeNames, what: "element types (f32, bf16, f16 or model)")
+        let types: [ElementType]
+        do { types = try choices(text, elementTypeNames, what: "element types") } catch let error as ArgumentValueError
+        {
+            throw ArgumentValueError(
+                item: error.item ?? text, expected: "f32, bf16 or f16 (a list), or model; also fp32, bfloat16, fp16")
+        }
         if types.contains(.q8_0) {
             throw ArgumentValueError(
                 item: "q8_0", expected: "f32, bf16, f16 or model (q8_0 is a K/V cache format: give --kv-dtype q8_0)")
@@ -100,9 +105,14 @@ public enum ArgumentValues {
 
     /// `--kv-dtype`: same (as `--dtype`), f32, bf16, f16 or q8_0, a list.
     public static func keyValueElementTypes(_ text: String) throws -> [ElementType?] {
-        try choices(
-            text, [("same", [nil])] + elementTypeNames.map { ($0.0, $0.1.map(Optional.some)) },
-            what: "K/V element types (same, f32, bf16, f16 or q8_0)")
+        do {
+            return try choices(
+                text, [("same", [nil])] + elementTypeNames.map { ($0.0, $0.1.map(Optional.some)) },
+                what: "K/V element types")
+        } catch let error as ArgumentValueError {
+            throw ArgumentValueError(
+                item: error.item ?? text, expected: "same, f32, bf16, f16 or q8_0 (a list); also fp32, bfloat16, fp16")
+        }
     }
 
     /// "seq,1": 'seq' (or 'same') for as long as the keys, or fixed lengths ≥ 1.

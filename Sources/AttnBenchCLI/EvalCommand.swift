@@ -8,8 +8,8 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract:
-            "Run one kernel on .npy tensors [batch, heads, seq, head_dim] (little-endian float32, C order); write O "
-            + "as .npy."
+            "Run one kernel on .npy tensors [batch, heads, seq, head_dim] (float32, float16 or bfloat16, C order); "
+            + "write O as .npy in the query's type."
     )
 
     @Option(
@@ -71,13 +71,29 @@ struct EvalCommand: ParsableCommand {
     var scale: Float?
 
     @Option(
+        name: .customLong("dtype"), parsing: .unconditional,
+        help: ArgumentHelp(
+            "Storage type of Q and O: f32, bf16 or f16. Default: the query file's ('<f4', '<f2', or '<V2' as NumPy "
+                + "saves an ml_dtypes.bfloat16 array); a '<u2' file holds bf16 or f16 bit patterns and needs it."),
+        transform: EvalCommand.elementType)
+    var elementType: ElementType?
+
+    @Option(
+        name: .customLong("kv-dtype"), parsing: .unconditional,
+        help: ArgumentHelp(
+            "Storage type of K and V: same (as --dtype), f32, bf16, f16, or q8_0 (K and V, given as floats, are "
+                + "quantised as ggml's quantize_row_q8_0 does; head_dim a multiple of 32). Default: the key file's."),
+        transform: EvalCommand.keyValueElementType)
+    var keyValueElementType: KeyValueTypeRequest?
+
+    @Option(
         parsing: .unconditional, help: "Worker threads (default: the number of cores).",
         transform: EvalCommand.threads)
     var threads: Int?
 
     func run() throws {
         try checkOutputWritable()
-        let (problem, query, key, value) = try loadProblem()
+        let (problem, query, key, value, outputElement) = try loadProblem()
         let blocks =
             variant.isBlocked
             ? try BlockChoice.resolve(
@@ -86,21 +102,28 @@ struct EvalCommand: ParsableCommand {
             ).sizes : nil
         let output = AttentionTensor(
             batch: problem.batch, heads: problem.heads, sequenceLength: problem.queryLength,
-            headDimension: problem.headDimension)
+            headDimension: problem.headDimension, elementType: problem.elementType)
         try variant.makeKernel(blockSizes: blocks).run(
             problem, query: query, key: key, value: value, output: output,
             threadCount: threads ?? SweepGrid.processorCount)
-        try OutputFile.write(Data(NumpyArray(shape: output.shape, values: output.toArray()).encode()), to: self.output)
+        let array = NumpyArray(
+            shape: output.shape, values: output.toArray(), type: problem.elementType, element: outputElement)
+        try OutputFile.write(Data(array.encode()), to: self.output)
+        let types =
+            problem.isAllFloat32
+            ? "" : " (\(problem.elementType.rawValue), K/V \(problem.keyValueElementType.rawValue))"
         printError(
             "attnbench eval: \(variant.rawValue) on [\(problem.batch), \(problem.heads), "
-                + "\(problem.queryLength)×\(problem.keyLength), \(problem.headDimension)] → \(self.output)")
+                + "\(problem.queryLength)×\(problem.keyLength), \(problem.headDimension)]\(types) → \(self.output)")
     }
 
-    /// The problem the three tensors pose with the flags given, and the tensors.
-    func loadProblem() throws -> (AttentionProblem, AttentionTensor, AttentionTensor, AttentionTensor) {
+    /// The problem the three tensors pose with the flags given, the tensors in their storage
+    /// types, and the .npy kind O is written as (the query's).
+    func loadProblem() throws -> (AttentionProblem, AttentionTensor, AttentionTensor, AttentionTensor, NumpyElement) {
         let q = try load(query, flag: "--query")
         let k = try load(key, flag: "--key")
         let v = try load(value, flag: "--value")
+        let types = try elementTypes(q: q, k: k, v: v)
         if q.shape[0] != k.shape[0] {
             throw UserError("--key: '\(key)' has batch \(k.shape[0]); expected the query's batch \(q.shape[0])")
         }
@@ -120,16 +143,80 @@ struct EvalCommand: ParsableCommand {
             problem = try AttentionProblem(
                 batch: q.shape[0], heads: q.shape[1], queryLength: q.shape[2], keyLength: k.shape[2],
                 headDimension: q.shape[3], causal: causal, validKeyLengths: keyLengths, scale: scale,
-                keyValueHeads: k.shape[1], window: window)
+                keyValueHeads: k.shape[1], window: window, elementType: types.tensor,
+                keyValueElementType: types.cache)
+        } catch AttentionProblemError.headDimensionForBlocks {
+            throw UserError(
+                "--kv-dtype: q8_0 stores blocks of \(ElementType.q8BlockValues) values along head_dim, and the "
+                    + "tensors' head_dim \(q.shape[3]) is not a multiple of \(ElementType.q8BlockValues); choose "
+                    + "another --kv-dtype")
         } catch {
             throw UserError(keyLengths != nil ? "--key-lengths: \(error)" : "\(error)")
         }
-        func tensor(_ array: NumpyArray) -> AttentionTensor {
+        func tensor(_ array: NumpyArray, _ type: ElementType, bits: ElementType) -> AttentionTensor {
             AttentionTensor(
                 batch: array.shape[0], heads: array.shape[1], sequenceLength: array.shape[2],
-                headDimension: array.shape[3], values: array.values)
+                headDimension: array.shape[3], values: array.floatValues(as: bits), elementType: type)
         }
-        return (problem, tensor(q), tensor(k), tensor(v))
+        return (
+            problem, tensor(q, types.tensor, bits: types.tensor), tensor(k, types.cache, bits: types.cacheBits),
+            tensor(v, types.cache, bits: types.cacheBits), q.element
+        )
+    }
+
+    /// The storage types of Q/O and K/V: from the flags where given, each file's own type
+    /// otherwise. A file whose type disagrees with its flag is refused; q8_0 quantises K and V
+    /// given in any float type. `cacheBits`: how '<u2' K/V files are read.
+    func elementTypes(q: NumpyArray, k: NumpyArray, v: NumpyArray) throws -> (
+        tensor: ElementType, cache: ElementType, cacheBits: ElementType
+    ) {
+        func fileType(_ array: NumpyArray, _ flag: String, _ path: String, asked: ElementType?) throws -> ElementType {
+            if let own = array.element.elementType { return own }
+            guard let asked, asked == .bf16 || asked == .f16 else {
+                throw UserError(
+                    "\(flag) '\(path)': dtype '<u2' holds 16-bit patterns; give --dtype bf16 or --dtype f16 "
+                        + "(and --kv-dtype for K and V) to say which")
+            }
+            return asked
+        }
+        let queryType = try fileType(q, "--query", query, asked: elementType)
+        if let elementType, elementType != queryType {
+            throw UserError(
+                "--dtype \(elementType.rawValue): '\(query)' holds \(queryType.rawValue) ('\(q.element.rawValue)'); "
+                    + "save the query as \(elementType.rawValue) or give --dtype \(queryType.rawValue)")
+        }
+        let wanted: ElementType? = keyValueElementType.map { $0.type ?? queryType }
+        let bits = wanted.flatMap { $0 == .q8_0 ? nil : $0 } ?? elementType
+        let keyType = try fileType(k, "--key", key, asked: bits)
+        let valueType = try fileType(v, "--value", value, asked: bits)
+        if wanted == .q8_0 { return (queryType, .q8_0, bits ?? keyType) }
+        let cacheType = wanted ?? keyType
+        for (flag, path, type, array) in [("--key", key, keyType, k), ("--value", value, valueType, v)]
+        where type != cacheType {
+            let expected = wanted == nil ? "the key's \(cacheType.rawValue)" : "--kv-dtype \(cacheType.rawValue)"
+            throw UserError(
+                "\(flag) '\(path)' holds \(type.rawValue) ('\(array.element.rawValue)'), not \(expected); save K and "
+                    + "V as \(cacheType.rawValue) or give --kv-dtype \(type.rawValue)")
+        }
+        return (queryType, cacheType, cacheType)
+    }
+
+    /// `--kv-dtype`: a type, or `same` (nil: as --dtype).
+    struct KeyValueTypeRequest: Sendable {
+        let type: ElementType?
+    }
+
+    static func elementType(_ text: String) throws -> ElementType {
+        guard case .given(let types) = try ArgumentValues.elementTypes(text), types.count == 1 else {
+            throw ArgumentValueError(expected: "one of f32, bf16, f16")
+        }
+        return types[0]
+    }
+
+    static func keyValueElementType(_ text: String) throws -> KeyValueTypeRequest {
+        let types = try ArgumentValues.keyValueElementTypes(text)
+        guard types.count == 1 else { throw ArgumentValueError(expected: "one of same, f32, bf16, f16, q8_0") }
+        return KeyValueTypeRequest(type: types[0])
     }
 
     static func variant(_ text: String) throws -> AttentionVariant {

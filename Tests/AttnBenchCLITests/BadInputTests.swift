@@ -61,6 +61,22 @@ final class BadInputTests: XCTestCase {
             mentions: ["--blas-core", "'Has well'"])
     }
 
+    /// Element types: an unknown type, q8_0 for Q/O, q8_0 with a head_dim its blocks do not tile
+    /// (given, or a model's) — one line each, exit 2, nothing written.
+    func testElementTypeFlags() throws {
+        try assertRejected(["sweep", "--dtype", "fp8", "--output", "r.csv"], mentions: ["--dtype", "'fp8'", "bf16"])
+        try assertRejected(
+            ["sweep", "--kv-dtype", "same,int4", "--output", "r.csv"], mentions: ["--kv-dtype", "'int4'", "q8_0"])
+        try assertRejected(
+            ["sweep", "--dtype", "q8_0", "--output", "r.csv"], mentions: ["--dtype", "'q8_0'", "--kv-dtype q8_0"])
+        try assertRejected(
+            ["sweep", "--kv-dtype", "f16,q8_0", "--head-dim", "64,40", "--output", "r.csv"],
+            mentions: ["--kv-dtype", "'q8_0'", "--head-dim 40", "multiple of 32"])
+        try assertRejected(
+            ["maxlen", "--kv-dtype", "q8_0", "--head-dim", "48"], mentions: ["--kv-dtype", "--head-dim 48"],
+            output: nil)
+    }
+
     /// Grouped-query, window and model flags: one line naming the flag, the value and what is accepted.
     func testShapeFlagsOfModels() throws {
         try assertRejected(

@@ -78,4 +78,71 @@ void attnbench_typed_row_scores_avx512(
 void attnbench_typed_accumulate_rows_avx512(
     const float *p, long ldp, long rows, long keys, const void *v, int type, long row_bytes, long columns, float *o,
     long ldo);
+
+// AVX-512 F, BW, VL and BF16 (vdpbf16ps, vcvtne2ps2bf16): what the bf16 kernels below need.
+int attnbench_cpu_has_avx512bf16(void);
+
+// bf16 kernels of the fused prefill. bf16 values are uint16_t bit patterns (the top half of an
+// fp32), widened exactly; a product of two is exact in fp32 and the sums are fp32. vdpbf16ps adds
+// two products to each fp32 lane, so both operands are packed in pairs along the summed index:
+// - a Q row group, q_pairs [d_pairs][8]: element (p, r) holds bf16 q[r][2p] in its low 16 bits and
+//   q[r][2p + 1] in its high 16 bits; d_pairs = ceil(d / 2), an odd d padded with a zero;
+// - K panels of 32 keys, `panel_count` consecutive ones each [d_pairs][32][2]: element
+//   (p, key, t) = bf16 k[key][2p + t] (keys with nothing in them zero);
+// - V packed [key_pairs][ldv][2]: element (jp, c, t) = bf16 V[2jp + t][c].
+// Each `_avx512` function has a `_portable` twin with the same signature and products, for any
+// CPU and for tests; on other architectures the `_avx512` names call the twins. Only call the
+// `_avx512` versions where attnbench_cpu_has_avx512bf16() is 1.
+
+// s[r * lds + 32 · panel + key] = scale · sum_c q[r][c] · k[key][c] for the 8 rows and all panels:
+// 8 × 32 tiles of 16 accumulators.
+void attnbench_bf16_score_tiles_avx512(
+    const uint32_t *q_pairs, long d_pairs, const uint16_t *panels, long panel_count, float *s, long lds,
+    float scale);
+void attnbench_bf16_score_tiles_portable(
+    const uint32_t *q_pairs, long d_pairs, const uint16_t *panels, long panel_count, float *s, long lds,
+    float scale);
+
+// attnbench_score_tiles_exp_avx512 on the bf16 score tiles: the scores (the products times
+// `scale`) are exponentiated tile by tile while the next tile's products run, s ← exp(s −
+// reference[r]), sums[16·r .. 16·r + 16) += the exponentials (lane-wise), worst[0..16) ← lane-wise
+// maximum of s − reference. A reference of −∞ is set to the maximum of the row's first tile (NaN
+// if any of its scores is NaN). Returns 0, with the scores not all exponentiated, when a first-tile
+// maximum (or a given reference) is −∞ or NaN. The portable twin uses the same exp approximation.
+int attnbench_bf16_score_tiles_exp_avx512(
+    const uint32_t *q_pairs, long d_pairs, const uint16_t *panels, long panel_count, float *s, long lds,
+    float scale, float *reference, float *sums, float *worst);
+int attnbench_bf16_score_tiles_exp_portable(
+    const uint32_t *q_pairs, long d_pairs, const uint16_t *panels, long panel_count, float *s, long lds,
+    float scale, float *reference, float *sums, float *worst);
+
+// p[r * ldp + j] = bf16 of s[r * lds + j], rounded to nearest even, for r < rows, j < count; an
+// odd count also writes p[r * ldp + count] = 0, so that the last pair is complete. As
+// vcvtneps2bf16 rounds: subnormals become zeros of their sign, NaN stays a (quiet) NaN. Checks
+// the CPU itself (vcvtneps2bf16 where it has AVX512_BF16, the portable twin otherwise).
+void attnbench_bf16_round_rows(const float *s, long lds, long rows, long count, uint16_t *p, long ldp);
+void attnbench_bf16_round_rows_portable(const float *s, long lds, long rows, long count, uint16_t *p, long ldp);
+
+// O[r * ldo + c] += sum_{j < 2 · key_pairs} P[r][j] · V[j][c] for r < rows (at most 8) and
+// c < columns (a multiple of 16, at most ldv), P rows bf16 at p[r * ldp + j] (2 · key_pairs of
+// them each, see attnbench_bf16_round_rows for an odd number of keys), V packed in pairs as above.
+// Tiles of all the rows by 32 columns (16 accumulators for 8 rows; a last one of 16 columns), O
+// loaded before and stored after the keys.
+void attnbench_bf16_accumulate_rows_avx512(
+    const uint16_t *p, long ldp, long rows, long key_pairs, const uint16_t *v_pairs, long ldv, long columns,
+    float *o, long ldo);
+void attnbench_bf16_accumulate_rows_portable(
+    const uint16_t *p, long ldp, long rows, long key_pairs, const uint16_t *v_pairs, long ldv, long columns,
+    float *o, long ldo);
+
+// The peak rate of vdpbf16ps: `iterations` iterations of ATTNBENCH_BF16_PEAK_DOTS_PER_ITERATION
+// independent vdpbf16ps on zmm registers (16 chains, enough for the latency on both FMA pipes).
+// One vdpbf16ps on zmm is 16 lanes × 2 products × 2 operations (multiply, add) = 64 FLOPs, so an
+// iteration is 16 × 64 = 1024 FLOPs and GFLOP/s = 1024 · iterations / seconds / 1e9. The inputs
+// come from sink[0..16) (rounded to bf16; small values keep the sums finite), a reduction of the
+// accumulators goes to sink[0..16). The portable twin does the same 1024 FLOPs per iteration in
+// scalar code.
+enum { ATTNBENCH_BF16_PEAK_DOTS_PER_ITERATION = 16 };
+void attnbench_bf16_dot_peak_loop(long iterations, float *sink);
+void attnbench_bf16_dot_peak_loop_portable(long iterations, float *sink);
 #endif
