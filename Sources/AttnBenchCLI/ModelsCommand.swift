@@ -7,14 +7,15 @@ struct ModelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models",
         abstract:
-            "List the model presets of --model: heads, K/V heads, head_dim, window, causal, the layer around the "
+            "List the model presets of --model: heads, K/V heads, head_dim, window, causal, the published element "
+            + "type (torch_dtype, which --dtype model takes), the layer around the "
             + "attention (--layer: hidden and MLP sizes, MLP form, layers, vocabulary) and the configuration each "
             + "comes from."
     )
 
     func run() throws {
         var lines = [
-            "model\theads\tkv_heads\thead_dim\twindow\tcausal\thidden_size\tintermediate_size\tmlp\tlayers"
+            "model\theads\tkv_heads\thead_dim\twindow\tcausal\tdtype\thidden_size\tintermediate_size\tmlp\tlayers"
                 + "\tvocab_size\tsource"
         ]
         for m in ModelPreset.all {
@@ -28,7 +29,7 @@ struct ModelsCommand: ParsableCommand {
             lines.append(
                 ([
                     m.name, "\(m.heads)", "\(m.keyValueHeads)", "\(m.headDimension)",
-                    m.window.map(String.init) ?? "none", "\(m.causal)",
+                    m.window.map(String.init) ?? "none", "\(m.causal)", m.elementType.rawValue,
                 ] + layer + [m.source]).joined(separator: "\t"))
         }
         FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))

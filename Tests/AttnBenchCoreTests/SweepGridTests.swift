@@ -33,6 +33,30 @@ final class SweepGridTests: XCTestCase {
         XCTAssertTrue(try grid.configurations().allSatisfy { $0.heads == 16 && $0.keyValueHeads == 8 })
     }
 
+    /// `--dtype model` takes each preset's torch_dtype; `--kv-dtype` crosses it, `same` following
+    /// the tensors' type; the CSV row and the problem carry both, and stored bytes follow them.
+    func testElementTypesFromModelsAndFlags() throws {
+        let llama = try XCTUnwrap(ModelPreset.named("llama-3-8b"))
+        let bert = try XCTUnwrap(ModelPreset.named("bert-base"))
+        var grid = SweepGrid(
+            variants: [.flash2], sequenceLengths: [64], queryLengths: [.fixed(1)], models: [llama, bert],
+            elementTypes: .model(fallback: [.f32]), keyValueElementTypes: [nil, .q8_0], threads: [1])
+        let points = try grid.configurations()
+        XCTAssertEqual(
+            points.map { "\($0.model ?? "")/\($0.elementType.rawValue)/\($0.keyValueElementType.rawValue)" },
+            ["llama-3-8b/bf16/bf16", "llama-3-8b/bf16/q8_0", "bert-base/f32/f32", "bert-base/f32/q8_0"])
+        let row = ResultRow(configuration: points[1], policy: RepetitionPolicy(), seed: 1)
+        XCTAssertEqual(row[.elementType], "bf16")
+        XCTAssertEqual(row[.keyValueElementType], "q8_0")
+        XCTAssertEqual(row.problem?.keyValueElementType, .q8_0)
+        let problem = try points[1].problem()
+        XCTAssertEqual(AttentionTraffic.keyValueBytes(problem), 2 * 8 * 64 * 136)
+        XCTAssertEqual(AttentionTraffic.keyValueBytes(try points[0].problem()), 2 * 8 * 64 * 256)
+        XCTAssertLessThan(try XCTUnwrap(points[1].estimatedBytes), try XCTUnwrap(points[0].estimatedBytes))
+        grid.elementTypes = .given([.f16])
+        XCTAssertTrue(try grid.configurations().allSatisfy { $0.elementType == .f16 })
+    }
+
     func testRaggedLengthsFollowTheSeed() throws {
         let grid = SweepGrid(
             variants: [.flash2], sequenceLengths: [100], batches: [4], keyLengths: .ragged(seed: 0), threads: [1],
@@ -64,6 +88,9 @@ final class SweepGridTests: XCTestCase {
             (SweepGrid(threads: [1], processes: 21), "--processes"),
             (SweepGrid(sequenceLengths: [1 << 30], batches: [1 << 20], threads: [1]), "--seq-len"),
             (SweepGrid(queryBlocks: [.fixed(0)], threads: [1]), "--block-q"),
+            (SweepGrid(elementTypes: .given([.q8_0]), threads: [1]), "--dtype"),
+            (SweepGrid(headDimensions: .given([64, 80]), keyValueElementTypes: [.q8_0], threads: [1]), "--kv-dtype"),
+            (SweepGrid(keyValueElementTypes: [], threads: [1]), "--kv-dtype"),
         ]
         for (grid, flag) in cases {
             XCTAssertThrowsError(try grid.configurations(), flag) { error in
