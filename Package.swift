@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "CMicroKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(
             name: "AttnBenchCore",
-            dependencies: ["AttentionKernels", "CSystemShims"],
+            dependencies: ["AttentionKernels", "CSystemShims", "CMicroKernels"],
             swiftSettings: hostTuned
         ),
         .target(

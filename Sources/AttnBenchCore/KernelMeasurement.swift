@@ -16,6 +16,10 @@ public struct KernelMeasurementResult: Sendable, Codable, Equatable {
     public var sgemmPeakGigaflopsSamples: [Double] = []
     public var gemmRooflineGigaflopsSamples: [Double] = []
     public var memoryReadGigabytesPerSecondSamples: [Double] = []
+    /// bf16 dot-product peak samples, for a kernel whose products run in bf16 on this CPU.
+    public var bfloat16DotPeakGigaflopsSamples: [Double] = []
+    /// Whether the kernel's products took bf16 operands (`AttentionKernel.productsInBFloat16`).
+    public var productsInBFloat16 = false
     /// Vector width of the FMA-peak loop, in bits (nil without ceiling samples).
     public var vectorBits: Int?
     /// The kernel's `tileDescription` for the problem (nil for BLAS-composed kernels).
@@ -66,6 +70,7 @@ public struct KernelMeasurementResult: Sendable, Codable, Equatable {
             pooled.sgemmPeakGigaflopsSamples += part.sgemmPeakGigaflopsSamples
             pooled.gemmRooflineGigaflopsSamples += part.gemmRooflineGigaflopsSamples
             pooled.memoryReadGigabytesPerSecondSamples += part.memoryReadGigabytesPerSecondSamples
+            pooled.bfloat16DotPeakGigaflopsSamples += part.bfloat16DotPeakGigaflopsSamples
             pooled.layerWallTimesSeconds += part.layerWallTimesSeconds
             pooled.outputHeadWallTimesSeconds += part.outputHeadWallTimesSeconds
         }
@@ -120,7 +125,7 @@ public enum KernelMeasurement {
                 roofline: roofline)
         }
         keepAlive(o)
-        return KernelMeasurementResult(
+        var result = KernelMeasurementResult(
             wallTimesSeconds: times, peakMemoryBytes: peak,
             workspaceBytes: kernel.workspaceBytes(problem, threadCount: threadCount),
             maxAbsError: report.maxAbsError, errorRowsChecked: report.rowsChecked, outputsFinite: finite,
@@ -129,6 +134,9 @@ public enum KernelMeasurement {
             gemmRooflineGigaflopsSamples: ceilings.gemmRooflineGigaflops,
             memoryReadGigabytesPerSecondSamples: ceilings.memoryReadGigabytesPerSecond,
             vectorBits: vectorBits, kernelTile: kernel.tileDescription(problem, threadCount: threadCount))
+        result.bfloat16DotPeakGigaflopsSamples = ceilings.bfloat16DotGigaflops
+        result.productsInBFloat16 = kernel.productsInBFloat16(problem)
+        return result
     }
 
     /// Steps 4 and 5: the warm-up calls, then the timed repetitions with the ceiling samples.
@@ -142,7 +150,9 @@ public enum KernelMeasurement {
             kernel.run(problem, query: q, key: k, value: v, output: o, threadCount: threadCount)
         }
         let probe = roofline.map {
-            RooflineProbe(headDimension: problem.headDimension, threadCount: threadCount, memoryRead: $0.memoryRead)
+            RooflineProbe(
+                headDimension: problem.headDimension, threadCount: threadCount, memoryRead: $0.memoryRead,
+                bfloat16Dots: kernel.productsInBFloat16(problem))
         }
         var ceilings = CeilingSamples()
         var probeElapsed = 0.0
@@ -157,6 +167,10 @@ public enum KernelMeasurement {
                 ceilings[keyPath: sample.into].append(sample.flops / sample.seconds / 1e9)
                 probeElapsed += sample.seconds
             }
+            if let seconds = probe.bfloat16DotPeakSampleSeconds(), let flops = probe.bfloat16DotPeakFlops {
+                ceilings.bfloat16DotGigaflops.append(flops / seconds / 1e9)
+                probeElapsed += seconds
+            }
             if let read = probe.memoryReadSampleSeconds() {
                 ceilings.memoryReadGigabytesPerSecond.append(probe.readBytes / read / 1e9)
                 probeElapsed += read
@@ -167,6 +181,7 @@ public enum KernelMeasurement {
             _ = probe.sgemmPeakSampleSeconds()
             _ = probe.gemmRooflineSampleSeconds()
             _ = probe.memoryReadSampleSeconds()
+            _ = probe.bfloat16DotPeakSampleSeconds()
         }
 
         var times: [Double] = []
@@ -237,4 +252,5 @@ private struct CeilingSamples {
     var sgemmGigaflops: [Double] = []
     var gemmRooflineGigaflops: [Double] = []
     var memoryReadGigabytesPerSecond: [Double] = []
+    var bfloat16DotGigaflops: [Double] = []
 }

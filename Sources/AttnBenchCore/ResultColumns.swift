@@ -40,6 +40,7 @@ public enum ResultColumn: String, CaseIterable, Sendable, Codable {
     case noisy
     case gflops
     case fmaPeakGflops = "fma_peak_gflops"
+    case bfloat16DotPeakGflops = "bf16_dot_peak_gflops"
     case sgemmPeakGflops = "sgemm_peak_gflops"
     case gemmRooflineGflops = "gemm_roofline_gflops"
     case peakEfficiency = "peak_efficiency"

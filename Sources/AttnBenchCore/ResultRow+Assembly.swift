@@ -131,6 +131,7 @@ extension ResultRow {
         // slows a ceiling down); the GEMM roofline, a like-for-like reference, is the median.
         recordRates(
             gigaflopsPerSecond: gflops, fmaPeak: m.fmaPeakGigaflopsSamples.max(),
+            bfloat16DotPeak: m.bfloat16DotPeakGigaflopsSamples.max(),
             sgemmPeak: m.sgemmPeakGigaflopsSamples.max(),
             gemmRoofline: TimingStatistics.median(m.gemmRooflineGigaflopsSamples),
             keyValueBytes: AttentionTraffic.keyValueBytes(problem), medianSeconds: stats.medianSeconds,
@@ -141,7 +142,7 @@ extension ResultRow {
         self[value: .workspace] = .integer(m.workspaceBytes)
         self[value: .maxAbsError] = .number(m.maxAbsError, .error)
         self[value: .errorRowsChecked] = .integer(m.errorRowsChecked)
-        let tolerance = AttnBenchConstants.correctnessTolerance(outputType: problem.elementType)
+        let tolerance = CorrectnessTolerance.of(problem, productsInBFloat16: m.productsInBFloat16)
         if !m.outputsFinite || m.maxAbsError > tolerance {
             status = .incorrect
             self[.message] =
@@ -192,7 +193,8 @@ extension ResultRow {
 
     /// GFLOP/s against each ceiling, and the K/V read rate against the memory bandwidth.
     mutating func recordRates(
-        gigaflopsPerSecond gflops: Double, fmaPeak: Double?, sgemmPeak: Double?, gemmRoofline: Double?,
+        gigaflopsPerSecond gflops: Double, fmaPeak: Double?, bfloat16DotPeak: Double? = nil, sgemmPeak: Double?,
+        gemmRoofline: Double?,
         keyValueBytes bytes: Double, medianSeconds: Double, memoryRead: Double?
     ) {
         self[value: .gflops] = .number(gflops, .ratio)
@@ -205,6 +207,11 @@ extension ResultRow {
                 self[value: ceiling] = .number(value, .ratio)
                 self[value: efficiency] = .number(gflops / value, .ratio)
             }
+        }
+        // Rows whose products run in bf16 are held to the bf16 dot-product peak.
+        if let bfloat16DotPeak, bfloat16DotPeak > 0 {
+            self[value: .bfloat16DotPeakGflops] = .number(bfloat16DotPeak, .ratio)
+            self[value: .peakEfficiency] = .number(gflops / bfloat16DotPeak, .ratio)
         }
         let rate = bytes / medianSeconds / 1e9
         self[value: .keyValueBytes] = .integer(Int(bytes))

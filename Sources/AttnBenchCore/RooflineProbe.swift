@@ -11,6 +11,8 @@ import Dispatch
 ///
 /// - FMA peak (`FMAPeak`): register-resident FMAs at the widest vector width on the row's
 ///   threads. Nothing can exceed it: `peak_efficiency` ≤ 1.
+/// - bf16 dot-product peak (`BFloat16DotPeak`), for rows whose products run in bf16: the same
+///   for `vdpbf16ps`, twice the FMA peak; such rows' `peak_efficiency` is against it.
 /// - sgemm peak: one large square cblas_sgemm (`squareSize`³) with the row's OpenBLAS core, its
 ///   rows shared among the row's threads, each a single-threaded call: what the BLAS reaches on
 ///   its best shape. Not OpenBLAS's own threads, whose idle threads spin (yielding the core
@@ -33,6 +35,8 @@ public final class RooflineProbe {
     public static let squareSize = 1024
     /// FMA-loop iterations per worker and sample: 2·12·16·2^21 ≈ 0.8 GFLOP at AVX-512.
     public static let fmaIterations = 1 << 21
+    /// bf16 dot-loop iterations per worker and sample: 1024·2^19 ≈ 0.5 GFLOP.
+    public static let bfloat16DotIterations = 1 << 19
 
     public let headDimension: Int
     public let threadCount: Int
@@ -42,6 +46,8 @@ public final class RooflineProbe {
     public let sgemmPeakFlops: Double
     /// Floating-point operations in one FMA-peak sample (all workers).
     public let fmaPeakFlops: Double
+    /// Floating-point operations in one bf16 dot-product-peak sample; nil when not sampled.
+    public let bfloat16DotPeakFlops: Double?
     public let vectorBits: Int
     /// Bytes read in one memory-read sample (0 without a read buffer).
     public let readBytes: Double
@@ -60,8 +66,9 @@ public final class RooflineProbe {
             + (memoryRead ? readBufferBytes : 0)
     }
 
-    /// `memoryRead`: also allocate the 256 MiB read buffer (only decode shapes need it).
-    public init(headDimension d: Int, threadCount: Int, memoryRead: Bool) {
+    /// `memoryRead`: also allocate the 256 MiB read buffer (only decode shapes need it);
+    /// `bfloat16Dots`: also sample the bf16 dot-product peak (where the CPU has it).
+    public init(headDimension d: Int, threadCount: Int, memoryRead: Bool, bfloat16Dots: Bool = false) {
         headDimension = d
         self.threadCount = max(1, threadCount)
         let n = Self.sequenceLength
@@ -85,6 +92,9 @@ public final class RooflineProbe {
         sgemmPeakFlops = 2 * Double(m) * Double(m) * Double(m)
         vectorBits = VectorWidth.hostBits
         fmaPeakFlops = Double(self.threadCount) * FMAPeak.flops(iterations: Self.fmaIterations, vectorBits: vectorBits)
+        bfloat16DotPeakFlops =
+            bfloat16Dots && BFloat16DotPeak.isAvailable
+            ? BFloat16DotPeak.flops(iterations: Self.bfloat16DotIterations, threadCount: self.threadCount) : nil
 
         readChunks = self.threadCount * 8
         if memoryRead {
@@ -116,6 +126,12 @@ public final class RooflineProbe {
     /// Seconds of one FMA-peak sample.
     public func fmaPeakSampleSeconds() -> Double {
         FMAPeak.sampleSeconds(threadCount: threadCount, iterations: Self.fmaIterations, vectorBits: vectorBits)
+    }
+
+    /// Seconds of one bf16 dot-product-peak sample; nil when the probe does not sample it.
+    public func bfloat16DotPeakSampleSeconds() -> Double? {
+        guard bfloat16DotPeakFlops != nil else { return nil }
+        return BFloat16DotPeak.sampleSeconds(threadCount: threadCount, iterations: Self.bfloat16DotIterations)
     }
 
     /// Seconds of one square sgemm, its rows shared among the row's threads.

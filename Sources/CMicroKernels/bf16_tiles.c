@@ -9,7 +9,9 @@
 // peak rate. Every AVX-512 function has a `_portable` twin in plain C with the same products (bf16
 // widened exactly to fp32, whose products are exact in fp32) and fp32 sums; the twins add each
 // pair in the order the instruction is documented to use (the odd element's product, then the
-// even one's), so where the hardware follows it the results agree bit for bit.
+// even one's, each add rounded), which Zen 5 follows: the results agree bit for bit, except that
+// vdpbf16ps takes subnormal inputs and results as zero and the twins do not (differences below
+// 2^-126).
 
 // bf16 bits → fp32, exact.
 static inline float bf16_to_float(uint16_t h) {
@@ -183,6 +185,10 @@ int attnbench_cpu_has_avx512bf16(void) {
 
 #define ATTNBENCH_TARGET_BF16 __attribute__((target("avx512f,avx512vl,avx512bw,avx512bf16,fma")))
 
+// Fully unrolled loops over register arrays (accumulators, loaded vectors): clang unrolls them
+// anyway, gcc otherwise keeps such arrays in memory.
+#define ATTNBENCH_UNROLL _Pragma("GCC unroll 16")
+
 // exp(x) as in score_tiles.c: 2^(x·log2 e) = 2^n · 2^f with n the nearest integer (rounded by
 // adding and subtracting 1.5·2^23) and f in [−1/2, 1/2]; 2^f from a degree-5 polynomial
 // (relative error below 2e-7), 2^n added into the exponent bits. x is clamped to [−87.3, 88.3] so
@@ -223,6 +229,7 @@ static inline __attribute__((always_inline)) void score_pairs(
     for (long p = begin; p < end; p++) {
         const __m512bh k0 = (__m512bh)_mm512_loadu_si512(panel + p * 64);
         const __m512bh k1 = (__m512bh)_mm512_loadu_si512(panel + p * 64 + 32);
+        ATTNBENCH_UNROLL
         for (int r = 0; r < 8; r++) {
             const __m512bh x = (__m512bh)_mm512_set1_epi32((int)q_pairs[p * 8 + r]);
             a[r] = _mm512_dpbf16_ps(a[r], k0, x);
@@ -239,6 +246,7 @@ static inline __attribute__((always_inline)) void score_tile_avx512(
     const uint32_t *q_pairs, long d_pairs, const uint16_t *panel, float *s, long lds, float scale, float *previous,
     const float *reference, float *sums, __m512 *worst) {
     __m512 a[8], b[8];
+    ATTNBENCH_UNROLL
     for (int r = 0; r < 8; r++) {
         a[r] = _mm512_setzero_ps();
         b[r] = _mm512_setzero_ps();
@@ -256,6 +264,7 @@ static inline __attribute__((always_inline)) void score_tile_avx512(
         score_pairs(q_pairs, panel, 0, d_pairs, a, b);
     }
     const __m512 factor = _mm512_set1_ps(scale);
+    ATTNBENCH_UNROLL
     for (int r = 0; r < 8; r++) {
         _mm512_storeu_ps(s + r * lds, _mm512_mul_ps(a[r], factor));
         _mm512_storeu_ps(s + r * lds + 16, _mm512_mul_ps(b[r], factor));
@@ -329,7 +338,7 @@ static void round_rows_avx512(const float *s, long lds, long rows, long count, u
     }
 }
 
-// vcvtneps2bf16 where the CPU has it (checked once), the portable rounding, with the same results, elsewhere.
+// vcvtneps2bf16 where the CPU has it (checked once), elsewhere the portable rounding (same results).
 void attnbench_bf16_round_rows(const float *s, long lds, long rows, long count, uint16_t *p, long ldp) {
     if (attnbench_cpu_has_avx512bf16()) round_rows_avx512(s, lds, rows, count, p, ldp);
     else attnbench_bf16_round_rows_portable(s, lds, rows, count, p, ldp);
@@ -343,21 +352,28 @@ static inline __attribute__((always_inline)) void accumulate_tile_bf16(
     const int ROWS, const int NV, const uint16_t *p, long ldp, long key_pairs, const uint16_t *v_pairs, long ldv,
     float *o, long ldo) {
     __m512 acc[8][2];
+    ATTNBENCH_UNROLL
     for (int r = 0; r < ROWS; r++) {
+        ATTNBENCH_UNROLL
         for (int c = 0; c < NV; c++) acc[r][c] = _mm512_loadu_ps(o + r * ldo + 16 * c);
     }
     for (long jp = 0; jp < key_pairs; jp++) {
         const uint16_t *vj = v_pairs + jp * ldv * 2;
         __m512bh v[2];
+        ATTNBENCH_UNROLL
         for (int c = 0; c < NV; c++) v[c] = (__m512bh)_mm512_loadu_si512(vj + 32 * c);
+        ATTNBENCH_UNROLL
         for (int r = 0; r < ROWS; r++) {
             uint32_t pair;
             memcpy(&pair, p + r * ldp + 2 * jp, sizeof pair);
             const __m512bh w = (__m512bh)_mm512_set1_epi32((int)pair);
+            ATTNBENCH_UNROLL
             for (int c = 0; c < NV; c++) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], v[c], w);
         }
     }
+    ATTNBENCH_UNROLL
     for (int r = 0; r < ROWS; r++) {
+        ATTNBENCH_UNROLL
         for (int c = 0; c < NV; c++) _mm512_storeu_ps(o + r * ldo + 16 * c, acc[r][c]);
     }
 }
@@ -392,8 +408,8 @@ void attnbench_bf16_accumulate_rows_avx512(
     if (c < columns) accumulate_tile_dispatch_bf16(rows, 1, p, ldp, key_pairs, v_pairs + 2 * c, ldv, o + c, ldo);
 }
 
-// 16 independent chains of vdpbf16ps on registers (the latency times the two pipes' throughput
-// needs about 12): 16 instructions, 1024 FLOPs, per iteration. The inputs are sink's values
+// 16 independent chains of vdpbf16ps on registers (on Zen 5 its latency of about 6 cycles at two
+// per cycle needs 12): 16 instructions, 1024 FLOPs, per iteration. The inputs are sink's values
 // rounded to bf16, so nothing is known at compile time; the accumulators start at 0, 1, …, 15 so
 // that no two chains are the same computation.
 ATTNBENCH_TARGET_BF16
@@ -401,11 +417,15 @@ void attnbench_bf16_dot_peak_loop(long iterations, float *sink) {
     const __m512 x = _mm512_loadu_ps(sink);
     const __m512bh a = _mm512_cvtne2ps_pbh(x, x);
     __m512 acc[16];
+    ATTNBENCH_UNROLL
     for (int k = 0; k < 16; k++) acc[k] = _mm512_set1_ps((float)k);
     for (long i = 0; i < iterations; i++) {
+        ATTNBENCH_UNROLL
         for (int k = 0; k < 16; k++) acc[k] = _mm512_dpbf16_ps(acc[k], a, a);
     }
+    ATTNBENCH_UNROLL
     for (int width = 8; width >= 1; width /= 2) {
+        ATTNBENCH_UNROLL
         for (int k = 0; k < width; k++) acc[k] = _mm512_add_ps(acc[k], acc[k + width]);
     }
     _mm512_storeu_ps(sink, acc[0]);

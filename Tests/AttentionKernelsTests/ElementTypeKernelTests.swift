@@ -22,7 +22,10 @@ final class ElementTypeKernelTests: XCTestCase {
     func assertWithinTypeTolerance(
         _ variant: AttentionVariant, _ testCase: KernelCase, file: StaticString = #filePath, line: UInt = #line
     ) throws {
-        let tolerance = CorrectnessTolerance.of(try testCase.problem(), valueMagnitude: Double(testCase.valueAmplitude))
+        let blocks = variant.isBlocked ? try BlockSizes(query: testCase.blocks.query, key: testCase.blocks.key) : nil
+        let kernel = try variant.makeKernel(blockSizes: blocks)
+        let tolerance = CorrectnessTolerance.of(
+            kernel, on: try testCase.problem(), valueMagnitude: Double(testCase.valueAmplitude))
         try assertMatchesReference(variant, testCase, tolerance: tolerance, file: file, line: line)
     }
 
@@ -100,7 +103,9 @@ final class ElementTypeKernelTests: XCTestCase {
                 // Near-one-hot softmax weights move with the fp32 rounding of 1e4-sized scores
                 // (see `Tolerance.largeMagnitude`), on top of the output's rounding.
                 let tolerance =
-                    (Tolerance.largeMagnitude + CorrectnessTolerance.perUnitValue(outputType: pair.0))
+                    (Tolerance.largeMagnitude
+                        + CorrectnessTolerance.perUnitValue(
+                            outputType: pair.0, productsInBFloat16: pair == (.bf16, .bf16)))
                     * Double(base.valueAmplitude)
                 for variant in AttentionVariant.allCases {
                     try assertMatchesReference(variant, testCase, tolerance: tolerance)
@@ -158,6 +163,44 @@ final class ElementTypeKernelTests: XCTestCase {
             XCTAssertEqual(
                 kernel.workspaceBytes(bf16, threadCount: 1), copies + kernel.workspaceBytes(slice, threadCount: 1),
                 "\(variant)")
+        }
+    }
+
+    /// bf16 tensors in the fused prefill: with AVX512_BF16 the products take bf16 operands
+    /// (`prefillBFloat16`), and with `bfloat16Products: false` they are widened to fp32 as on
+    /// every other CPU; both match the reference within their tolerances, on every machine.
+    func testFusedBFloat16ProductsAndTheWidenedPathBothMatch() throws {
+        let cases =
+            KernelCorrectnessTests.raggedCases().filter { $0.queryLength > 16 } + [
+                KernelCase(
+                    batch: 2, heads: 4, queryLength: 77, keyLength: 130, headDimension: 80, causal: true,
+                    validKeyLengths: [130, 41], keyValueHeads: 2, blocks: (32, 48), threads: 2),
+                KernelCase(
+                    batch: 1, heads: 3, queryLength: 61, keyLength: 61, headDimension: 7, causal: true, window: 13,
+                    blocks: (16, 32), threads: 2),
+                KernelCase(
+                    batch: 1, heads: 2, queryLength: 300, keyLength: 300, headDimension: 128, blocks: (64, 128),
+                    amplitude: 4),
+                KernelCase(
+                    batch: 2, heads: 1, queryLength: 70, keyLength: 20, headDimension: 33, causal: true,
+                    validKeyLengths: [20, 0], blocks: (16, 8)),
+            ]
+        AlignedMemory.setFillOnAllocate(.nan)
+        defer { AlignedMemory.setFillOnAllocate(nil) }
+        for base in cases {
+            let testCase = Self.typed(base, (.bf16, .bf16))
+            let problem = try testCase.problem()
+            let blocks = try BlockSizes(query: testCase.blocks.query, key: testCase.blocks.key)
+            for products in [true, false] {
+                let kernel = FusedAttention(blockSizes: blocks, bfloat16Products: products)
+                XCTAssertEqual(
+                    kernel.productsInBFloat16(problem), products && FusedAttention.bfloat16ProductsAvailable)
+                let report = try runAgainstReference(kernel, testCase)
+                XCTAssertFalse(report.nonFinite, "\(testCase) bf16 products \(products)")
+                XCTAssertLessThan(
+                    report.maxAbsError, CorrectnessTolerance.of(kernel, on: problem),
+                    "\(testCase) bf16 products \(products): \(String(describing: report.worst))")
+            }
         }
     }
 }

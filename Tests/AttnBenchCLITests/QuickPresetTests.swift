@@ -12,7 +12,8 @@ final class QuickPresetTests: XCTestCase {
     /// Columns that are measured, or describe the machine and the run, rather than the configuration.
     static let measuredColumns: Set<ResultColumn> = [
         .repetitions, .wallTimeMedian, .wallTimeMin, .wallTimeP90, .wallTimeMax, .wallTimeMean, .wallTimeIQR,
-        .wallTimeRelativeIQR, .noisy, .gflops, .fmaPeakGflops, .sgemmPeakGflops, .gemmRooflineGflops, .peakEfficiency,
+        .wallTimeRelativeIQR, .noisy, .gflops, .fmaPeakGflops, .bfloat16DotPeakGflops, .sgemmPeakGflops,
+        .gemmRooflineGflops, .peakEfficiency,
         .sgemmEfficiency, .gemmRooflineEfficiency, .keyValueReadRate, .memoryReadRate, .bandwidthEfficiency,
         .peakMemory, .maxAbsError, .wallTimes, .processMedians, .attnbenchVersion, .gitCommit, .dateUTC, .hostname,
         .cpuModel, .cpuCores, .cpuVectorBits, .kernelTile, .openblasVersion, .openblasCore, .openblasConfig,

@@ -15,10 +15,15 @@ public protocol AttentionKernel: Sendable {
     /// The register tiles and instruction set the kernel chose for `problem` on this CPU, for
     /// the row's `kernel_tile`; nil for a kernel whose inner loops are BLAS calls.
     func tileDescription(_ problem: AttentionProblem, threadCount: Int) -> String?
+    /// Whether the kernel's products on `problem` take bf16 operands (P rounded to bf16 before
+    /// P·V), which widens its `CorrectnessTolerance` and holds it to the bf16 dot-product peak.
+    func productsInBFloat16(_ problem: AttentionProblem) -> Bool
 }
 
 extension AttentionKernel {
     public func tileDescription(_ problem: AttentionProblem, threadCount: Int) -> String? { nil }
+
+    public func productsInBFloat16(_ problem: AttentionProblem) -> Bool { false }
 
     public func blockSizesRun(on problem: AttentionProblem) -> BlockSizes? {
         guard let sizes = blockSizes?.clipped(to: problem) else { return nil }

@@ -71,9 +71,22 @@ public struct FusedAttention: BlockedAttentionKernel {
     /// Lanes of the tiles: the host's (nil), or 16, 8 or 4 to run narrower tiles (tests).
     let vectorLanes: Int?
 
+    /// Whether bf16 problems may take the bf16-product prefill (`prefillBFloat16`); false runs
+    /// them widened to fp32 as on CPUs without AVX512_BF16 (tests compare the two).
+    let bfloat16Products: Bool
+
     public init(blockSizes: BlockSizes) {
         blocks = blockSizes
         vectorLanes = nil
+        bfloat16Products = true
+    }
+
+    /// The host's tiles, with bf16 products where the CPU has them or, with `bfloat16Products`
+    /// false, every type widened to fp32 for fp32 FMAs.
+    public init(blockSizes: BlockSizes, bfloat16Products: Bool) {
+        blocks = blockSizes
+        vectorLanes = nil
+        self.bfloat16Products = bfloat16Products
     }
 
     /// Tiles of `vectorLanes` lanes (16, 8 or 4; at most the CPU's) instead of the host's widest:
@@ -84,6 +97,7 @@ public struct FusedAttention: BlockedAttentionKernel {
             "vector lanes \(vectorLanes): expected 4, 8 or 16, at most this CPU's \(VectorWidth.hostLanes)")
         blocks = blockSizes
         self.vectorLanes = vectorLanes
+        bfloat16Products = true
     }
 
     var geometry: Geometry { Geometry(lanes: vectorLanes ?? max(4, VectorWidth.hostLanes)) }
@@ -126,8 +140,9 @@ public struct FusedAttention: BlockedAttentionKernel {
     }
 
     /// Prefill: `s<rows>x<keys>/pv<rows>x<columns>/<isa>` (score tile, P·V tile, the instructions
-    /// of the loops); decode: `rows<stacked>/chunk<keys>/splits<n>/<isa>`, and for K/V not in fp32
-    /// `/kv-in-registers` (widened piece by piece in registers) or `/kv-widened` (into fp32 tiles).
+    /// of the loops; `avx512bf16` where the products run in bf16); decode:
+    /// `rows<stacked>/chunk<keys>/splits<n>/<isa>`, and for K/V not in fp32 `/kv-in-registers`
+    /// (widened piece by piece in registers) or `/kv-widened` (into fp32 tiles).
     public func tileDescription(_ problem: AttentionProblem, threadCount: Int) -> String? {
         let g = geometry
         if streams(problem) {
@@ -141,6 +156,7 @@ public struct FusedAttention: BlockedAttentionKernel {
                 "rows\(rows)/chunk\(Self.decodeChunkKeys)/splits\(splitCount(problem, threadCount: threadCount))/\(isa)"
                 + stored
         }
+        if productsInBFloat16(problem) { return "s8x32/pv8x32/avx512bf16" }
         let isa: String
         switch g.lanes {
         case 16: isa = FusedMicroKernels.hasAVX512F ? "avx512" : "simd16"
@@ -165,6 +181,7 @@ public struct FusedAttention: BlockedAttentionKernel {
                 * (partials
                     + max(1, threadCount) * (rows * (Self.decodeChunkKeys + 2 * Self.decodeRowFloats(d) + 2) + widen))
         }
+        if productsInBFloat16(problem) { return bfloat16WorkspaceBytes(problem, threadCount: threadCount) }
         let (bq, bkRaw) = effectiveBlocks(problem)
         let bk = (bkRaw + g.panelKeys - 1) / g.panelKeys * g.panelKeys
         let rows = (bq + g.scoreRows - 1) / g.scoreRows * g.scoreRows
@@ -181,6 +198,10 @@ public struct FusedAttention: BlockedAttentionKernel {
         output: AttentionTensor, threadCount: Int
     ) {
         problem.preconditionShapes(query: query, key: key, value: value, output: output)
+        if productsInBFloat16(problem) {
+            prefillBFloat16(problem, query, key, value, output, threadCount)
+            return
+        }
         switch (geometry.lanes, streams(problem)) {
         case (16, false): prefill(SIMD16<Float>.self, problem, query, key, value, output, threadCount)
         case (8, false): prefill(SIMD8<Float>.self, problem, query, key, value, output, threadCount)

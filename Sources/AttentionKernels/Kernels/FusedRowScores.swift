@@ -5,6 +5,8 @@ extension FusedMicroKernels {
     static let hasAVX512F = attnbench_cpu_has_avx512f() != 0
     /// AVX-512 F/BW/VL with F16C: the typed row kernels, which read bf16, fp16 and q8_0 rows in place.
     static let hasAVX512BW = attnbench_cpu_has_avx512bw() != 0
+    /// AVX512_BF16 (`vdpbf16ps`): the bf16-product prefill.
+    static let hasAVX512BF16 = attnbench_cpu_has_avx512bf16() != 0
     static let hasAVX2FMA = attnbench_cpu_has_avx2_fma() != 0
 
     /// S[r·ldS + j] = Σ_c Q[r·ldQ + c]·K[j·ldK + c] for r < rows, j < keys, c < columns: the

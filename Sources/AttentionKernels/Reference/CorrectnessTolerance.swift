@@ -29,4 +29,11 @@ public enum CorrectnessTolerance {
         perUnitValue(outputType: problem.elementType, productsInBFloat16: productsInBFloat16)
             * max(1, valueMagnitude)
     }
+
+    /// The tolerance of `kernel` on `problem`: with the bf16 term where its products are bf16.
+    public static func of(
+        _ kernel: any AttentionKernel, on problem: AttentionProblem, valueMagnitude: Double = 1
+    ) -> Double {
+        of(problem, valueMagnitude: valueMagnitude, productsInBFloat16: kernel.productsInBFloat16(problem))
+    }
 }

@@ -91,8 +91,9 @@ int attnbench_cpu_has_avx512bf16(void);
 //   (p, key, t) = bf16 k[key][2p + t] (keys with nothing in them zero);
 // - V packed [key_pairs][ldv][2]: element (jp, c, t) = bf16 V[2jp + t][c].
 // Each `_avx512` function has a `_portable` twin with the same signature and products, for any
-// CPU and for tests; on other architectures the `_avx512` names call the twins. Only call the
-// `_avx512` versions where attnbench_cpu_has_avx512bf16() is 1.
+// CPU and for tests (the same bits, but for vdpbf16ps flushing subnormals to zero); on other
+// architectures the `_avx512` names call the twins. Only call the `_avx512` versions where
+// attnbench_cpu_has_avx512bf16() is 1.
 
 // s[r * lds + 32 · panel + key] = scale · sum_c q[r][c] · k[key][c] for the 8 rows and all panels:
 // 8 × 32 tiles of 16 accumulators.
