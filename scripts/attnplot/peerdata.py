@@ -82,9 +82,16 @@ def implementation(row):
 
 
 def element_type(row):
-    """'fp32', 'bf16', 'f16', 'K/V f16', 'K/V q8_0', ... (K/V fp32 is fp32)."""
+    """'fp32', 'bf16', 'f16', 'K/V f16', 'K/V q8_0', 'bf16 K/V q8_0', ... (K/V fp32 is fp32).
+
+    attnbench's rows say it in their dtype and kv_dtype columns (empty: fp32)."""
     if is_attnbench(row):
-        return FP32
+        tensors = str(row.get("dtype") or "f32")
+        cache = str(row.get("kv_dtype") or tensors)
+        tensors = FP32 if tensors in _FP32_NAMES else tensors
+        if cache in _FP32_NAMES or cache == tensors:
+            return tensors if cache == tensors or tensors == FP32 else f"{tensors} K/V fp32"
+        return f"K/V {cache}" if tensors == FP32 else f"{tensors} K/V {cache}"
     name = str(row.get("variant") or "")
     match = _KV_SUFFIX.search(name)
     if match:

@@ -28,14 +28,16 @@ def named(entry):
 
 
 def summary(found):
-    """[(shape, etype, threads, fastest peer or None, attnbench's fastest or None, ratio or None)]."""
+    """[(shape, etype, threads, fastest peer or None, attnbench's fastest or None, ratio or None)].
+
+    attnbench's fastest is taken in the row's element type where attnbench measured it, else in fp32."""
     ours = {}
     for e in found:
         if e.runtime == ATTNBENCH:
-            ours.setdefault((e.shape, e.threads), []).append(e)
+            ours.setdefault((e.shape, e.etype, e.threads), []).append(e)
     cells = {}
     for e in found:
-        key = (e.shape, e.etype if e.runtime != ATTNBENCH else FP32, e.threads)
+        key = (e.shape, e.etype, e.threads)
         cells.setdefault(key, [])
         if e.runtime != ATTNBENCH:
             cells[key].append(e)
@@ -43,7 +45,7 @@ def summary(found):
     for shape, etype, threads in sorted(cells, key=lambda k: (shape_sort_key(k[0]), etype_sort_key(k[1]),
                                                               threads_sort_key(k[2]))):
         peer = fastest(cells[(shape, etype, threads)])
-        mine = fastest(ours.get((shape, threads), []))
+        mine = fastest(ours.get((shape, etype, threads)) or ours.get((shape, FP32, threads), []))
         ratio = mine.value / peer.value if peer and mine and peer.value > 0 else None
         lines.append((shape, etype, threads, peer, mine, ratio))
     return lines
@@ -53,7 +55,7 @@ def markdown(rows, full=False):
     """The summary table (and with `full` the per-implementation table) of the rows, as Markdown."""
     found = entries(rows)
     models = shape_models(rows)
-    out = ["| shape | type | threads | fastest peer | peer | attnbench, fastest (fp32) | attnbench | "
+    out = ["| shape | type | threads | fastest peer | peer | attnbench, fastest (same type, else fp32) | attnbench | "
            "attnbench / peer |",
            "|---|---|---:|---|---:|---|---:|---:|"]
     lines = summary(found)

@@ -118,6 +118,8 @@ class Panel(NamedTuple):
     key_lengths: object
     causal: object
     threads: object
+    dtype: object = None
+    kv_dtype: object = None
 
 
 def panel_key(row):
@@ -130,7 +132,22 @@ def panel_sort_key(panel):
         _sortable((panel.batch, panel.heads, panel.kv_heads, panel.head_dim, panel.window)),
         panel.key_lengths or "",
         {False: 0, True: 1}.get(panel.causal, 2), panel.threads is None, panel.threads or 0,
+        _type_order(panel.dtype), _type_order(panel.kv_dtype or panel.dtype),
     )
+
+
+def _type_order(etype):
+    """fp32 first, then the narrower types, then anything else by name."""
+    order = ["f32", "bf16", "f16", "q8_0"]
+    name = etype or "f32"
+    return (order.index(name) if name in order else len(order), name)
+
+
+def element_types_text(dtype, kv_dtype):
+    """'bf16', 'K/V q8_0', 'f16 · K/V q8_0'; '' for fp32 (or a CSV without the columns)."""
+    tensors = dtype if dtype not in (None, "", "f32") else None
+    cache = kv_dtype if kv_dtype not in (None, "") and kv_dtype != (dtype or "f32") else None
+    return " · ".join(part for part in (tensors, f"K/V {cache}" if cache else None) if part)
 
 
 def mask_and_threads(causal, threads):
@@ -149,7 +166,7 @@ def panel_titles(panels):
         parts = [p.model] if p.model is not None else []
         parts += [describe_field(f, getattr(p, f)) for f in ("batch", "heads", "head_dim") if f in varying]
         parts += [describe_field("kv_heads", p.kv_heads, p.heads), describe_field("window", p.window),
-                  describe_field("key_lengths", p.key_lengths)]
+                  describe_field("key_lengths", p.key_lengths), element_types_text(p.dtype, p.kv_dtype)]
         shape = " · ".join(part for part in parts if part)
         mask = mask_and_threads(p.causal, p.threads)
         titles[p] = f"{shape}\n{mask}" if shape else mask
