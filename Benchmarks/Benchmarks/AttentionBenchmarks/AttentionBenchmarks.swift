@@ -13,7 +13,38 @@ struct Shape {
     let causal: Bool
     let threads: Int
     var keyValueHeads: Int? = nil
+    /// Storage of Q and O, and of K and V (nil: as Q).
+    var elementType: ElementType = .f32
+    var keyValueElementType: ElementType? = nil
 }
+
+/// The element-type shapes: bf16 prefill at B1 H8 N4096 (fused with bf16 products where the CPU
+/// has AVX512_BF16, flash2 widening for cblas_sgemm), and Llama 3 8B decode over 16k keys with the
+/// K/V cache in fp16 and q8_0, beside their fp32 twins in `fusedShapes`.
+let typedShapes: [Shape] = {
+    var shapes: [Shape] = []
+    for threads in [1, 2] {
+        for d in [64, 128] {
+            for causal in [false, true] {
+                shapes.append(
+                    Shape(
+                        name: "B1-H8-N4096-d\(d)\(causal ? "-causal" : "")-t\(threads)-bf16", batch: 1, heads: 8,
+                        queryLength: 4096, keyLength: 4096, headDimension: d, causal: causal, threads: threads,
+                        elementType: .bf16))
+            }
+        }
+        for batch in [1, 8] {
+            for cache in [ElementType.f16, .q8_0] {
+                shapes.append(
+                    Shape(
+                        name: "llama-3-8b-decode-B\(batch)-N16k-t\(threads)-kv-\(cache.rawValue)", batch: batch,
+                        heads: 32, queryLength: 1, keyLength: 16384, headDimension: 128, causal: true,
+                        threads: threads, keyValueHeads: 8, keyValueElementType: cache))
+            }
+        }
+    }
+    return shapes
+}()
 
 /// The shapes the fused kernel is held to against the other CPU runtimes (scripts/frameworks.py):
 /// B1 H8 N4096 at d 64 and 128, with and without the causal mask; Llama 3 8B (32 query heads on 8
@@ -63,8 +94,9 @@ let shapes: [AttentionVariant: [Shape]] = {
             causal: false, threads: 1)
     ]
     return [
-        .naive: prefill, .chunked: prefill, .flash1: prefill, .flash2: prefill + decode, .decode: decode,
-        .fused: prefill + decode + fusedShapes,
+        .naive: prefill, .chunked: prefill, .flash1: prefill,
+        .flash2: prefill + decode + typedShapes.filter { $0.elementType == .bf16 && $0.threads == 1 },
+        .decode: decode, .fused: prefill + decode + fusedShapes + typedShapes,
     ]
 }()
 
@@ -77,7 +109,8 @@ let benchmarks: @Sendable () -> Void = {
         for shape in shapes[variant] ?? [] {
             let problem = try! AttentionProblem(
                 batch: shape.batch, heads: shape.heads, queryLength: shape.queryLength, keyLength: shape.keyLength,
-                headDimension: shape.headDimension, causal: shape.causal, keyValueHeads: shape.keyValueHeads)
+                headDimension: shape.headDimension, causal: shape.causal, keyValueHeads: shape.keyValueHeads,
+                elementType: shape.elementType, keyValueElementType: shape.keyValueElementType)
             // The automatic rule, as sweep, maxlen and eval use it.
             let blocks = BlockSizes.automatic(
                 queryLength: shape.queryLength, keyLength: shape.keyLength,
@@ -85,16 +118,16 @@ let benchmarks: @Sendable () -> Void = {
             let kernel = try! variant.makeKernel(blockSizes: variant.isBlocked ? blocks : nil)
             let q = AttentionTensor(
                 batch: shape.batch, heads: shape.heads, sequenceLength: shape.queryLength,
-                headDimension: shape.headDimension)
+                headDimension: shape.headDimension, elementType: problem.elementType)
             let k = AttentionTensor(
                 batch: shape.batch, heads: problem.keyValueHeads, sequenceLength: shape.keyLength,
-                headDimension: shape.headDimension)
+                headDimension: shape.headDimension, elementType: problem.keyValueElementType)
             let v = AttentionTensor(
                 batch: shape.batch, heads: problem.keyValueHeads, sequenceLength: shape.keyLength,
-                headDimension: shape.headDimension)
+                headDimension: shape.headDimension, elementType: problem.keyValueElementType)
             let o = AttentionTensor(
                 batch: shape.batch, heads: shape.heads, sequenceLength: shape.queryLength,
-                headDimension: shape.headDimension)
+                headDimension: shape.headDimension, elementType: problem.elementType)
             q.fillRandom(seed: 1)
             k.fillRandom(seed: 2)
             v.fillRandom(seed: 3)
@@ -108,6 +141,7 @@ let benchmarks: @Sendable () -> Void = {
                         "seq_len_q": "\(shape.queryLength)", "seq_len_kv": "\(shape.keyLength)",
                         "head_dim": "\(shape.headDimension)", "causal": "\(shape.causal)",
                         "block_q": "\(blocks.query)", "block_kv": "\(blocks.key)", "threads": "\(shape.threads)",
+                        "dtype": problem.elementType.rawValue, "kv_dtype": problem.keyValueElementType.rawValue,
                     ],
                     warmupIterations: 2,
                     maxDuration: .seconds(2),
