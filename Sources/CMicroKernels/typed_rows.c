@@ -34,11 +34,15 @@ static inline __attribute__((always_inline)) __m512 load16(
     }
     case ATTNBENCH_TYPE_F16: return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, (const uint16_t *)row + c));
     default: {
+        // The scale broadcast as fp16 and widened in one vector conversion (no scalar insert,
+        // which would depend on an unrelated register), the codes sign-extended from memory.
         const uint8_t *block = row + (c / 32) * 34;
         uint16_t bits;
         memcpy(&bits, block, 2);
-        __m512 codes = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, block + 2 + c % 32)));
-        return _mm512_mul_ps(_mm512_set1_ps(_cvtsh_ss(bits)), codes);
+        __m512 scale = _mm512_cvtph_ps(_mm256_set1_epi16((short)bits));
+        __m128i raw = m == (__mmask16)0xFFFF ? _mm_loadu_si128((const __m128i *)(block + 2 + c % 32))
+                                             : _mm_maskz_loadu_epi8(m, block + 2 + c % 32);
+        return _mm512_mul_ps(scale, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(raw)));
     }
     }
 }
