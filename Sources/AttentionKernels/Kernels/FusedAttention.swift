@@ -488,11 +488,12 @@ public struct FusedAttention: BlockedAttentionKernel {
         let slices = problem.batch * Hkv
         let splits = splitCount(problem, threadCount: threadCount)
         let workers = max(1, threadCount)
-        // K/V of another type than fp32 are read in place by the typed row kernels (AVX-512),
-        // or else widened in runs of `Self.decodeWidenKeys` rows into per-worker fp32 tiles that
-        // stay in L1/L2, right before their products.
+        // K/V rows are read in place by the typed row kernels where the CPU has AVX-512 BW (fp32
+        // rows too: their two-key score loop beats the fp32-only kernels); elsewhere K/V of
+        // another type than fp32 are widened in runs of `Self.decodeWidenKeys` rows into
+        // per-worker fp32 tiles that stay in L1/L2, right before their products.
         let widens = widensDecodeRows(problem)
-        let typedRows = key.elementType != .f32 && !widens
+        let typedRows = !widens && geometry.lanes == 16 && FusedMicroKernels.hasAVX512BW
         let storedType = Int32(Self.typeCode(key.elementType))
         let WK = Self.decodeWidenKeys
         let widenFloats = widens ? 2 * WK * d : 0
