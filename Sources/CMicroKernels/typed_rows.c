@@ -9,6 +9,8 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+#include "reduce16.h"
+
 int attnbench_cpu_has_avx512bw(void) {
     static int cached = -1;
     if (cached < 0) {
@@ -45,33 +47,6 @@ static inline __attribute__((always_inline)) __m512 load16(
         return _mm512_mul_ps(scale, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(raw)));
     }
     }
-}
-
-// 16 vectors of partial sums (a[i] for key i) reduced to one vector: lane i = sum of a[i].
-ATTNBENCH_TARGET_TYPED
-static inline __m512 reduce16(const __m512 *a) {
-    __m512 u[8];
-    for (int i = 0; i < 8; i++) {
-        __m512 x = a[2 * i], y = a[2 * i + 1];
-        u[i] = _mm512_add_ps(
-            _mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(3, 2, 3, 2)));
-    }
-    __m512 x4[4];
-    for (int i = 0; i < 4; i++) {
-        __m512 x = u[2 * i], y = u[2 * i + 1];
-        x4[i] = _mm512_add_ps(
-            _mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(3, 1, 3, 1)));
-    }
-    __m512 y0 = _mm512_add_ps(
-        _mm512_shuffle_ps(x4[0], x4[1], _MM_SHUFFLE(1, 0, 1, 0)),
-        _mm512_shuffle_ps(x4[0], x4[1], _MM_SHUFFLE(3, 2, 3, 2)));
-    __m512 y1 = _mm512_add_ps(
-        _mm512_shuffle_ps(x4[2], x4[3], _MM_SHUFFLE(1, 0, 1, 0)),
-        _mm512_shuffle_ps(x4[2], x4[3], _MM_SHUFFLE(3, 2, 3, 2)));
-    __m512 z = _mm512_add_ps(
-        _mm512_shuffle_ps(y0, y1, _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_ps(y0, y1, _MM_SHUFFLE(3, 1, 3, 1)));
-    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-    return _mm512_permutexvar_ps(order, z);
 }
 
 enum { SCORE_ROWS = 8, PANEL_VECTORS = 8 };
@@ -153,7 +128,8 @@ static inline __attribute__((always_inline)) void score_block(
                       SCORE_PANEL(7) SCORE_PANEL(8) }
     }
     __mmask16 stored = keys >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << keys) - 1);
-    for (long r = 0; r < rows; r++) _mm512_mask_storeu_ps(s + r * lds, stored, reduce16(partial[r]));
+    for (long r = 0; r < rows; r++)
+        _mm512_mask_storeu_ps(s + r * lds, stored, attnbench_reduce16_avx512(partial[r]));
 }
 
 ATTNBENCH_TARGET_TYPED

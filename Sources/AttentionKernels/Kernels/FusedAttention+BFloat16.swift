@@ -183,18 +183,9 @@ extension FusedAttention {
                     }
                     if !exponentiated {
                         attnbench_bf16_score_tiles_avx512(qGroup, DP, panels, W / NR, S, ldS, scale)
-                        for r in 0..<groupRows {
-                            let row = S + r * ldS
-                            let start = problem.visibleKeyStart(batch: b, row: first + r)
-                            let end = min(hi, problem.visibleKeyEnd(batch: b, row: first + r))
-                            let low = min(max(start - lo, 0), W)
-                            let high = min(max(end - lo, low), W)
-                            if low > 0 { row.update(repeating: -.infinity, count: low) }
-                            if high < W { (row + high).update(repeating: -.infinity, count: W - high) }
-                            OnlineSoftmax.updateRow(
-                                row, columns: W, output: Oacc + (groupStart + r) * dP, outputCount: dP,
-                                rowMaximum: &mGroup[r], rowSum: &lGroup[r])
-                        }
+                        Self.maskAndUpdate(
+                            problem, batch: b, firstRow: first, rows: groupRows, keys: lo..<hi, width: W, scores: S,
+                            ldS: ldS, output: Oacc + groupStart * dP, ldO: dP, rowMaximum: mGroup, rowSum: lGroup)
                     }
                     // O_rows += P · V_block with P rounded to bf16.
                     attnbench_bf16_round_rows(S, ldS, groupRows, W, Pb, ldS)
@@ -204,18 +195,8 @@ extension FusedAttention {
                 }
                 blockStart = blockEnd
             }
-            for r in 0..<rows {
-                let o = rowBuffer
-                if l[r] > 0 {
-                    let inverse = 1 / l[r]
-                    for c in 0..<d { o[c] = Oacc[r * dP + c] * inverse }
-                } else {
-                    o.update(repeating: 0, count: d)
-                }
-                ElementConversion.narrow(
-                    o, count: d, to: output.elementType,
-                    destination: output.rawBaseAddress + (firstRow + r) * output.rowBytes)
-            }
+            Self.storeNormalised(
+                rows: rows, accumulated: Oacc, ldO: dP, rowSum: l, buffer: rowBuffer, into: output, firstRow: firstRow)
         }
     }
 }

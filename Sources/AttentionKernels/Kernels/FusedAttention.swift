@@ -345,18 +345,10 @@ public struct FusedAttention: BlockedAttentionKernel {
                         }
                         // Mask keys a row does not see (window edge, diagonal, padding, the tile's
                         // columns beyond the block), then the online-softmax step, all in L1.
-                        for r in 0..<groupRows {
-                            let row = S + r * ldS
-                            let start = problem.visibleKeyStart(batch: b, row: first + r)
-                            let end = min(hi, problem.visibleKeyEnd(batch: b, row: first + r))
-                            let low = min(max(start - lo, 0), W)
-                            let high = min(max(end - lo, low), W)
-                            if low > 0 { row.update(repeating: -.infinity, count: low) }
-                            if high < W { (row + high).update(repeating: -.infinity, count: W - high) }
-                            OnlineSoftmax.updateRow(
-                                row, columns: W, output: Oacc + (groupStart + r) * dP, outputCount: dP,
-                                rowMaximum: &m[groupStart + r], rowSum: &l[groupStart + r])
-                        }
+                        Self.maskAndUpdate(
+                            problem, batch: b, firstRow: first, rows: groupRows, keys: lo..<hi, width: W, scores: S,
+                            ldS: ldS, output: Oacc + groupStart * dP, ldO: dP, rowMaximum: m + groupStart,
+                            rowSum: l + groupStart)
                     }
                     for r in groupRows..<MR { (S + r * ldS).update(repeating: 0, count: W) }
                     // O_rows += P · V_block, 4 rows at a time.
@@ -379,19 +371,52 @@ public struct FusedAttention: BlockedAttentionKernel {
                 }
                 blockStart = blockEnd
             }
-            // O normalised in fp32, then stored (rounded to O's type).
-            for r in 0..<rows {
-                let o = rowBuffer
-                if l[r] > 0 {
-                    let inverse = 1 / l[r]
-                    for c in 0..<d { o[c] = Oacc[r * dP + c] * inverse }
-                } else {
-                    o.update(repeating: 0, count: d)
-                }
-                ElementConversion.narrow(
-                    o, count: d, to: output.elementType,
-                    destination: output.rawBaseAddress + (firstRow + r) * output.rowBytes)
+            Self.storeNormalised(
+                rows: rows, accumulated: Oacc, ldO: dP, rowSum: l, buffer: rowBuffer, into: output, firstRow: firstRow)
+        }
+    }
+
+    /// Masks, in a row group's score tile over keys `keys` (W columns from `keys.lowerBound`),
+    /// the keys each row does not see (window edge, diagonal, padding, columns past the block),
+    /// then takes the online-softmax step of each row: P in place of S, O rescaled, m and l
+    /// updated (all in L1).
+    @inline(__always)
+    static func maskAndUpdate(
+        _ problem: AttentionProblem, batch b: Int, firstRow first: Int, rows: Int, keys: Range<Int>, width W: Int,
+        scores S: UnsafeMutablePointer<Float>, ldS: Int, output o: UnsafeMutablePointer<Float>, ldO: Int,
+        rowMaximum m: UnsafeMutablePointer<Float>, rowSum l: UnsafeMutablePointer<Float>
+    ) {
+        for r in 0..<rows {
+            let row = S + r * ldS
+            let start = problem.visibleKeyStart(batch: b, row: first + r)
+            let end = min(keys.upperBound, problem.visibleKeyEnd(batch: b, row: first + r))
+            let low = min(max(start - keys.lowerBound, 0), W)
+            let high = min(max(end - keys.lowerBound, low), W)
+            if low > 0 { row.update(repeating: -.infinity, count: low) }
+            if high < W { (row + high).update(repeating: -.infinity, count: W - high) }
+            OnlineSoftmax.updateRow(
+                row, columns: W, output: o + r * ldO, outputCount: ldO, rowMaximum: &m[r], rowSum: &l[r])
+        }
+    }
+
+    /// O normalised in fp32 (a row that saw no key is zeros), then stored from `firstRow` on,
+    /// rounded to O's type; `buffer` holds one row of d floats.
+    @inline(__always)
+    static func storeNormalised(
+        rows: Int, accumulated Oacc: UnsafePointer<Float>, ldO: Int, rowSum l: UnsafePointer<Float>,
+        buffer o: UnsafeMutablePointer<Float>, into output: AttentionTensor, firstRow: Int
+    ) {
+        let d = output.headDimension
+        for r in 0..<rows {
+            if l[r] > 0 {
+                let inverse = 1 / l[r]
+                for c in 0..<d { o[c] = Oacc[r * ldO + c] * inverse }
+            } else {
+                o.update(repeating: 0, count: d)
             }
+            ElementConversion.narrow(
+                o, count: d, to: output.elementType,
+                destination: output.rawBaseAddress + (firstRow + r) * output.rowBytes)
         }
     }
 
