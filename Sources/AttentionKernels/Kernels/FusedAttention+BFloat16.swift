@@ -133,67 +133,53 @@ extension FusedAttention {
             let kp = UnsafePointer(packedBase + kvSlice * perSliceHalves)
             let vp = kp + NkP * 2 * DP
 
-            let spanStart = problem.visibleKeyStart(batch: b, row: rowStart) / NR * NR
-            let spanEnd = problem.visibleKeyEnd(batch: b, row: rowStart + rows - 1)
-            var blockStart = spanStart
-            while blockStart < spanEnd {
-                let blockEnd = min(spanEnd, blockStart + Bk)
-                var groupStart = 0
-                while groupStart < rows {
-                    let groupRows = min(MR, rows - groupStart)
-                    let first = rowStart + groupStart
-                    let last = first + groupRows - 1
-                    let lo = max(blockStart, problem.visibleKeyStart(batch: b, row: first) / NR * NR)
-                    let hi = min(blockEnd, problem.visibleKeyEnd(batch: b, row: last))
-                    if hi <= lo {
-                        groupStart += groupRows
-                        continue
-                    }
-                    let W = (hi - lo + NR - 1) / NR * NR
-                    let qGroup = UnsafePointer(Qp + groupStart * DP)
-                    let panels = kp + (lo / NR) * panelHalves
-                    let mGroup = m + groupStart
-                    let lGroup = l + groupStart
-                    var exponentiated = false
-                    let seesAll = (0..<MR).allSatisfy { r in
-                        let row = first + r
-                        return r < groupRows && W == hi - lo && problem.visibleKeyStart(batch: b, row: row) <= lo
-                            && problem.visibleKeyEnd(batch: b, row: row) >= hi
-                    }
-                    if seesAll {
-                        // Exponentials in each tile as it leaves the registers (`exponentiateInTile`).
-                        let sums = tileScratch
-                        let reference = tileScratch + 16 * MR
-                        sums.update(repeating: 0, count: 16 * MR)
-                        for r in 0..<MR { reference[r] = mGroup[r] }
-                        var worst = SIMD16<Float>()
-                        let complete = withUnsafeMutablePointer(to: &worst) { w in
-                            w.withMemoryRebound(to: Float.self, capacity: 16) {
-                                attnbench_bf16_score_tiles_exp_avx512(
-                                    qGroup, DP, panels, W / NR, S, ldS, scale, reference, sums, $0)
-                            }
-                        }
-                        if complete != 0, horizontalMaximum(worst) <= Self.referenceHeadroom {
-                            for r in 0..<MR {
-                                mGroup[r] = reference[r]
-                                lGroup[r] += horizontalSum(RowOperations.load(sums + 16 * r))
-                            }
-                            exponentiated = true
-                        }
-                    }
-                    if !exponentiated {
-                        attnbench_bf16_score_tiles_avx512(qGroup, DP, panels, W / NR, S, ldS, scale)
-                        Self.maskAndUpdate(
-                            problem, batch: b, firstRow: first, rows: groupRows, keys: lo..<hi, width: W, scores: S,
-                            ldS: ldS, output: Oacc + groupStart * dP, ldO: dP, rowMaximum: mGroup, rowSum: lGroup)
-                    }
-                    // O_rows += P · V_block with P rounded to bf16.
-                    attnbench_bf16_round_rows(S, ldS, groupRows, W, Pb, ldS)
-                    attnbench_bf16_accumulate_rows_avx512(
-                        Pb, ldS, groupRows, W / 2, vp + lo * dP, dP, dP, Oacc + groupStart * dP, dP)
-                    groupStart += groupRows
+            Self.forEachBlockGroup(
+                problem, batch: b, rowStart: rowStart, rows: rows, groupRows: MR, panelKeys: NR, blockKeys: Bk
+            ) { groupStart, groupRows, keys, W in
+                let first = rowStart + groupStart
+                let lo = keys.lowerBound
+                let hi = keys.upperBound
+                let qGroup = UnsafePointer(Qp + groupStart * DP)
+                let panels = kp + (lo / NR) * panelHalves
+                let mGroup = m + groupStart
+                let lGroup = l + groupStart
+                var exponentiated = false
+                let seesAll = (0..<MR).allSatisfy { r in
+                    let row = first + r
+                    return r < groupRows && W == hi - lo && problem.visibleKeyStart(batch: b, row: row) <= lo
+                        && problem.visibleKeyEnd(batch: b, row: row) >= hi
                 }
-                blockStart = blockEnd
+                if seesAll {
+                    // Exponentials in each tile as it leaves the registers (`exponentiateInTile`).
+                    let sums = tileScratch
+                    let reference = tileScratch + 16 * MR
+                    sums.update(repeating: 0, count: 16 * MR)
+                    for r in 0..<MR { reference[r] = mGroup[r] }
+                    var worst = SIMD16<Float>()
+                    let complete = withUnsafeMutablePointer(to: &worst) { w in
+                        w.withMemoryRebound(to: Float.self, capacity: 16) {
+                            attnbench_bf16_score_tiles_exp_avx512(
+                                qGroup, DP, panels, W / NR, S, ldS, scale, reference, sums, $0)
+                        }
+                    }
+                    if complete != 0, horizontalMaximum(worst) <= Self.referenceHeadroom {
+                        for r in 0..<MR {
+                            mGroup[r] = reference[r]
+                            lGroup[r] += horizontalSum(RowOperations.load(sums + 16 * r))
+                        }
+                        exponentiated = true
+                    }
+                }
+                if !exponentiated {
+                    attnbench_bf16_score_tiles_avx512(qGroup, DP, panels, W / NR, S, ldS, scale)
+                    Self.maskAndUpdate(
+                        problem, batch: b, firstRow: first, rows: groupRows, keys: lo..<hi, width: W, scores: S,
+                        ldS: ldS, output: Oacc + groupStart * dP, ldO: dP, rowMaximum: mGroup, rowSum: lGroup)
+                }
+                // O_rows += P · V_block with P rounded to bf16.
+                attnbench_bf16_round_rows(S, ldS, groupRows, W, Pb, ldS)
+                attnbench_bf16_accumulate_rows_avx512(
+                    Pb, ldS, groupRows, W / 2, vp + lo * dP, dP, dP, Oacc + groupStart * dP, dP)
             }
             Self.storeNormalised(
                 rows: rows, accumulated: Oacc, ldO: dP, rowSum: l, buffer: rowBuffer, into: output, firstRow: firstRow)

@@ -304,75 +304,87 @@ public struct FusedAttention: BlockedAttentionKernel {
             let kp = packedBase + kvSlice * perSlice
             let vp = kp + NkP * d
 
-            // Key blocks outer, row groups inner: a block's K panels and V rows stay in L2 while
-            // every row group of the query block passes over them.
-            let spanStart = problem.visibleKeyStart(batch: b, row: rowStart) / NR * NR
-            let spanEnd = problem.visibleKeyEnd(batch: b, row: rowStart + rows - 1)
-            var blockStart = spanStart
-            while blockStart < spanEnd {
-                let blockEnd = min(spanEnd, blockStart + Bk)
-                var groupStart = 0
-                while groupStart < rows {
-                    let groupRows = min(MR, rows - groupStart)
-                    let first = rowStart + groupStart
-                    let last = first + groupRows - 1
-                    // The group's keys in this block: never computed outside them.
-                    let lo = max(blockStart, problem.visibleKeyStart(batch: b, row: first) / NR * NR)
-                    let hi = min(blockEnd, problem.visibleKeyEnd(batch: b, row: last))
-                    if hi <= lo {
-                        groupStart += groupRows
-                        continue
+            Self.forEachBlockGroup(
+                problem, batch: b, rowStart: rowStart, rows: rows, groupRows: MR, panelKeys: NR, blockKeys: Bk
+            ) { groupStart, groupRows, keys, W in
+                let first = rowStart + groupStart
+                let lo = keys.lowerBound
+                let hi = keys.upperBound
+                let qRows = Qs + groupStart * d
+                let exponentiated =
+                    exponentiatesInTile
+                    && Self.exponentiateInTile(
+                        V.self, rows: MR, q: qRows, d: d, panels: UnsafePointer(kp + lo * d), keys: W, ldS: ldS,
+                        scores: S, scratch: tileScratch, rowMaximum: m + groupStart, rowSum: l + groupStart,
+                        sees: { r in
+                            let row = first + r
+                            return r < groupRows && W == hi - lo
+                                && problem.visibleKeyStart(batch: b, row: row) <= lo
+                                && problem.visibleKeyEnd(batch: b, row: row) >= hi
+                        })
+                if !exponentiated {
+                    // S = Q_rows · K_blockᵀ, one MR × NR tile per panel.
+                    for panel in 0..<(W / NR) {
+                        FusedMicroKernels.scores(
+                            V.self, rows: MR, q: qRows, d: d,
+                            panel: UnsafePointer(kp + (lo / NR + panel) * NR * d), s: S + panel * NR, ldS: ldS)
                     }
-                    let W = (hi - lo + NR - 1) / NR * NR
-                    let qRows = Qs + groupStart * d
-                    let exponentiated =
-                        exponentiatesInTile
-                        && Self.exponentiateInTile(
-                            V.self, rows: MR, q: qRows, d: d, panels: UnsafePointer(kp + lo * d), keys: W, ldS: ldS,
-                            scores: S, scratch: tileScratch, rowMaximum: m + groupStart, rowSum: l + groupStart,
-                            sees: { r in
-                                let row = first + r
-                                return r < groupRows && W == hi - lo
-                                    && problem.visibleKeyStart(batch: b, row: row) <= lo
-                                    && problem.visibleKeyEnd(batch: b, row: row) >= hi
-                            })
-                    if !exponentiated {
-                        // S = Q_rows · K_blockᵀ, one MR × NR tile per panel.
-                        for panel in 0..<(W / NR) {
-                            FusedMicroKernels.scores(
-                                V.self, rows: MR, q: qRows, d: d,
-                                panel: UnsafePointer(kp + (lo / NR + panel) * NR * d), s: S + panel * NR, ldS: ldS)
-                        }
-                        // Mask keys a row does not see (window edge, diagonal, padding, the tile's
-                        // columns beyond the block), then the online-softmax step, all in L1.
-                        Self.maskAndUpdate(
-                            problem, batch: b, firstRow: first, rows: groupRows, keys: lo..<hi, width: W, scores: S,
-                            ldS: ldS, output: Oacc + groupStart * dP, ldO: dP, rowMaximum: m + groupStart,
-                            rowSum: l + groupStart)
-                    }
-                    for r in groupRows..<MR { (S + r * ldS).update(repeating: 0, count: W) }
-                    // O_rows += P · V_block, 4 rows at a time.
-                    let vBlock = UnsafePointer(vp + lo * dP)
-                    var tileRow = 0
-                    if MR == 8 && dP % (2 * V.scalarCount) == 0 {
-                        FusedMicroKernels.accumulateEightRows(
-                            V.self, p: S, ldP: ldS, keys: W, v: vBlock, ldV: dP, o: Oacc + groupStart * dP, ldO: dP,
-                            columns: dP)
-                        tileRow = groupRows
-                    }
-                    while tileRow < groupRows {
-                        FusedMicroKernels.accumulateFourRows(
-                            V.self, wide: g.accumulateVectors == 4, p: S + tileRow * ldS,
-                            ldP: ldS, keys: W, v: vBlock, ldV: dP,
-                            o: Oacc + (groupStart + tileRow) * dP, ldO: dP, columns: dP)
-                        tileRow += 4
-                    }
-                    groupStart += groupRows
+                    // Mask keys a row does not see (window edge, diagonal, padding, the tile's
+                    // columns beyond the block), then the online-softmax step, all in L1.
+                    Self.maskAndUpdate(
+                        problem, batch: b, firstRow: first, rows: groupRows, keys: lo..<hi, width: W, scores: S,
+                        ldS: ldS, output: Oacc + groupStart * dP, ldO: dP, rowMaximum: m + groupStart,
+                        rowSum: l + groupStart)
                 }
-                blockStart = blockEnd
+                for r in groupRows..<MR { (S + r * ldS).update(repeating: 0, count: W) }
+                // O_rows += P · V_block, 4 rows at a time.
+                let vBlock = UnsafePointer(vp + lo * dP)
+                var tileRow = 0
+                if MR == 8 && dP % (2 * V.scalarCount) == 0 {
+                    FusedMicroKernels.accumulateEightRows(
+                        V.self, p: S, ldP: ldS, keys: W, v: vBlock, ldV: dP, o: Oacc + groupStart * dP, ldO: dP,
+                        columns: dP)
+                    tileRow = groupRows
+                }
+                while tileRow < groupRows {
+                    FusedMicroKernels.accumulateFourRows(
+                        V.self, wide: g.accumulateVectors == 4, p: S + tileRow * ldS,
+                        ldP: ldS, keys: W, v: vBlock, ldV: dP,
+                        o: Oacc + (groupStart + tileRow) * dP, ldO: dP, columns: dP)
+                    tileRow += 4
+                }
             }
             Self.storeNormalised(
                 rows: rows, accumulated: Oacc, ldO: dP, rowSum: l, buffer: rowBuffer, into: output, firstRow: firstRow)
+        }
+    }
+
+    /// Key blocks outer, row groups inner, over the visible keys of one query block of `rows` rows
+    /// from `rowStart`: a block's K panels and V rows stay in L2 while every row group of the query
+    /// block passes over them. `body(groupStart, groupRows, keys, width)` runs for each group of
+    /// at most MR rows that sees some key of the block; `keys` are the group's keys in the block
+    /// (from a panel boundary: never computed outside them), `width` their count rounded up to
+    /// whole panels of NR keys.
+    @inline(__always)
+    static func forEachBlockGroup(
+        _ problem: AttentionProblem, batch b: Int, rowStart: Int, rows: Int, groupRows MR: Int, panelKeys NR: Int,
+        blockKeys Bk: Int, _ body: (_ groupStart: Int, _ groupRows: Int, _ keys: Range<Int>, _ width: Int) -> Void
+    ) {
+        let spanStart = problem.visibleKeyStart(batch: b, row: rowStart) / NR * NR
+        let spanEnd = problem.visibleKeyEnd(batch: b, row: rowStart + rows - 1)
+        var blockStart = spanStart
+        while blockStart < spanEnd {
+            let blockEnd = min(spanEnd, blockStart + Bk)
+            var groupStart = 0
+            while groupStart < rows {
+                let groupRows = min(MR, rows - groupStart)
+                let first = rowStart + groupStart
+                let lo = max(blockStart, problem.visibleKeyStart(batch: b, row: first) / NR * NR)
+                let hi = min(blockEnd, problem.visibleKeyEnd(batch: b, row: first + groupRows - 1))
+                if hi > lo { body(groupStart, groupRows, lo..<hi, (hi - lo + NR - 1) / NR * NR) }
+                groupStart += groupRows
+            }
+            blockStart = blockEnd
         }
     }
 
