@@ -84,8 +84,9 @@ def implementation(row):
 def element_type(row):
     """'fp32', 'bf16', 'f16', 'K/V f16', 'K/V q8_0', 'bf16 K/V q8_0', ... (K/V fp32 is fp32).
 
-    attnbench's rows say it in their dtype and kv_dtype columns (empty: fp32)."""
-    if is_attnbench(row):
+    attnbench's rows say it in their dtype and kv_dtype columns; rows without them (a peers CSV)
+    in their variant's suffix, as the peers' do."""
+    if is_attnbench(row) and row.get("dtype"):
         tensors = str(row.get("dtype") or "f32")
         cache = str(row.get("kv_dtype") or tensors)
         tensors = FP32 if tensors in _FP32_NAMES else tensors

@@ -153,6 +153,10 @@ def options():
     add("--tune-repetitions", type=int, default=2, help="timed calls per block pair when choosing the best (default 2)")
     add("--attnbench", help="attnbench binary: also measure its naive, flash2, fused (and decode at decode shapes) "
                             "in the same rounds")
+    add("--attnbench-dtype", default=ATTNBENCH_DTYPES,
+        help=f"attnbench's --dtype beside the peers (default {ATTNBENCH_DTYPES}: the peers' types)")
+    add("--attnbench-kv-dtype", default=ATTNBENCH_KV_DTYPES,
+        help=f"attnbench's --kv-dtype beside the peers (default {ATTNBENCH_KV_DTYPES}: ggml's K/V caches)")
     add("--rounds", type=int, default=2)
     add("--repetitions", type=int, default=7)
     add("--min-time", type=float, default=0.0)
@@ -214,7 +218,8 @@ def main(argv=None):
                 limits = ceilings([])
                 if args.attnbench:  # first, so that its ceilings go into the peers' rows too
                     try:
-                        found = attnbench_rows(args.attnbench, shape, threads, args.repetitions)
+                        found = attnbench_rows(args.attnbench, shape, threads, args.repetitions,
+                                               args.attnbench_dtype, args.attnbench_kv_dtype)
                     except Exception as error:
                         print(f"attnbench N={shape.seq_len} d={shape.head_dim} threads={threads}: {error}",
                               file=sys.stderr)

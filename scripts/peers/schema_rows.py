@@ -41,6 +41,16 @@ STATUSES = {"ok", "incorrect", "oom", "timeout", "crashed", "error"}
 NOISE_THRESHOLD = 0.10
 
 
+def variant_types(variant):
+    """(dtype, kv_dtype) named by a variant's suffixes: 'fused-bf16' → (bf16, bf16), 'flash-attn-kv-q8_0' →
+    (f32, q8_0), 'fused-f16-kv-q8_0' → (f16, q8_0); no suffix → (f32, f32)."""
+    names = {"f32": "f32", "fp32": "f32", "bf16": "bf16", "f16": "f16", "q8_0": "q8_0"}
+    head, _, cache = variant.partition("-kv-")
+    tensors = next((names[part] for part in reversed(head.split("-")) if part in names), "f32")
+    cache = names.get(cache.split("-")[0], tensors) if cache else tensors
+    return tensors, cache
+
+
 def attnbench_row(peer, seed="", warmup="", min_repetitions="", min_time=""):
     """One peer row (a dict of peers.constants.COLUMNS) as a dict of attnbench's columns."""
     version, columns = schema()
@@ -53,9 +63,8 @@ def attnbench_row(peer, seed="", warmup="", min_repetitions="", min_time=""):
     row["seq_len_kv"] = str(peer.get("seq_len", ""))
     row["seq_len_q"] = row["seq_len_q"] or row["seq_len_kv"]
     row["causal"] = "true" if str(peer.get("causal", "")).lower() in ("true", "on", "1") else "false"
-    # Peers are measured on fp32 tensors unless their row names another type.
-    row["dtype"] = str(peer.get("dtype") or "f32")
-    row["kv_dtype"] = str(peer.get("kv_dtype") or row["dtype"])
+    # The element types a peer's variant name carries (-bf16, -f16, -kv-q8_0, ...); fp32 otherwise.
+    row["dtype"], row["kv_dtype"] = variant_types(str(peer.get("variant", "")))
     try:
         ratio = float(row["wall_time_iqr_s"]) / float(row["wall_time_median_s"])
         row["wall_time_iqr_over_median"] = f"{ratio:.4g}"

@@ -176,3 +176,16 @@ def test_precisions_choose_the_peers_of_a_type():
     assert len(frameworks.selected_peers(everything, None, "f32")) == 12
     with pytest.raises(SystemExit, match="--precisions: unknown type 'fp8'"):
         frameworks.selected_peers(everything, None, "fp8")
+
+
+def test_attnbench_runs_the_peers_types_and_names_them_as_the_peers_do():
+    shape = Shape(1, 8, 8, 64, 64, 64, False)
+    command = frameworks.attnbench_command("attnbench", shape, 1, 3, "f32,bf16,f16", "same,f16,q8_0")
+    options = dict(zip(command[2::2], command[3::2]))
+    assert (options["--dtype"], options["--kv-dtype"]) == ("f32,bf16,f16", "same,f16,q8_0")
+    assert "--dtype" not in frameworks.attnbench_command("attnbench", shape, 1, 3)
+    base = {"round": 0}
+    names = [frameworks.attnbench_output_row({"variant": "fused", "causal": "false", "dtype": d, "kv_dtype": k},
+                                             base)["variant"]
+             for d, k in (("f32", "f32"), ("bf16", "bf16"), ("f32", "q8_0"), ("f16", "q8_0"), ("", ""))]
+    assert names == ["fused", "fused-bf16", "fused-kv-q8_0", "fused-f16-kv-q8_0", "fused"]

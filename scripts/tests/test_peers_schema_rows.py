@@ -106,3 +106,12 @@ def test_attnbench_compare_tests_peer_samples(tmp_path):
     verdicts = list(csv.DictReader(compared.stdout.splitlines()))
     assert [(v["verdict"], v["time_ratio"]) for v in verdicts] == [("regression", "2.000")]
     assert float(verdicts[0]["p_value"]) < 0.01
+
+
+def test_a_peer_rows_types_come_from_its_variant_name():
+    from peers.schema_rows import variant_types
+
+    assert variant_types("sdpa-flash-bf16") == ("bf16", "bf16")
+    assert variant_types("flash-attn-kv-q8_0") == ("f32", "q8_0")
+    assert variant_types("fused-f16-kv-q8_0") == ("f16", "q8_0")
+    assert variant_types("sdpa-f32") == variant_types("mha") == ("f32", "f32")
