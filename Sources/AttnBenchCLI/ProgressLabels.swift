@@ -15,6 +15,10 @@ extension KernelSetting {
         }
         if let blocks { s += " blocks=\(blocks.sizes.query)x\(blocks.sizes.key)\(blocks.automatic ? "(auto)" : "")" }
         s += " causal=\(causal ? "on" : "off") threads=\(threads)"
+        if elementType != .f32 || keyValueElementType != .f32 {
+            s += " dtype=\(elementType.rawValue)"
+            if keyValueElementType != elementType { s += " kv=\(keyValueElementType.rawValue)" }
+        }
         if let core = blasCore.coreTypeVariable { s += " core=\(core)" }
         if let naiveStrategy { s += " strategy=\(naiveStrategy.rawValue)" }
         return s

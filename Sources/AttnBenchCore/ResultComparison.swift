@@ -263,6 +263,10 @@ public struct ResultComparison {
         if !row[.seqLenKV].isEmpty { parts.append("q\(row[.seqLenQ]) kv\(row[.seqLenKV])") }
         if !row[.blockQ].isEmpty { parts.append("blk \(row[.blockQ])x\(row[.blockKV])") }
         if row[.causal] == "true" { parts.append("causal") }
+        let tensors = row[.elementType].isEmpty ? "f32" : row[.elementType]
+        let cache = row[.keyValueElementType].isEmpty ? tensors : row[.keyValueElementType]
+        if tensors != "f32" { parts.append(tensors) }
+        if cache != tensors { parts.append("kv \(cache)") }
         parts.append("t\(row[.threads])")
         if row[.blasCoreRequested] != "env" && !row[.blasCoreRequested].isEmpty {
             parts.append(row[.blasCoreRequested])

@@ -59,6 +59,32 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertEqual(seen.count, 16)
     }
 
+    /// Element types end to end: each (dtype, kv_dtype) pair is its own row, ok within its type's
+    /// tolerance; kv_bytes follow the stored type; bf16 products carry their own peak.
+    func testElementTypesAreRowsOfTheirOwn() throws {
+        let result = try CommandRunner.run(
+            [
+                "sweep", "--variants", "flash2,fused", "--seq-len", "64", "--query-len", "seq,1", "--heads", "2",
+                "--dtype", "f32,bf16", "--kv-dtype", "same,q8_0", "--output", "t.csv",
+            ] + Self.fast, in: directory)
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let rows = try rows("t.csv")
+        XCTAssertEqual(rows.count, 2 * 2 * 2 * 2)
+        XCTAssertEqual(Set(rows.map(\.configurationKey)).count, rows.count, "types are part of the key")
+        for row in rows {
+            XCTAssertEqual(row[.status], "ok", row[.message])
+            let cache = try XCTUnwrap(ElementType(rawValue: row[.keyValueElementType]))
+            // K and V, 2 K/V heads, every key visible, head_dim 64.
+            XCTAssertEqual(
+                row.integer(.keyValueBytes), 2 * 2 * row.integer(.seqLenKV)! * cache.rowBytes(64), row.configurationKey)
+            let bf16Products = row[.kernelTile].hasSuffix("avx512bf16")
+            XCTAssertEqual(row[.bfloat16DotPeakGflops].isEmpty, !bf16Products, row.configurationKey)
+            let tolerance = CorrectnessTolerance.perUnitValue(
+                outputType: ElementType(rawValue: row[.elementType])!, productsInBFloat16: bf16Products)
+            XCTAssertLessThanOrEqual(row.double(.maxAbsError)!, tolerance)
+        }
+    }
+
     func testStdoutCSVAndDecodeShapes() throws {
         let result = try CommandRunner.run(
             [
