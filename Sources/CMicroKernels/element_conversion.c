@@ -71,6 +71,32 @@ static void widen_q8_0_portable(const uint8_t *src, long n, float *dst) {
     }
 }
 
+// One q8_0 block as ggml's quantize_row_q8_0 (reference) writes it: d = max|x| / 127 in fp32,
+// codes roundf(x · (1/d)) (halfway cases away from zero), d stored as fp16 (nearest even).
+static void quantize_q8_0_portable(const float *src, long n, uint8_t *dst) {
+    for (long block = 0; block < n / 32; ++block) {
+        const float *x = src + block * 32;
+        uint8_t *out = dst + block * 34;
+        float amax = 0;
+        for (int i = 0; i < 32; ++i) {
+            float a = x[i] < 0 ? -x[i] : x[i];
+            if (a > amax) amax = a;
+        }
+        float d = amax / 127.0f;
+        float id = d != 0 ? 1.0f / d : 0.0f;
+        uint16_t bits = float_to_half_portable(d);
+        memcpy(out, &bits, 2);
+        for (int i = 0; i < 32; ++i) {
+            float v = x[i] * id;
+            float t = __builtin_truncf(v);
+            float f = v - t;  // exact
+            if (f >= 0.5f) t += 1.0f;
+            if (f <= -0.5f) t -= 1.0f;
+            out[2 + i] = (uint8_t)(int8_t)(t > 127.0f ? 127.0f : t < -128.0f ? -128.0f : t);
+        }
+    }
+}
+
 void attnbench_widen_bf16(const uint16_t *src, long n, float *dst) {
     // A shift: the compiler vectorises it for any baseline.
     for (long i = 0; i < n; ++i) dst[i] = bits_to_float((uint32_t)src[i] << 16);
@@ -124,6 +150,46 @@ static void widen_q8_0_avx2(const uint8_t *src, long n, float *dst) {
     }
 }
 
+ATTNBENCH_TARGET_F16C
+static void quantize_q8_0_avx2(const float *src, long n, uint8_t *dst) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    const __m256 half = _mm256_set1_ps(0.5f);
+    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    for (long block = 0; block < n / 32; ++block) {
+        const float *x = src + block * 32;
+        uint8_t *out = dst + block * 34;
+        __m256 v[4];
+        __m256 amax = _mm256_setzero_ps();
+        for (int part = 0; part < 4; ++part) {
+            v[part] = _mm256_loadu_ps(x + 8 * part);
+            amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign, v[part]));
+        }
+        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        float d = _mm_cvtss_f32(m4) / 127.0f;
+        float id = d != 0 ? 1.0f / d : 0.0f;
+        uint16_t bits = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
+        memcpy(out, &bits, 2);
+        __m256 scale = _mm256_set1_ps(id);
+        __m256i codes[4];
+        for (int part = 0; part < 4; ++part) {
+            // roundf: truncate, then step away from zero where the (exact) fraction is at least 1/2.
+            __m256 y = _mm256_mul_ps(v[part], scale);
+            __m256 t = _mm256_round_ps(y, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+            __m256 f = _mm256_sub_ps(y, t);
+            __m256 away = _mm256_cmp_ps(_mm256_andnot_ps(sign, f), half, _CMP_GE_OQ);
+            __m256 step = _mm256_and_ps(away, _mm256_or_ps(one, _mm256_and_ps(sign, y)));
+            codes[part] = _mm256_cvtps_epi32(_mm256_add_ps(t, step));
+        }
+        __m256i words = _mm256_packs_epi32(codes[0], codes[1]);
+        __m256i words2 = _mm256_packs_epi32(codes[2], codes[3]);
+        __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(words, words2), order);
+        _mm256_storeu_si256((__m256i *)(out + 2), bytes);
+    }
+}
+
 void attnbench_widen_f16(const uint16_t *src, long n, float *dst) {
     if (has_f16c_avx2()) widen_f16_f16c(src, n, dst);
     else widen_f16_portable(src, n, dst);
@@ -139,11 +205,17 @@ void attnbench_widen_q8_0(const void *src, long n, float *dst) {
     else widen_q8_0_portable((const uint8_t *)src, n, dst);
 }
 
+void attnbench_quantize_q8_0(const float *src, long n, void *dst) {
+    if (has_f16c_avx2()) quantize_q8_0_avx2(src, n, (uint8_t *)dst);
+    else quantize_q8_0_portable(src, n, (uint8_t *)dst);
+}
+
 #else
 
 void attnbench_widen_f16(const uint16_t *src, long n, float *dst) { widen_f16_portable(src, n, dst); }
 void attnbench_narrow_f16(const float *src, long n, uint16_t *dst) { narrow_f16_portable(src, n, dst); }
 void attnbench_widen_q8_0(const void *src, long n, float *dst) { widen_q8_0_portable((const uint8_t *)src, n, dst); }
+void attnbench_quantize_q8_0(const float *src, long n, void *dst) { quantize_q8_0_portable(src, n, (uint8_t *)dst); }
 
 #endif
 
@@ -151,4 +223,8 @@ void attnbench_widen_f16_portable(const uint16_t *src, long n, float *dst) { wid
 void attnbench_narrow_f16_portable(const float *src, long n, uint16_t *dst) { narrow_f16_portable(src, n, dst); }
 void attnbench_widen_q8_0_portable(const void *src, long n, float *dst) {
     widen_q8_0_portable((const uint8_t *)src, n, dst);
+}
+
+void attnbench_quantize_q8_0_portable(const float *src, long n, void *dst) {
+    quantize_q8_0_portable(src, n, (uint8_t *)dst);
 }

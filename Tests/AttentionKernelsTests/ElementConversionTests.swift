@@ -108,6 +108,25 @@ final class ElementConversionTests: XCTestCase {
             ElementConversion.rounded([Float](repeating: 0, count: 32), to: .q8_0), [Float](repeating: 0, count: 32))
     }
 
+    /// The vector quantiser and the portable one write the same blocks, halfway codes (x/d =
+    /// k + 1/2 exactly) rounded away from zero as roundf does, zero blocks with d = 0.
+    func testQ8QuantisationIsTheSameOnEveryPath() {
+        var generator = SplitMix64(seed: 11)
+        var values = (0..<(32 * 200)).map { _ in Float(generator.nextUnitDouble() * 2 - 1) * 3 }
+        // Block 0: max 127 and exact halves (d = 1): codes ±0.5, ±1.5, ±126.5 round away from zero.
+        for (i, x) in [127, 0.5, -0.5, 1.5, -1.5, 126.5, -126.5, 2.5].enumerated() { values[i] = Float(x) }
+        for i in 8..<32 { values[i] = Float(i) - 16 }
+        for i in 32..<64 { values[i] = 0 }  // a zero block
+        var fast = [UInt8](repeating: 0, count: 34 * 200)
+        var portable = fast
+        attnbench_quantize_q8_0(values, values.count, &fast)
+        attnbench_quantize_q8_0_portable(values, values.count, &portable)
+        XCTAssertEqual(fast, portable)
+        let codes = (0..<8).map { Int8(bitPattern: fast[2 + $0]) }
+        XCTAssertEqual(codes, [127, 1, -1, 2, -2, 127, -127, 3])
+        XCTAssertEqual(Array(fast[34..<68]), [UInt8](repeating: 0, count: 34))
+    }
+
     /// Reads widen and writes round: a q8_0 write requantises its block; sizes follow the type.
     func testTensorsStoreTheirTypeAndReadBackWhatTheyStore() {
         for type in ElementType.allCases {

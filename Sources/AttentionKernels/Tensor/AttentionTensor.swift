@@ -145,11 +145,27 @@ public final class AttentionTensor: @unchecked Sendable {
 
     /// Fills with seeded uniform values in [-amplitude, amplitude), rounded to the stored type
     /// (the same values, before rounding, for every type).
+    ///
+    /// Value i of the tensor is draw i of `SplitMix64(seed:)`; runs of rows are filled in parallel
+    /// on every core, each run's generator started at its first value (the generator is a counter,
+    /// so the values do not depend on the split).
     public func fillRandom(seed: UInt64, amplitude: Float = 1) {
-        var generator = SplitMix64(seed: seed)
-        fillRows { row in
-            for i in row.indices { row[i] = (Float(generator.nextUnitDouble()) * 2 - 1) * amplitude }
+        let rows = elementCount / headDimension
+        let runs = min(rows, 64)
+        let d = headDimension
+        ParallelFor.run(taskCount: runs, threadCount: BLAS.processorCount) { run, _ in
+            let first = rows * run / runs
+            let end = rows * (run + 1) / runs
+            var generator = SplitMix64(seed: seed, skipping: UInt64(first * d))
+            let row = UnsafeMutableBufferPointer<Float>.allocate(capacity: d)
+            defer { row.deallocate() }
+            for r in first..<end {
+                for i in 0..<d { row[i] = (Float(generator.nextUnitDouble()) * 2 - 1) * amplitude }
+                ElementConversion.narrow(
+                    row.baseAddress!, count: d, to: elementType, destination: rawBaseAddress + r * rowBytes)
+            }
         }
+        WorkerPool.shared.park()
     }
 
     /// Stores every row in order from fp32 values `body` writes into a one-row buffer (no
@@ -204,6 +220,8 @@ public final class AttentionTensor: @unchecked Sendable {
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
     public init(seed: UInt64) { state = seed }
+    /// The generator of `seed` after `count` draws.
+    public init(seed: UInt64, skipping count: UInt64) { state = seed &+ count &* 0x9E37_79B9_7F4A_7C15 }
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

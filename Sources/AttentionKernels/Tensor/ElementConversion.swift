@@ -27,7 +27,8 @@ public enum ElementConversion {
     public static func float(halfBits bits: UInt16) -> Float { Float(Float16(bitPattern: bits)) }
 
     /// Stores `count` values of `source` as `type` at `destination` (`count` a multiple of 32
-    /// for q8_0, quantised block by block as ggml's `quantize_row_q8_0` does).
+    /// for q8_0, quantised block by block as ggml's reference `quantize_row_q8_0` does:
+    /// d = max|x|/127, codes roundf(x/d), d as fp16).
     public static func narrow(
         _ source: UnsafePointer<Float>, count: Int, to type: ElementType, destination: UnsafeMutableRawPointer
     ) {
@@ -40,11 +41,7 @@ public enum ElementConversion {
             attnbench_narrow_f16(source, count, destination.assumingMemoryBound(to: UInt16.self))
         case .q8_0:
             precondition(count % ElementType.q8BlockValues == 0, "q8_0 rows hold whole blocks of 32 values")
-            for block in 0..<count / ElementType.q8BlockValues {
-                quantizeBlock(
-                    source + block * ElementType.q8BlockValues,
-                    into: destination + block * ElementType.q8BlockBytes)
-            }
+            attnbench_quantize_q8_0(source, count, destination)
         }
     }
 
@@ -62,20 +59,6 @@ public enum ElementConversion {
             attnbench_widen_f16(source.assumingMemoryBound(to: UInt16.self), count, destination)
         case .q8_0:
             attnbench_widen_q8_0(source, count, destination)
-        }
-    }
-
-    /// One q8_0 block as ggml writes it: d = max|x|/127 (fp32), codes round(x/d) half away from
-    /// zero, d stored as fp16. A block of zeros has d = 0 and zero codes.
-    static func quantizeBlock(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) {
-        var amax: Float = 0
-        for i in 0..<ElementType.q8BlockValues { amax = max(amax, abs(x[i])) }
-        let d = amax / 127
-        let inverse: Float = d != 0 ? 1 / d : 0
-        block.storeBytes(of: halfBits(d), toByteOffset: 0, as: UInt16.self)
-        let codes = (block + 2).assumingMemoryBound(to: Int8.self)
-        for i in 0..<ElementType.q8BlockValues {
-            codes[i] = Int8(clamping: Int((x[i] * inverse).rounded(.toNearestOrAwayFromZero)))
         }
     }
 

@@ -54,6 +54,10 @@ void attnbench_widen_q8_0(const void *src, long n, float *dst);
 void attnbench_widen_f16_portable(const uint16_t *src, long n, float *dst);
 void attnbench_narrow_f16_portable(const float *src, long n, uint16_t *dst);
 void attnbench_widen_q8_0_portable(const void *src, long n, float *dst);
+// fp32 to q8_0 blocks as ggml's quantize_row_q8_0 (reference) writes them: d = max|x|/127, codes
+// round(x/d) with halfway cases away from zero (roundf), d stored as fp16; n a multiple of 32.
+void attnbench_quantize_q8_0(const float *src, long n, void *dst);
+void attnbench_quantize_q8_0_portable(const float *src, long n, void *dst);
 
 // Storage types of the typed row kernels (rows of `row_bytes` bytes; q8_0 rows are blocks of
 // an fp16 scale and 32 int8 codes, so `columns` is a multiple of 32 for it).
