@@ -90,6 +90,10 @@ public enum ArgumentValues {
     /// `--dtype`: f32, bf16, f16 (a list), or 'model' for each model preset's `torch_dtype`.
     public static func elementTypes(_ text: String) throws -> ModelAxis<ElementType> {
         if text.trimmingSpaces().lowercased() == "model" { return .model(fallback: [.f32]) }
+        if try items(text).contains(where: { $0.lowercased() == "model" }) {
+            throw ArgumentValueError(
+                item: "model", expected: "'model' alone (each preset's torch_dtype), or a list of f32, bf16, f16")
+        }
         let types: [ElementType]
         do { types = try choices(text, elementTypeNames, what: "element types") } catch let error as ArgumentValueError
         {

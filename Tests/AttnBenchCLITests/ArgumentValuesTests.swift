@@ -1,9 +1,25 @@
+import AttentionKernels
 import AttnBenchCLI
 import AttnBenchCore
 import XCTest
 
 /// The typed list flags read what they say and refuse everything else.
 final class ArgumentValuesTests: XCTestCase {
+    /// --dtype: types by attnbench's, NumPy's or PyTorch's names, or 'model' alone; q8_0 only as
+    /// a K/V type; --kv-dtype: 'same' or types.
+    func testElementTypes() throws {
+        XCTAssertEqual(try ArgumentValues.elementTypes("f32,bfloat16,FP16"), .given([.f32, .bf16, .f16]))
+        XCTAssertEqual(try ArgumentValues.elementTypes("model"), .model(fallback: [.f32]))
+        for bad in ["model,f16", "q8_0", "fp8", "f32,"] {
+            XCTAssertThrowsError(try ArgumentValues.elementTypes(bad), bad)
+        }
+        XCTAssertThrowsError(try ArgumentValues.elementTypes("q8_0")) {
+            XCTAssertTrue("\($0)".contains("--kv-dtype q8_0"), "\($0)")
+        }
+        XCTAssertEqual(try ArgumentValues.keyValueElementTypes("same,q8_0,half"), [nil, .q8_0, .f16])
+        XCTAssertThrowsError(try ArgumentValues.keyValueElementTypes("int4"))
+    }
+
     func testCountsWithSuffixes() throws {
         XCTAssertEqual(try ArgumentValues.counts("512,1k,4k"), [512, 1024, 4096])
         XCTAssertEqual(try ArgumentValues.counts(" 7 , 2K"), [7, 2048])
