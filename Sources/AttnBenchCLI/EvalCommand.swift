@@ -189,7 +189,7 @@ struct EvalCommand: ParsableCommand {
         let bits = wanted.flatMap { $0 == .q8_0 ? nil : $0 } ?? elementType
         let keyType = try fileType(k, "--key", key, asked: bits)
         let valueType = try fileType(v, "--value", value, asked: bits)
-        if wanted == .q8_0 { return (queryType, .q8_0, bits ?? keyType) }
+        if wanted == .q8_0 { return (queryType, .q8_0, keyType) }
         let cacheType = wanted ?? keyType
         for (flag, path, type, array) in [("--key", key, keyType, k), ("--value", value, valueType, v)]
         where type != cacheType {

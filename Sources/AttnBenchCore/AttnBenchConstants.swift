@@ -12,11 +12,6 @@ public enum AttnBenchConstants {
     /// tolerance follows its output type (`CorrectnessTolerance`, where it is derived).
     public static let correctnessTolerance = CorrectnessTolerance.float32
 
-    /// The tolerance of a row whose output is stored in `outputType` (unit-scale inputs).
-    public static func correctnessTolerance(outputType: ElementType, productsInBFloat16: Bool = false) -> Double {
-        CorrectnessTolerance.perUnitValue(outputType: outputType, productsInBFloat16: productsInBFloat16)
-    }
-
     /// FLOPs per visible (query, key) pair and head-dimension element: 2 for Q·Kᵀ, 2 for P·V.
     public static let flopsPerVisibleScore = 4
 
@@ -25,8 +20,8 @@ public enum AttnBenchConstants {
         """
         {
           "correctness_tolerance": \(correctnessTolerance),
-          "correctness_tolerance_bf16": \(correctnessTolerance(outputType: .bf16)),
-          "correctness_tolerance_f16": \(correctnessTolerance(outputType: .f16)),
+          "correctness_tolerance_bf16": \(CorrectnessTolerance.perUnitValue(outputType: .bf16)),
+          "correctness_tolerance_f16": \(CorrectnessTolerance.perUnitValue(outputType: .f16)),
           "decode_max_query_length": \(decodeMaximumQueryLength),
           "flops_per_visible_score": \(flopsPerVisibleScore)
         }

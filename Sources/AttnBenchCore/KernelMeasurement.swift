@@ -111,11 +111,7 @@ public enum KernelMeasurement {
             rows: ReferenceAttention.rowsToCheck(
                 problem, budgetMultiplyAdds: errorCheckBudget,
                 seed: seed))
-        var finite = true
-        for x in o.toArray() where !x.isFinite {
-            finite = false
-            break
-        }
+        let finite = o.allFinite
 
         // From here on the kernel's freed workspace is kept for its next call (the first call
         // above, whose peak is read, allocated it fresh), as a runtime keeps its allocations.

@@ -54,13 +54,18 @@ public struct NumpyArray: Sendable, Equatable {
         #endif
     }
 
+    /// An array of `element` values stored as `data` (little-endian, C order).
+    init(shape: [Int], element: NumpyElement, data: [UInt8]) {
+        self.shape = shape
+        self.element = element
+        self.data = data
+    }
+
     /// An array of 16-bit elements from their bit patterns.
     public init(shape: [Int], element: NumpyElement, bits: [UInt16]) {
         precondition(element != .float32, "16-bit elements only")
         precondition(shape.reduce(1, *) == bits.count, "shape \(shape) does not hold \(bits.count) values")
-        self.shape = shape
-        self.element = element
-        data = bits.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        self.init(shape: shape, element: element, data: bits.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
     }
 
     /// `values` stored as `type` (f32, bf16 or f16) in an array of kind `element` (for 16-bit
@@ -166,11 +171,7 @@ public struct NumpyArray: Sendable, Equatable {
                 "\(bytes.count - dataStart) data bytes for shape \(shape)",
                 "\(dataBytes) bytes (the file may be cut off)")
         }
-        var array = NumpyArray(shape: [0], values: [])
-        array.shape = shape
-        array.element = element
-        array.data = Array(bytes[dataStart..<(dataStart + dataBytes)])
-        return array
+        return NumpyArray(shape: shape, element: element, data: Array(bytes[dataStart..<(dataStart + dataBytes)]))
     }
 
     /// Encodes as a version 1.0 .npy (header padded to a multiple of 64 bytes).

@@ -3,9 +3,6 @@ import AttentionKernels
 /// From a configuration and what its worker returned to a result row: every derived figure
 /// (GFLOP/s, rooflines, bandwidth) and the verdict on correctness are decided here, once.
 extension ResultRow {
-    /// Rows whose error against the float64 reference exceeds this are `incorrect`.
-    public static let correctnessTolerance = AttnBenchConstants.correctnessTolerance
-
     /// The columns of a timed configuration, before anything is measured.
     public init(configuration c: SweepConfiguration, policy: RepetitionPolicy, seed: UInt64) {
         self.init(setting: c.setting, kind: .time, policy: policy, seed: seed)

@@ -50,34 +50,30 @@ final class FusedTileTests: XCTestCase {
     ]
 
     func testEveryTileWidthMatchesTheReference() throws {
-        let cases = Self.tileCases
-        // Every allocation starts as NaN, so a pad the kernel reads without writing shows up.
-        AlignedMemory.setFillOnAllocate(.nan)
-        defer { AlignedMemory.setFillOnAllocate(nil) }
-        for lanes in [4, 8, 16] where lanes <= max(4, VectorWidth.hostLanes) {
-            for testCase in cases {
-                let kernel = FusedAttention(
-                    blockSizes: try BlockSizes(query: testCase.blocks.query, key: testCase.blocks.key),
-                    vectorLanes: lanes)
-                let report = try runAgainstReference(kernel, testCase)
-                XCTAssertFalse(report.nonFinite, "\(lanes) lanes, \(testCase): non-finite output")
-                XCTAssertLessThan(
-                    report.maxAbsError, Tolerance.unitScale,
-                    "\(lanes) lanes, \(testCase): \(String(describing: report.worst))")
-            }
-        }
+        try checkEveryTileWidth(types: [(.f32, .f32)]) { _, _ in Tolerance.unitScale }
     }
 
     /// Stored types at every tile width: at 16 lanes with AVX-512 BW the decode path reads bf16,
     /// fp16 and q8_0 rows in place (typed row kernels); at 8 and 4 lanes it widens them into fp32
     /// tiles first, the path CPUs without those instructions take. Both run here.
     func testEveryTileWidthMatchesTheReferenceOnStoredTypes() throws {
+        try checkEveryTileWidth(types: [(.bf16, .bf16), (.f16, .f16), (.f32, .q8_0), (.bf16, .q8_0)]) {
+            CorrectnessTolerance.of($0, on: try $1.problem())
+        }
+    }
+
+    /// Every tile case at every lane count this CPU runs, in each (Q/O, K/V) type pair whose
+    /// blocks the head dimension holds, within `tolerance(kernel, case)`.
+    func checkEveryTileWidth(
+        types: [(ElementType, ElementType)], tolerance: (FusedAttention, KernelCase) throws -> Double,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
+        // Every allocation starts as NaN, so a pad the kernel reads without writing shows up.
         AlignedMemory.setFillOnAllocate(.nan)
         defer { AlignedMemory.setFillOnAllocate(nil) }
-        let pairs: [(ElementType, ElementType)] = [(.bf16, .bf16), (.f16, .f16), (.f32, .q8_0), (.bf16, .q8_0)]
         for lanes in [4, 8, 16] where lanes <= max(4, VectorWidth.hostLanes) {
             for base in Self.tileCases {
-                for pair in pairs where pair.1.canStoreRows(of: base.headDimension) {
+                for pair in types where pair.1.canStoreRows(of: base.headDimension) {
                     var testCase = base
                     testCase.elementType = pair.0
                     testCase.keyValueElementType = pair.1
@@ -85,10 +81,11 @@ final class FusedTileTests: XCTestCase {
                         blockSizes: try BlockSizes(query: testCase.blocks.query, key: testCase.blocks.key),
                         vectorLanes: lanes)
                     let report = try runAgainstReference(kernel, testCase)
-                    XCTAssertFalse(report.nonFinite, "\(lanes) lanes, \(testCase): non-finite output")
+                    XCTAssertFalse(
+                        report.nonFinite, "\(lanes) lanes, \(testCase): non-finite output", file: file, line: line)
                     XCTAssertLessThan(
-                        report.maxAbsError, CorrectnessTolerance.of(try testCase.problem()),
-                        "\(lanes) lanes, \(testCase): \(String(describing: report.worst))")
+                        report.maxAbsError, try tolerance(kernel, testCase),
+                        "\(lanes) lanes, \(testCase): \(String(describing: report.worst))", file: file, line: line)
                 }
             }
         }

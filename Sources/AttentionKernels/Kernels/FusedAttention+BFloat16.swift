@@ -138,42 +138,24 @@ extension FusedAttention {
             ) { groupStart, groupRows, keys, W in
                 let first = rowStart + groupStart
                 let lo = keys.lowerBound
-                let hi = keys.upperBound
                 let qGroup = UnsafePointer(Qp + groupStart * DP)
                 let panels = kp + (lo / NR) * panelHalves
                 let mGroup = m + groupStart
                 let lGroup = l + groupStart
-                var exponentiated = false
-                let seesAll = (0..<MR).allSatisfy { r in
-                    let row = first + r
-                    return r < groupRows && W == hi - lo && problem.visibleKeyStart(batch: b, row: row) <= lo
-                        && problem.visibleKeyEnd(batch: b, row: row) >= hi
-                }
-                if seesAll {
-                    // Exponentials in each tile as it leaves the registers (`exponentiateInTile`).
-                    let sums = tileScratch
-                    let reference = tileScratch + 16 * MR
-                    sums.update(repeating: 0, count: 16 * MR)
-                    for r in 0..<MR { reference[r] = mGroup[r] }
-                    var worst = SIMD16<Float>()
-                    let complete = withUnsafeMutablePointer(to: &worst) { w in
-                        w.withMemoryRebound(to: Float.self, capacity: 16) {
-                            attnbench_bf16_score_tiles_exp_avx512(
-                                qGroup, DP, panels, W / NR, S, ldS, scale, reference, sums, $0)
-                        }
+                // Exponentials in each tile as it leaves the registers (`exponentiateInTile`) where
+                // every row of the group sees every key of the block.
+                let seesAll =
+                    groupRows == MR && W == keys.count
+                    && (0..<MR).allSatisfy { Self.sees(problem, batch: b, row: first + $0, keys: keys) }
+                let exponentiated =
+                    seesAll
+                    && Self.exponentiateTiles(rows: MR, scratch: tileScratch, rowMaximum: mGroup, rowSum: lGroup) {
+                        attnbench_bf16_score_tiles_exp_avx512(qGroup, DP, panels, W / NR, S, ldS, scale, $0, $1, $2)
                     }
-                    if complete != 0, horizontalMaximum(worst) <= Self.referenceHeadroom {
-                        for r in 0..<MR {
-                            mGroup[r] = reference[r]
-                            lGroup[r] += horizontalSum(RowOperations.load(sums + 16 * r))
-                        }
-                        exponentiated = true
-                    }
-                }
                 if !exponentiated {
                     attnbench_bf16_score_tiles_avx512(qGroup, DP, panels, W / NR, S, ldS, scale)
                     Self.maskAndUpdate(
-                        problem, batch: b, firstRow: first, rows: groupRows, keys: lo..<hi, width: W, scores: S,
+                        problem, batch: b, firstRow: first, rows: groupRows, keys: keys, width: W, scores: S,
                         ldS: ldS, output: Oacc + groupStart * dP, ldO: dP, rowMaximum: mGroup, rowSum: lGroup)
                 }
                 // O_rows += P · V_block with P rounded to bf16.

@@ -36,8 +36,9 @@ import CMicroKernels
 /// before its multiply-adds (bf16 by a shift, fp16 by `vcvtph2ps`, q8_0 as its fp16 scale
 /// times the int8 codes; AVX-512 F/BW with F16C, `attnbench_typed_row_scores_avx512`), or,
 /// on CPUs without those, in runs of 64 rows into an L1-resident fp32 tile — either way only
-/// the stored bytes come from memory. Every product, exponential and sum is fp32; the one
-/// rounding beyond fp32 arithmetic is the output's, to O's type, after normalisation.
+/// the stored bytes come from memory. Every product, exponential and sum is fp32, and the one
+/// rounding beyond fp32 arithmetic is the output's, to O's type, after normalisation — except
+/// in the bf16-product prefill (`prefillBFloat16`), which also rounds P to bf16 before P·V.
 ///
 /// Tiles follow the vector width the build targets (`VectorWidth`): 16 lanes with AVX-512
 /// (MR = 8 rows × 32 keys, P·V 8 rows × 32 columns), 8 lanes with AVX2/FMA (MR = 4 × 16 keys,
@@ -189,7 +190,9 @@ public struct FusedAttention: BlockedAttentionKernel {
         let tasks = problem.batch * problem.heads * ((problem.queryLength + bq - 1) / bq)
         let perWorker =
             rows * d + rows * dPad + 2 * rows + g.scoreRows * (bk + Self.scoreRowPadding) + 17 * g.scoreRows + d
-        let keyRows = max(1, min(threadCount, problem.batch * problem.keyValueHeads)) * d
+        let keyRows =
+            problem.keyValueElementType == .f32
+            ? 0 : max(1, min(threadCount, problem.batch * problem.keyValueHeads)) * d
         return 4 * (packed + keyRows + max(1, min(threadCount, tasks)) * perWorker)
     }
 
@@ -238,18 +241,27 @@ public struct FusedAttention: BlockedAttentionKernel {
         // Not zero-filled: each slice's task writes its pads (keys past Nk, V columns past d).
         let packed = WorkerScratch(workers: 1, floatsPerWorker: kvSlices * perSlice, zeroed: false)
         let packedBase = packed.buffer(worker: 0)
-        // K rows of a stored type other than fp32 are widened through a one-row buffer per worker.
-        let keyRows = WorkerScratch(workers: max(1, min(threadCount, kvSlices)), floatsPerWorker: d)
+        // K rows of a stored type other than fp32 are widened through a one-row buffer per worker;
+        // fp32 rows are read where they are.
+        let widensKeys = key.elementType != .f32
+        let keyRows = WorkerScratch(
+            workers: widensKeys ? max(1, min(threadCount, kvSlices)) : 1, floatsPerWorker: widensKeys ? d : 1)
         BLAS.withThreadCount(1) {
             ParallelFor.run(taskCount: kvSlices, threadCount: threadCount) { s, worker in
                 let kp = packedBase + s * perSlice
                 let vp = kp + NkP * d
-                let keyRow = keyRows.buffer(worker: worker)
+                let keyBuffer = keyRows.buffer(worker: worker)
                 for j in 0..<Nk {
                     let panel = kp + (j / NR) * NR * d + j % NR
-                    ElementConversion.widen(
-                        UnsafeRawPointer(key.rawBaseAddress + (s * Nk + j) * key.rowBytes), count: d,
-                        from: key.elementType, destination: keyRow)
+                    let stored = key.rawBaseAddress + (s * Nk + j) * key.rowBytes
+                    let keyRow: UnsafePointer<Float>
+                    if widensKeys {
+                        ElementConversion.widen(
+                            UnsafeRawPointer(stored), count: d, from: key.elementType, destination: keyBuffer)
+                        keyRow = UnsafePointer(keyBuffer)
+                    } else {
+                        keyRow = UnsafePointer(stored.assumingMemoryBound(to: Float.self))
+                    }
                     for c in 0..<d { panel[c * NR] = keyRow[c] }
                     ElementConversion.widen(
                         UnsafeRawPointer(value.rawBaseAddress + (s * Nk + j) * value.rowBytes), count: d,
@@ -309,7 +321,6 @@ public struct FusedAttention: BlockedAttentionKernel {
             ) { groupStart, groupRows, keys, W in
                 let first = rowStart + groupStart
                 let lo = keys.lowerBound
-                let hi = keys.upperBound
                 let qRows = Qs + groupStart * d
                 let exponentiated =
                     exponentiatesInTile
@@ -317,10 +328,7 @@ public struct FusedAttention: BlockedAttentionKernel {
                         V.self, rows: MR, q: qRows, d: d, panels: UnsafePointer(kp + lo * d), keys: W, ldS: ldS,
                         scores: S, scratch: tileScratch, rowMaximum: m + groupStart, rowSum: l + groupStart,
                         sees: { r in
-                            let row = first + r
-                            return r < groupRows && W == hi - lo
-                                && problem.visibleKeyStart(batch: b, row: row) <= lo
-                                && problem.visibleKeyEnd(batch: b, row: row) >= hi
+                            r < groupRows && W == keys.count && Self.sees(problem, batch: b, row: first + r, keys: keys)
                         })
                 if !exponentiated {
                     // S = Q_rows · K_blockᵀ, one MR × NR tile per panel.
@@ -332,7 +340,7 @@ public struct FusedAttention: BlockedAttentionKernel {
                     // Mask keys a row does not see (window edge, diagonal, padding, the tile's
                     // columns beyond the block), then the online-softmax step, all in L1.
                     Self.maskAndUpdate(
-                        problem, batch: b, firstRow: first, rows: groupRows, keys: lo..<hi, width: W, scores: S,
+                        problem, batch: b, firstRow: first, rows: groupRows, keys: keys, width: W, scores: S,
                         ldS: ldS, output: Oacc + groupStart * dP, ldO: dP, rowMaximum: m + groupStart,
                         rowSum: l + groupStart)
                 }
@@ -386,6 +394,43 @@ public struct FusedAttention: BlockedAttentionKernel {
             }
             blockStart = blockEnd
         }
+    }
+
+    /// Whether row `row` of batch element `b` sees every key of `keys`.
+    @inline(__always)
+    static func sees(_ problem: AttentionProblem, batch b: Int, row: Int, keys: Range<Int>) -> Bool {
+        problem.visibleKeyStart(batch: b, row: row) <= keys.lowerBound
+            && problem.visibleKeyEnd(batch: b, row: row) >= keys.upperBound
+    }
+
+    /// The in-tile exponentials of one row group by a C kernel `tiles(reference, sums, worst)`
+    /// (`attnbench_score_tiles_exp_avx512` and its bf16 twin): the references start at the
+    /// rows' running maxima, and on success, with no score past its reference by more than
+    /// `referenceHeadroom`, m takes the references and l the tile sums. Returns false, m and l
+    /// unchanged, otherwise. `scratch` holds 17·rows floats.
+    @inline(__always)
+    static func exponentiateTiles(
+        rows MR: Int, scratch: UnsafeMutablePointer<Float>, rowMaximum m: UnsafeMutablePointer<Float>,
+        rowSum l: UnsafeMutablePointer<Float>,
+        _ tiles: (
+            _ reference: UnsafeMutablePointer<Float>, _ sums: UnsafeMutablePointer<Float>,
+            _ worst: UnsafeMutablePointer<Float>
+        ) -> Int32
+    ) -> Bool {
+        let sums = scratch
+        let reference = scratch + 16 * MR
+        sums.update(repeating: 0, count: 16 * MR)
+        for r in 0..<MR { reference[r] = m[r] }
+        var worst = SIMD16<Float>()
+        let complete = withUnsafeMutablePointer(to: &worst) { w in
+            w.withMemoryRebound(to: Float.self, capacity: 16) { tiles(reference, sums, $0) }
+        }
+        guard complete != 0, horizontalMaximum(worst) <= referenceHeadroom else { return false }
+        for r in 0..<MR {
+            m[r] = reference[r]
+            l[r] += horizontalSum(RowOperations.load(sums + 16 * r))
+        }
+        return true
     }
 
     /// Masks, in a row group's score tile over keys `keys` (W columns from `keys.lowerBound`),
@@ -458,25 +503,15 @@ public struct FusedAttention: BlockedAttentionKernel {
     ) -> Bool where V.Scalar == Float {
         for r in 0..<MR where !sees(r) { return false }
         let NR = 2 * V.scalarCount
+        if V.scalarCount == 16 && MR == 8 && FusedMicroKernels.hasAVX512F {
+            // The C kernel: each tile's exponentials interleaved with the next tile's products.
+            return exponentiateTiles(rows: MR, scratch: scratch, rowMaximum: m, rowSum: l) {
+                attnbench_score_tiles_exp_avx512(q, d, panels, W / NR, S, ldS, $0, $1, $2)
+            }
+        }
         let sums = scratch
         let reference = scratch + 16 * MR
         sums.update(repeating: 0, count: 16 * MR)
-        if V.scalarCount == 16 && MR == 8 && FusedMicroKernels.hasAVX512F {
-            // The C kernel: each tile's exponentials interleaved with the next tile's products.
-            var worst = SIMD16<Float>()
-            for r in 0..<MR { reference[r] = m[r] }
-            let complete = withUnsafeMutablePointer(to: &worst) { w in
-                w.withMemoryRebound(to: Float.self, capacity: 16) {
-                    attnbench_score_tiles_exp_avx512(q, d, panels, W / NR, S, ldS, reference, sums, $0)
-                }
-            }
-            guard complete != 0, horizontalMaximum(worst) <= referenceHeadroom else { return false }
-            for r in 0..<MR {
-                m[r] = reference[r]
-                l[r] += horizontalSum(RowOperations.load(sums + 16 * r))
-            }
-            return true
-        }
         FusedMicroKernels.scores(V.self, rows: MR, q: q, d: d, panel: panels, s: S, ldS: ldS)
         for r in 0..<MR {
             reference[r] = m[r] > -.infinity ? m[r] : RowOperations.maximum(S + r * ldS, count: NR)
@@ -531,7 +566,7 @@ public struct FusedAttention: BlockedAttentionKernel {
         // per-worker fp32 tiles that stay in L1/L2, right before their products.
         let widens = widensDecodeRows(problem)
         let typedRows = !widens && geometry.lanes == 16 && FusedMicroKernels.hasAVX512BW
-        let storedType = Int32(Self.typeCode(key.elementType))
+        let storedType = Self.typeCode(key.elementType)
         let WK = Self.decodeWidenKeys
         let widenFloats = widens ? 2 * WK * d : 0
         let scratch = WorkerScratch(workers: workers, floatsPerWorker: R * (DC + 2 * dP + 2) + widenFloats)
@@ -542,6 +577,23 @@ public struct FusedAttention: BlockedAttentionKernel {
         let lanes = geometry.lanes
         /// The first of the R stacked query (and output) rows of a K/V slice.
         func firstRow(_ slice: Int) -> Int { ((slice / Hkv) * H + (slice % Hkv) * G) * Nq }
+
+        /// Rows `from ..< from + count` of a slice's stored rows, widened to fp32 into `tile` in
+        /// runs of `WK` rows, `body(offset, run)` after each run.
+        @inline(__always)
+        func widenRuns(
+            _ tensor: AttentionTensor, _ rows: UnsafeRawPointer, from start: Int, count n: Int,
+            into tile: UnsafeMutablePointer<Float>, _ body: (_ offset: Int, _ run: Int) -> Void
+        ) {
+            var j = 0
+            while j < n {
+                let run = min(WK, n - j)
+                ElementConversion.widen(
+                    rows + (start + j) * tensor.rowBytes, count: run * d, from: tensor.elementType, destination: tile)
+                body(j, run)
+                j += run
+            }
+        }
 
         /// O[R][dP] += P[R][n] · V[n][d] (leading dimensions DC, d).
         @inline(__always)
@@ -606,16 +658,10 @@ public struct FusedAttention: BlockedAttentionKernel {
                     attnbench_typed_row_scores_avx512(
                         Qs, dP, R, kRows + chunkStart * key.rowBytes, storedType, key.rowBytes, n, d, S, DC)
                 } else if widens {
-                    var j = 0
-                    while j < n {
-                        let run = min(WK, n - j)
-                        ElementConversion.widen(
-                            kRows + (chunkStart + j) * key.rowBytes, count: run * d, from: key.elementType,
-                            destination: Kw)
+                    widenRuns(key, kRows, from: chunkStart, count: n, into: Kw) { j, run in
                         FusedMicroKernels.rowScores(
                             q: Qs, ldQ: dP, rows: R, k: Kw, ldK: d, keys: run, columns: d, s: S + j, ldS: DC,
                             lanes: lanes)
-                        j += run
                     }
                 } else {
                     FusedMicroKernels.rowScores(
@@ -639,14 +685,8 @@ public struct FusedAttention: BlockedAttentionKernel {
                     attnbench_typed_accumulate_rows_avx512(
                         S, DC, R, n, vRows + chunkStart * value.rowBytes, storedType, value.rowBytes, d, Oacc, dP)
                 } else if widens {
-                    var j = 0
-                    while j < n {
-                        let run = min(WK, n - j)
-                        ElementConversion.widen(
-                            vRows + (chunkStart + j) * value.rowBytes, count: run * d, from: value.elementType,
-                            destination: Vw)
+                    widenRuns(value, vRows, from: chunkStart, count: n, into: Vw) { j, run in
                         accumulate(S + j, run, Vw, Oacc)
-                        j += run
                     }
                 } else {
                     accumulate(S, n, vRows.assumingMemoryBound(to: Float.self) + chunkStart * d, Oacc)
@@ -682,12 +722,12 @@ public struct FusedAttention: BlockedAttentionKernel {
     }
 
     /// The typed row kernels' code of a storage type.
-    static func typeCode(_ type: ElementType) -> UInt32 {
+    static func typeCode(_ type: ElementType) -> Int32 {
         switch type {
-        case .f32: return UInt32(ATTNBENCH_TYPE_F32)
-        case .bf16: return UInt32(ATTNBENCH_TYPE_BF16)
-        case .f16: return UInt32(ATTNBENCH_TYPE_F16)
-        case .q8_0: return UInt32(ATTNBENCH_TYPE_Q8_0)
+        case .f32: return Int32(ATTNBENCH_TYPE_F32)
+        case .bf16: return Int32(ATTNBENCH_TYPE_BF16)
+        case .f16: return Int32(ATTNBENCH_TYPE_F16)
+        case .q8_0: return Int32(ATTNBENCH_TYPE_Q8_0)
         }
     }
 

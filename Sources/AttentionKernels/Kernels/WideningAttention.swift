@@ -30,7 +30,7 @@ public struct WideningAttention: AttentionKernel {
     }
 
     /// Slices run at once, and the threads each inner kernel gets.
-    func concurrency(_ problem: AttentionProblem, threadCount: Int) -> (slices: Int, innerThreads: Int) {
+    static func concurrency(_ problem: AttentionProblem, threadCount: Int) -> (slices: Int, innerThreads: Int) {
         let slices = problem.batch * problem.keyValueHeads
         let threads = max(1, threadCount)
         return slices >= threads ? (threads, 1) : (1, threads)
@@ -40,12 +40,11 @@ public struct WideningAttention: AttentionKernel {
     /// else the first slice's), e.g. for the strategy naive resolves to.
     public static func innerCall(_ problem: AttentionProblem, threadCount: Int) -> (AttentionProblem, Int) {
         if problem.isAllFloat32 { return (problem, threadCount) }
-        let w = WideningAttention(NaiveAttention())
-        return (w.subproblem(problem, batch: 0), w.concurrency(problem, threadCount: threadCount).innerThreads)
+        return (subproblem(problem, batch: 0), concurrency(problem, threadCount: threadCount).innerThreads)
     }
 
     /// The fp32 problem of one (batch, K/V head) slice.
-    func subproblem(_ problem: AttentionProblem, batch b: Int) -> AttentionProblem {
+    static func subproblem(_ problem: AttentionProblem, batch b: Int) -> AttentionProblem {
         do {
             return try AttentionProblem(
                 batch: 1, heads: problem.groupSize, queryLength: problem.queryLength, keyLength: problem.keyLength,
@@ -59,9 +58,9 @@ public struct WideningAttention: AttentionKernel {
 
     public func workspaceBytes(_ problem: AttentionProblem, threadCount: Int) -> Int {
         if problem.isAllFloat32 { return inner.workspaceBytes(problem, threadCount: threadCount) }
-        let (slices, innerThreads) = concurrency(problem, threadCount: threadCount)
+        let (slices, innerThreads) = Self.concurrency(problem, threadCount: threadCount)
         let copies = 4 * (2 * problem.groupSize * problem.queryLength + 2 * problem.keyLength) * problem.headDimension
-        return slices * (copies + inner.workspaceBytes(subproblem(problem, batch: 0), threadCount: innerThreads))
+        return slices * (copies + inner.workspaceBytes(Self.subproblem(problem, batch: 0), threadCount: innerThreads))
     }
 
     public func run(
@@ -77,7 +76,7 @@ public struct WideningAttention: AttentionKernel {
         let Nq = problem.queryLength
         let Nk = problem.keyLength
         let d = problem.headDimension
-        let (concurrent, innerThreads) = concurrency(problem, threadCount: threadCount)
+        let (concurrent, innerThreads) = Self.concurrency(problem, threadCount: threadCount)
         let workers = (0..<concurrent).map { _ in
             (
                 q: AttentionTensor(batch: 1, heads: G, sequenceLength: Nq, headDimension: d),
@@ -102,7 +101,8 @@ public struct WideningAttention: AttentionKernel {
                 UnsafeRawPointer(value.rowPointer(batch: b, head: kvHead, row: 0)), count: Nk * d,
                 from: value.elementType, destination: scratch.v.baseAddress)
             inner.run(
-                subproblem(problem, batch: b), query: scratch.q, key: scratch.k, value: scratch.v, output: scratch.o,
+                Self.subproblem(problem, batch: b), query: scratch.q, key: scratch.k, value: scratch.v,
+                output: scratch.o,
                 threadCount: threads)
             ElementConversion.narrow(
                 scratch.o.baseAddress, count: G * Nq * d, to: output.elementType,

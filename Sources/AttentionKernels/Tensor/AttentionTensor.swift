@@ -78,9 +78,6 @@ public final class AttentionTensor: @unchecked Sendable {
     /// Values in one (batch, head) slice: sequenceLength × headDimension.
     public var headStride: Int { sequenceLength * headDimension }
 
-    /// Stored bytes of one (batch, head) slice.
-    public var headStrideBytes: Int { sequenceLength * rowBytes }
-
     /// Pointer to row 0 of the (batch, head) slice of an fp32 tensor.
     @inline(__always)
     public func headPointer(batch b: Int, head h: Int) -> UnsafeMutablePointer<Float> {
@@ -205,6 +202,19 @@ public final class AttentionTensor: @unchecked Sendable {
             }
         }
         return values
+    }
+
+    /// Whether every stored value is finite, read row by row (no tensor-sized copy).
+    public var allFinite: Bool {
+        let row = UnsafeMutableBufferPointer<Float>.allocate(capacity: headDimension)
+        defer { row.deallocate() }
+        for r in 0..<elementCount / headDimension {
+            ElementConversion.widen(
+                UnsafeRawPointer(rawBaseAddress + r * rowBytes), count: headDimension, from: elementType,
+                destination: row.baseAddress!)
+            if row.contains(where: { !$0.isFinite }) { return false }
+        }
+        return true
     }
 
     /// Row `s` of the (batch, head) slice widened to fp32 into `destination` (headDimension values).

@@ -50,14 +50,4 @@ public enum ElementType: String, Sendable, Hashable, Codable, CaseIterable {
     public func canStoreRows(of headDimension: Int) -> Bool {
         self != .q8_0 || headDimension % Self.q8BlockValues == 0
     }
-
-    /// The largest finite magnitude of the type (q8_0: its fp16 scale's range times 127).
-    public var largestFiniteMagnitude: Double {
-        switch self {
-        case .f32: return Double(Float.greatestFiniteMagnitude)
-        case .bf16: return Double(Float(bitPattern: 0x7F7F_0000))
-        case .f16: return 65504
-        case .q8_0: return 65504 * 127
-        }
-    }
 }
