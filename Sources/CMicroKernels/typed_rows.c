@@ -49,6 +49,30 @@ static inline __attribute__((always_inline)) __m512 load16(
     }
 }
 
+// NV 16-value pieces of a stored row from column c0 (the last masked by `last`) into v[0 ..
+// NV): for q8_0 with c0 a multiple of 32, each block's scale is widened once for both its pieces.
+ATTNBENCH_TARGET_TYPED
+static inline __attribute__((always_inline)) void load_pieces(
+    const int T, const int NV, const uint8_t *row, long c0, __mmask16 last, __m512 *v) {
+    if (T == ATTNBENCH_TYPE_Q8_0 && c0 % 32 == 0) {
+        for (int c = 0; c < NV; c += 2) {
+            const uint8_t *block = row + ((c0 + 16 * c) / 32) * 34;
+            uint16_t bits;
+            memcpy(&bits, block, 2);
+            __m512 scale = _mm512_cvtph_ps(_mm256_set1_epi16((short)bits));
+            for (int h = 0; h < 2 && c + h < NV; h++) {
+                __mmask16 m = c + h == NV - 1 ? last : (__mmask16)0xFFFF;
+                const uint8_t *codes = block + 2 + 16 * h;
+                __m128i raw = m == (__mmask16)0xFFFF ? _mm_loadu_si128((const __m128i *)codes)
+                                                     : _mm_maskz_loadu_epi8(m, codes);
+                v[c + h] = _mm512_mul_ps(scale, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(raw)));
+            }
+        }
+        return;
+    }
+    for (int c = 0; c < NV; c++) v[c] = load16(T, row, c0 + 16 * c, c == NV - 1 ? last : (__mmask16)0xFFFF);
+}
+
 enum { SCORE_ROWS = 8, PANEL_VECTORS = 8 };
 
 // How far ahead K and V rows are prefetched: a fixed number of bytes rather than of rows, so
@@ -77,11 +101,8 @@ static inline __attribute__((always_inline)) void score_panel(
             for (long line = 0; line < 2 * row_bytes; line += 64)
                 _mm_prefetch((const char *)(ka + ahead + line), _MM_HINT_T0);
         __m512 va[PANEL_VECTORS], vb[PANEL_VECTORS];
-        for (int c = 0; c < NV; c++) {
-            __mmask16 m = c == NV - 1 ? last : (__mmask16)0xFFFF;
-            va[c] = load16(T, ka, c0 + 16 * c, m);
-            vb[c] = load16(T, kb, c0 + 16 * c, m);
-        }
+        load_pieces(T, NV, ka, c0, last, va);
+        load_pieces(T, NV, kb, c0, last, vb);
         for (long r = 0; r < rows; r++) {
             const float *qr = q + r * ldq + c0;
             // Two chains per key (even and odd pieces) halve the multiply-add latency each waits
@@ -100,7 +121,7 @@ static inline __attribute__((always_inline)) void score_panel(
     for (; i < keys; i++) {
         const uint8_t *ki = k + i * row_bytes;
         __m512 kv[PANEL_VECTORS];
-        for (int c = 0; c < NV; c++) kv[c] = load16(T, ki, c0 + 16 * c, c == NV - 1 ? last : (__mmask16)0xFFFF);
+        load_pieces(T, NV, ki, c0, last, kv);
         for (long r = 0; r < rows; r++) {
             const float *qr = q + r * ldq + c0;
             __m512 acc = c0 == 0 ? _mm512_setzero_ps() : partial[r][i];
@@ -174,7 +195,7 @@ static inline __attribute__((always_inline)) void accumulate_typed_tile(
             for (long line = 0; line < row_bytes; line += 64)
                 _mm_prefetch((const char *)(vj + ahead + line), _MM_HINT_T0);
         __m512 vr[8];
-        for (int c = 0; c < NV; c++) vr[c] = load16(T, vj, c0 + 16 * c, c == NV - 1 ? last : (__mmask16)0xFFFF);
+        load_pieces(T, NV, vj, c0, last, vr);
         for (int r = 0; r < ROWS; r++) {
             __m512 w = _mm512_set1_ps(p[r * ldp + j]);
             for (int c = 0; c < NV; c++) acc[r][c] = _mm512_fmadd_ps(w, vr[c], acc[r][c]);
