@@ -77,7 +77,7 @@ enum { SCORE_ROWS = 8, PANEL_VECTORS = 8 };
 
 // How far ahead K and V rows are prefetched: a fixed number of bytes rather than of rows, so
 // that narrow rows (q8_0: 136 bytes at d = 128) are requested as early as fp32 ones (16 rows of
-// 512 bytes); with 16 rows of q8_0 the loads still waited on memory.
+// 512 bytes): 16 q8_0 rows would be only 2 KiB ahead.
 enum { PREFETCH_BYTES = 8192 };
 
 static inline long prefetch_distance(long row_bytes) {
