@@ -146,13 +146,24 @@ final class ElementTypeKernelTests: XCTestCase {
         try assertWithinTypeTolerance(.flash2, typed)
     }
 
-    /// Workspace formulas count the fp32 copies the BLAS variants widen into.
+    /// Workspace formulas count the fp32 copies the BLAS variants widen into: a slice's for the
+    /// prefill variants, one K and one V block (and the task's Q rows, one output row) for decode.
     func testWideningVariantsCountTheirFloat32Copies() throws {
-        var bf16Case = KernelCase(
+        let fp32Case = KernelCase(
             batch: 2, heads: 8, queryLength: 256, keyLength: 256, headDimension: 64, keyValueHeads: 2)
+        var bf16Case = fp32Case
         bf16Case.elementType = .bf16
         let bf16 = try bf16Case.problem()
-        for variant in AttentionVariant.allCases where variant != .fused {
+        let decode = try AttentionVariant.decode.makeKernel(blockSizes: BlockSizes(query: 64, key: 64))
+        XCTAssertEqual(
+            decode.workspaceBytes(bf16, threadCount: 2),
+            decode.workspaceBytes(try fp32Case.problem(), threadCount: 2) + 2 * 4 * (64 * 64 + 64 + 2 * 64 * 64))
+        var kvCase = fp32Case
+        kvCase.keyValueElementType = .q8_0
+        XCTAssertEqual(
+            decode.workspaceBytes(try kvCase.problem(), threadCount: 1),
+            decode.workspaceBytes(try fp32Case.problem(), threadCount: 1) + 4 * 2 * 64 * 64)
+        for variant in AttentionVariant.allCases where variant != .fused && variant != .decode {
             let kernel = try variant.makeKernel(blockSizes: variant.isBlocked ? BlockSizes(query: 64, key: 64) : nil)
             // One (batch, K/V head) slice at a time: Q and O of its 4 query heads, K and V, in fp32,
             // beside the workspace of the fp32 kernel on that slice.

@@ -18,8 +18,16 @@
 /// no transposes: the call OpenBLAS's AVX-512 cores run without packing) into an R×d tile
 /// that is then added to the partial output; more rows use one sgemm for each product.
 ///
+/// Element types: the products are fp32 `sgemv`/`sgemm` calls, so Q, K and V of another type are
+/// widened (exactly) to fp32 where they are read — K and V block by block into per-worker tiles
+/// right before their products, Q's rows once per task — and each merged output row is rounded to
+/// O's type (nearest even), the only rounding beyond fp32 arithmetic. A decode step reads every
+/// K/V value once, so per block costs no more conversions than per slice and holds no fp32 copy
+/// of the cache: only the stored bytes count against a memory budget.
+///
 /// Workspace: partials B·H·Sq·splits·(d + 1) floats plus, per worker, one R×Bk score block,
-/// one R×d product tile and 2·R row statistics, R = G·Sq when heads are stacked, else Bq.
+/// one R×d product tile and 2·R row statistics, R = G·Sq when heads are stacked, else Bq; and
+/// per worker Bk·d floats for each of K and V not stored in fp32, R·d for Q and d for O.
 public struct FlashDecoding: BlockedAttentionKernel {
     public let blocks: BlockSizes
     public var variant: AttentionVariant { .decode }
@@ -70,8 +78,17 @@ public struct FlashDecoding: BlockedAttentionKernel {
         let (bq, bk) = effectiveBlocks(problem)
         let rows = Layout(problem, queryBlock: bq).blockRows
         let splits = splitCount(problem, threadCount: threadCount)
-        let partials = problem.batch * problem.heads * problem.queryLength * splits * (problem.headDimension + 1)
-        return 4 * (partials + max(1, threadCount) * (rows * bk + rows * problem.headDimension + 2 * rows))
+        let d = problem.headDimension
+        let partials = problem.batch * problem.heads * problem.queryLength * splits * (d + 1)
+        let widened = Self.widenedFloats(problem, rows: rows, keyBlock: bk)
+        return 4 * (partials + max(1, threadCount) * (rows * bk + rows * d + 2 * rows + widened))
+    }
+
+    /// Per-worker fp32 tiles for the tensors not stored in fp32: a K and a V block, the task's Q
+    /// rows and one merged output row.
+    static func widenedFloats(_ p: AttentionProblem, rows: Int, keyBlock bk: Int) -> Int {
+        let d = p.headDimension
+        return (p.elementType != .f32 ? rows * d + d : 0) + (p.keyValueElementType != .f32 ? 2 * bk * d : 0)
     }
 
     public func run(
@@ -87,22 +104,41 @@ public struct FlashDecoding: BlockedAttentionKernel {
         let slices = layout.slices
         let splits = splitCount(problem, threadCount: threadCount)
         let workers = max(1, threadCount)
-        let scratch = WorkerScratch(workers: workers, floatsPerWorker: R * Bk + R * d + 2 * R)
+        let widensQuery = query.elementType != .f32
+        let widensKeys = key.elementType != .f32
+        let widensValues = value.elementType != .f32
+        let narrowsOutput = output.elementType != .f32
+        let tileFloats = (widensQuery ? R * d : 0) + (widensKeys ? Bk * d : 0) + (widensValues ? Bk * d : 0)
+        let scratch = WorkerScratch(workers: workers, floatsPerWorker: R * Bk + R * d + 2 * R + tileFloats)
+        let mergedRows = WorkerScratch(workers: narrowsOutput ? workers : 1, floatsPerWorker: d)
         let partialStore = WorkerScratch(workers: 1, floatsPerWorker: slices * splits * rowsPerSlice * (d + 1))
         let P_O = partialStore.buffer(worker: 0)
         let P_L = P_O + slices * splits * rowsPerSlice * d
-        let Q = query.baseAddress
-        let K = key.baseAddress
-        let V = value.baseAddress
-        let O = output.baseAddress
+        let Q = query.rawBaseAddress
+        let K = key.rawBaseAddress
+        let V = value.rawBaseAddress
+        let O = output.rawBaseAddress
         let scale = problem.scale
         let H = problem.heads
         let Hkv = problem.keyValueHeads
         let G = problem.groupSize
 
-        // Row 0 of a slice in Q and O, and its K/V slice.
-        func queryOffset(_ slice: Int) -> Int {
-            layout.stacked ? ((slice / Hkv) * H + (slice % Hkv) * G) * Nq * d : slice * Nq * d
+        // Row 0 of a slice in Q and O (in rows), and its K/V slice.
+        func firstQueryRow(_ slice: Int) -> Int {
+            layout.stacked ? ((slice / Hkv) * H + (slice % Hkv) * G) * Nq : slice * Nq
+        }
+        /// `count` rows of `tensor` from row `row`, in fp32: in place when stored so, else widened
+        /// into `tile`.
+        @inline(__always)
+        func fp32Rows(
+            _ tensor: AttentionTensor, _ base: UnsafeMutableRawPointer, from row: Int, count: Int, widens: Bool,
+            into tile: UnsafeMutablePointer<Float>
+        ) -> UnsafePointer<Float> {
+            let start = base + row * tensor.rowBytes
+            if !widens { return UnsafePointer(start.assumingMemoryBound(to: Float.self)) }
+            ElementConversion.widen(
+                UnsafeRawPointer(start), count: count * d, from: tensor.elementType, destination: tile)
+            return UnsafePointer(tile)
         }
         func keyValueSlice(_ slice: Int) -> Int { layout.stacked ? slice : problem.keyValueSlice(ofQuerySlice: slice) }
         func batch(_ slice: Int) -> Int { layout.stacked ? slice / Hkv : slice / H }
@@ -125,30 +161,35 @@ public struct FlashDecoding: BlockedAttentionKernel {
                 let groupStart = spanStart + split * blocksPerSplit * Bk
                 let groupEnd = min(spanEnd, groupStart + blocksPerSplit * Bk)
                 partialO.update(repeating: 0, count: rows * d)
-                let q = Q + queryOffset(slice) + rowStart * d
-                let k = K + keyValueSlice(slice) * Nk * d
-                let v = V + keyValueSlice(slice) * Nk * d
                 let S = scratch.buffer(worker: worker)
                 let T = S + R * Bk
                 let m = T + R * d
                 let l = m + R
+                let queryTile = l + R
+                let keyTile = queryTile + (widensQuery ? R * d : 0)
+                let valueTile = keyTile + (widensKeys ? Bk * d : 0)
+                let q = fp32Rows(
+                    query, Q, from: firstQueryRow(slice) + rowStart, count: rows, widens: widensQuery, into: queryTile)
+                let kvRow = keyValueSlice(slice) * Nk
                 m.update(repeating: -.infinity, count: rows)
                 l.update(repeating: 0, count: rows)
                 var keyStart = groupStart
                 while keyStart < groupEnd {
                     let columns = min(Bk, groupEnd - keyStart)
+                    let kBlock = fp32Rows(
+                        key, K, from: kvRow + keyStart, count: columns, widens: widensKeys, into: keyTile)
                     if rows <= Self.matrixVectorRows {
                         // One matrix–vector product per row: the K block comes from memory once,
                         // then from L2 for the group's other rows.
                         for r in 0..<rows {
                             BLAS.sgemv(
-                                .none, rows: columns, columns: d, alpha: scale, a: k + keyStart * d, lda: d,
+                                .none, rows: columns, columns: d, alpha: scale, a: kBlock, lda: d,
                                 x: q + r * d, beta: 0, y: S + r * columns)
                         }
                     } else {
                         BLAS.sgemm(
                             .none, .transpose, m: rows, n: columns, k: d, alpha: scale,
-                            a: q, lda: d, b: k + keyStart * d, ldb: d, beta: 0, c: S, ldc: columns)
+                            a: q, lda: d, b: kBlock, ldb: d, beta: 0, c: S, ldc: columns)
                     }
                     if layout.stacked {
                         problem.maskGroupedScores(
@@ -162,19 +203,21 @@ public struct FlashDecoding: BlockedAttentionKernel {
                     OnlineSoftmax.step(
                         scores: S, rows: rows, columns: columns, output: partialO, headDimension: d,
                         rowMaximum: m, rowSum: l)
+                    let vBlock = fp32Rows(
+                        value, V, from: kvRow + keyStart, count: columns, widens: widensValues, into: valueTile)
                     if rows == 1 {
                         BLAS.sgemv(
-                            .transpose, rows: columns, columns: d, alpha: 1, a: v + keyStart * d, lda: d,
+                            .transpose, rows: columns, columns: d, alpha: 1, a: vBlock, lda: d,
                             x: S, beta: 1, y: partialO)
                     } else if rows <= Self.matrixVectorRows {
                         BLAS.sgemm(
                             .none, .none, m: rows, n: d, k: columns, alpha: 1,
-                            a: S, lda: columns, b: v + keyStart * d, ldb: d, beta: 0, c: T, ldc: d)
+                            a: S, lda: columns, b: vBlock, ldb: d, beta: 0, c: T, ldc: d)
                         RowOperations.combine(partialO, times: 1, plus: T, times: 1, count: rows * d)
                     } else {
                         BLAS.sgemm(
                             .none, .none, m: rows, n: d, k: columns, alpha: 1,
-                            a: S, lda: columns, b: v + keyStart * d, ldb: d, beta: 1, c: partialO, ldc: d)
+                            a: S, lda: columns, b: vBlock, ldb: d, beta: 1, c: partialO, ldc: d)
                     }
                     keyStart += columns
                 }
@@ -189,12 +232,19 @@ public struct FlashDecoding: BlockedAttentionKernel {
             }
 
             // Merge the partials of each query row by log-sum-exp.
-            ParallelFor.run(taskCount: slices, threadCount: workers) { slice, _ in
+            ParallelFor.run(taskCount: slices, threadCount: workers) { slice, worker in
                 for row in 0..<rowsPerSlice {
+                    let outputRow = O + (firstQueryRow(slice) + row) * output.rowBytes
+                    let merged =
+                        narrowsOutput
+                        ? mergedRows.buffer(worker: worker) : outputRow.assumingMemoryBound(to: Float.self)
                     SplitMerge.merge(
-                        into: O + queryOffset(slice) + row * d, headDimension: d, splits: splits,
+                        into: merged, headDimension: d, splits: splits,
                         partialOutput: { UnsafePointer(P_O + ((slice * splits + $0) * rowsPerSlice + row) * d) },
                         logSumExp: { P_L[(slice * splits + $0) * rowsPerSlice + row] })
+                    if narrowsOutput {
+                        ElementConversion.narrow(merged, count: d, to: output.elementType, destination: outputRow)
+                    }
                 }
             }
         }
