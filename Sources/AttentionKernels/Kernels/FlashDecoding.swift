@@ -21,9 +21,10 @@
 /// Element types: the products are fp32 `sgemv`/`sgemm` calls, so Q, K and V of another type are
 /// widened (exactly) to fp32 where they are read — K and V block by block into per-worker tiles
 /// right before their products, Q's rows once per task — and each merged output row is rounded to
-/// O's type (nearest even), the only rounding beyond fp32 arithmetic. A decode step reads every
-/// K/V value once, so per block costs no more conversions than per slice and holds no fp32 copy
-/// of the cache: only the stored bytes count against a memory budget.
+/// O's type (nearest even), the only rounding beyond fp32 arithmetic. Where a task's query rows
+/// are one block (one-token decode, a group's rows stacked) each K/V value is read, and widened,
+/// once, as a per-slice copy would widen it, and no fp32 copy of the cache is held: only the
+/// stored bytes count against a memory budget.
 ///
 /// Workspace: partials B·H·Sq·splits·(d + 1) floats plus, per worker, one R×Bk score block,
 /// one R×d product tile and 2·R row statistics, R = G·Sq when heads are stacked, else Bq; and
