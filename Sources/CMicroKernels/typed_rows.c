@@ -23,6 +23,22 @@ int attnbench_cpu_has_avx512bw(void) {
 
 #define ATTNBENCH_TARGET_TYPED __attribute__((target("avx512f,avx512bw,avx512vl,fma,f16c")))
 
+// q8_0: a block's fp16 scale broadcast as fp16 and widened in one vector conversion (no scalar
+// insert, which would depend on an unrelated register).
+ATTNBENCH_TARGET_TYPED
+static inline __attribute__((always_inline)) __m512 q8_scale(const uint8_t *block) {
+    uint16_t bits;
+    memcpy(&bits, block, 2);
+    return _mm512_cvtph_ps(_mm256_set1_epi16((short)bits));
+}
+
+// q8_0: 16 int8 codes sign-extended from memory and converted, lanes outside `m` zero.
+ATTNBENCH_TARGET_TYPED
+static inline __attribute__((always_inline)) __m512 q8_codes(const uint8_t *codes, __mmask16 m) {
+    __m128i raw = m == (__mmask16)0xFFFF ? _mm_loadu_si128((const __m128i *)codes) : _mm_maskz_loadu_epi8(m, codes);
+    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(raw));
+}
+
 // 16 values of a stored row from column c (a multiple of 16), lanes outside `m` zero.
 // q8_0: c's block is c / 32; the value is its fp16 scale times the int8 code.
 ATTNBENCH_TARGET_TYPED
@@ -36,15 +52,8 @@ static inline __attribute__((always_inline)) __m512 load16(
     }
     case ATTNBENCH_TYPE_F16: return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, (const uint16_t *)row + c));
     default: {
-        // The scale broadcast as fp16 and widened in one vector conversion (no scalar insert,
-        // which would depend on an unrelated register), the codes sign-extended from memory.
         const uint8_t *block = row + (c / 32) * 34;
-        uint16_t bits;
-        memcpy(&bits, block, 2);
-        __m512 scale = _mm512_cvtph_ps(_mm256_set1_epi16((short)bits));
-        __m128i raw = m == (__mmask16)0xFFFF ? _mm_loadu_si128((const __m128i *)(block + 2 + c % 32))
-                                             : _mm_maskz_loadu_epi8(m, block + 2 + c % 32);
-        return _mm512_mul_ps(scale, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(raw)));
+        return _mm512_mul_ps(q8_scale(block), q8_codes(block + 2 + c % 32, m));
     }
     }
 }
@@ -57,15 +66,10 @@ static inline __attribute__((always_inline)) void load_pieces(
     if (T == ATTNBENCH_TYPE_Q8_0 && c0 % 32 == 0) {
         for (int c = 0; c < NV; c += 2) {
             const uint8_t *block = row + ((c0 + 16 * c) / 32) * 34;
-            uint16_t bits;
-            memcpy(&bits, block, 2);
-            __m512 scale = _mm512_cvtph_ps(_mm256_set1_epi16((short)bits));
+            const __m512 scale = q8_scale(block);
             for (int h = 0; h < 2 && c + h < NV; h++) {
                 __mmask16 m = c + h == NV - 1 ? last : (__mmask16)0xFFFF;
-                const uint8_t *codes = block + 2 + 16 * h;
-                __m128i raw = m == (__mmask16)0xFFFF ? _mm_loadu_si128((const __m128i *)codes)
-                                                     : _mm_maskz_loadu_epi8(m, codes);
-                v[c + h] = _mm512_mul_ps(scale, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(raw)));
+                v[c + h] = _mm512_mul_ps(scale, q8_codes(block + 2 + 16 * h, m));
             }
         }
         return;
@@ -75,14 +79,11 @@ static inline __attribute__((always_inline)) void load_pieces(
 
 enum { SCORE_ROWS = 8, PANEL_VECTORS = 8 };
 
-// How far ahead K and V rows are prefetched: a fixed number of bytes rather than of rows, so
-// that narrow rows (q8_0: 136 bytes at d = 128) are requested as early as fp32 ones (16 rows of
-// 512 bytes): 16 q8_0 rows would be only 2 KiB ahead.
+// How far ahead of the rows being read K and V are prefetched: a fixed number of bytes rather
+// than of rows, so that narrow rows (q8_0: 136 bytes at d = 128) are requested as early as fp32
+// ones (16 rows of 512 bytes): 16 q8_0 rows would be only 2 KiB ahead. The rows are contiguous,
+// so the bytes that far ahead of each row are the rows to come.
 enum { PREFETCH_BYTES = 8192 };
-
-static inline long prefetch_distance(long row_bytes) {
-    return (PREFETCH_BYTES + row_bytes - 1) / row_bytes * row_bytes;
-}
 
 // One panel of NV vectors (the last masked by `last`) of up to 8 rows' scores against up to
 // 16 keys, added to partial[r][i]: two key rows at a time, each piece widened once and kept in
@@ -92,14 +93,13 @@ ATTNBENCH_TARGET_TYPED
 static inline __attribute__((always_inline)) void score_panel(
     const int T, const int NV, __mmask16 last, const float *q, long ldq, long rows, const uint8_t *k,
     long row_bytes, long keys, long c0, __m512 partial[][16]) {
-    const long ahead = prefetch_distance(row_bytes);
     long i = 0;
     for (; i + 2 <= keys; i += 2) {
         const uint8_t *ka = k + i * row_bytes;
         const uint8_t *kb = ka + row_bytes;
         if (c0 == 0)
             for (long line = 0; line < 2 * row_bytes; line += 64)
-                _mm_prefetch((const char *)(ka + ahead + line), _MM_HINT_T0);
+                _mm_prefetch((const char *)(ka + PREFETCH_BYTES + line), _MM_HINT_T0);
         __m512 va[PANEL_VECTORS], vb[PANEL_VECTORS];
         load_pieces(T, NV, ka, c0, last, va);
         load_pieces(T, NV, kb, c0, last, vb);
@@ -188,12 +188,11 @@ static inline __attribute__((always_inline)) void accumulate_typed_tile(
     for (int r = 0; r < ROWS; r++)
         for (int c = 0; c < NV; c++)
             acc[r][c] = _mm512_maskz_loadu_ps(c == NV - 1 ? last : (__mmask16)0xFFFF, o + r * ldo + c0 + 16 * c);
-    const long ahead = prefetch_distance(row_bytes);
     for (long j = 0; j < keys; j++) {
         const uint8_t *vj = v + j * row_bytes;
         if (c0 == 0)
             for (long line = 0; line < row_bytes; line += 64)
-                _mm_prefetch((const char *)(vj + ahead + line), _MM_HINT_T0);
+                _mm_prefetch((const char *)(vj + PREFETCH_BYTES + line), _MM_HINT_T0);
         __m512 vr[8];
         load_pieces(T, NV, vj, c0, last, vr);
         for (int r = 0; r < ROWS; r++) {

@@ -16,35 +16,15 @@ struct Shape {
     /// Storage of Q and O, and of K and V (nil: as Q).
     var elementType: ElementType = .f32
     var keyValueElementType: ElementType? = nil
-}
 
-/// The element-type shapes: bf16 prefill at B1 H8 N4096 (fused with bf16 products where the CPU
-/// has AVX512_BF16, flash2 widening for cblas_sgemm), and Llama 3 8B decode over 16k keys with the
-/// K/V cache in fp16 and q8_0, beside their fp32 twins in `fusedShapes`.
-let typedShapes: [Shape] = {
-    var shapes: [Shape] = []
-    for threads in [1, 2] {
-        for d in [64, 128] {
-            for causal in [false, true] {
-                shapes.append(
-                    Shape(
-                        name: "B1-H8-N4096-d\(d)\(causal ? "-causal" : "")-t\(threads)-bf16", batch: 1, heads: 8,
-                        queryLength: 4096, keyLength: 4096, headDimension: d, causal: causal, threads: threads,
-                        elementType: .bf16))
-            }
-        }
-        for batch in [1, 8] {
-            for cache in [ElementType.f16, .q8_0] {
-                shapes.append(
-                    Shape(
-                        name: "llama-3-8b-decode-B\(batch)-N16k-t\(threads)-kv-\(cache.rawValue)", batch: batch,
-                        heads: 32, queryLength: 1, keyLength: 16384, headDimension: 128, causal: true,
-                        threads: threads, keyValueHeads: 8, keyValueElementType: cache))
-            }
-        }
+    /// This shape with other storage types, its name followed by `suffix`.
+    func stored(as type: ElementType, keyValue: ElementType? = nil, suffix: String) -> Shape {
+        Shape(
+            name: name + suffix, batch: batch, heads: heads, queryLength: queryLength, keyLength: keyLength,
+            headDimension: headDimension, causal: causal, threads: threads, keyValueHeads: keyValueHeads,
+            elementType: type, keyValueElementType: keyValue)
     }
-    return shapes
-}()
+}
 
 /// The shapes the fused kernel is held to against the other CPU runtimes (scripts/frameworks.py):
 /// B1 H8 N4096 at d 64 and 128, with and without the causal mask; Llama 3 8B (32 query heads on 8
@@ -78,6 +58,19 @@ let fusedShapes: [Shape] = {
     }
     return shapes
 }()
+
+/// The element-type shapes, each the fp32 twin in `fusedShapes` in another type: bf16 prefill at
+/// B1 H8 N4096 (fused with bf16 products where the CPU has AVX512_BF16, flash2 widening for
+/// cblas_sgemm), and Llama 3 8B decode over 16k keys with the K/V cache in fp16 and q8_0.
+let typedShapes: [Shape] = fusedShapes.flatMap { shape -> [Shape] in
+    if shape.heads == 8 && shape.queryLength == 4096 {
+        return [shape.stored(as: .bf16, suffix: "-bf16")]
+    }
+    if shape.keyValueHeads == 8 && shape.queryLength == 1 {
+        return [ElementType.f16, .q8_0].map { shape.stored(as: .f32, keyValue: $0, suffix: "-kv-\($0.rawValue)") }
+    }
+    return []
+}
 
 let shapes: [AttentionVariant: [Shape]] = {
     let prefill = [

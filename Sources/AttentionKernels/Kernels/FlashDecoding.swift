@@ -81,15 +81,16 @@ public struct FlashDecoding: BlockedAttentionKernel {
         let splits = splitCount(problem, threadCount: threadCount)
         let d = problem.headDimension
         let partials = problem.batch * problem.heads * problem.queryLength * splits * (d + 1)
-        let widened = Self.widenedFloats(problem, rows: rows, keyBlock: bk)
-        return 4 * (partials + max(1, threadCount) * (rows * bk + rows * d + 2 * rows + widened))
+        let merged = problem.elementType != .f32 ? d : 0
+        let perWorker = rows * bk + rows * d + 2 * rows + Self.tileFloats(problem, rows: rows, keyBlock: bk) + merged
+        return 4 * (partials + max(1, threadCount) * perWorker)
     }
 
-    /// Per-worker fp32 tiles for the tensors not stored in fp32: a K and a V block, the task's Q
-    /// rows and one merged output row.
-    static func widenedFloats(_ p: AttentionProblem, rows: Int, keyBlock bk: Int) -> Int {
-        let d = p.headDimension
-        return (p.elementType != .f32 ? rows * d + d : 0) + (p.keyValueElementType != .f32 ? 2 * bk * d : 0)
+    /// Per-worker fp32 tiles for the tensors not stored in fp32: the task's Q rows, and a K and a
+    /// V block (K and V share a type).
+    static func tileFloats(_ p: AttentionProblem, rows: Int, keyBlock bk: Int) -> Int {
+        (p.elementType != .f32 ? rows * p.headDimension : 0)
+            + (p.keyValueElementType != .f32 ? 2 * bk * p.headDimension : 0)
     }
 
     public func run(
@@ -105,13 +106,12 @@ public struct FlashDecoding: BlockedAttentionKernel {
         let slices = layout.slices
         let splits = splitCount(problem, threadCount: threadCount)
         let workers = max(1, threadCount)
-        let widensQuery = query.elementType != .f32
-        let widensKeys = key.elementType != .f32
-        let widensValues = value.elementType != .f32
-        let narrowsOutput = output.elementType != .f32
-        let tileFloats = (widensQuery ? R * d : 0) + (widensKeys ? Bk * d : 0) + (widensValues ? Bk * d : 0)
-        let scratch = WorkerScratch(workers: workers, floatsPerWorker: R * Bk + R * d + 2 * R + tileFloats)
-        let mergedRows = WorkerScratch(workers: narrowsOutput ? workers : 1, floatsPerWorker: d)
+        let widensQuery = problem.elementType != .f32
+        let widensKeysAndValues = problem.keyValueElementType != .f32
+        let scratch = WorkerScratch(
+            workers: workers, floatsPerWorker: R * Bk + R * d + 2 * R + Self.tileFloats(problem, rows: R, keyBlock: Bk))
+        // One fp32 row per worker to merge into before rounding, where O is not fp32.
+        let mergedRows = problem.elementType != .f32 ? WorkerScratch(workers: workers, floatsPerWorker: d) : nil
         let partialStore = WorkerScratch(workers: 1, floatsPerWorker: slices * splits * rowsPerSlice * (d + 1))
         let P_O = partialStore.buffer(worker: 0)
         let P_L = P_O + slices * splits * rowsPerSlice * d
@@ -168,7 +168,7 @@ public struct FlashDecoding: BlockedAttentionKernel {
                 let l = m + R
                 let queryTile = l + R
                 let keyTile = queryTile + (widensQuery ? R * d : 0)
-                let valueTile = keyTile + (widensKeys ? Bk * d : 0)
+                let valueTile = keyTile + (widensKeysAndValues ? Bk * d : 0)
                 let q = fp32Rows(
                     query, Q, from: firstQueryRow(slice) + rowStart, count: rows, widens: widensQuery, into: queryTile)
                 let kvRow = keyValueSlice(slice) * Nk
@@ -178,7 +178,7 @@ public struct FlashDecoding: BlockedAttentionKernel {
                 while keyStart < groupEnd {
                     let columns = min(Bk, groupEnd - keyStart)
                     let kBlock = fp32Rows(
-                        key, K, from: kvRow + keyStart, count: columns, widens: widensKeys, into: keyTile)
+                        key, K, from: kvRow + keyStart, count: columns, widens: widensKeysAndValues, into: keyTile)
                     if rows <= Self.matrixVectorRows {
                         // One matrix–vector product per row: the K block comes from memory once,
                         // then from L2 for the group's other rows.
@@ -205,7 +205,7 @@ public struct FlashDecoding: BlockedAttentionKernel {
                         scores: S, rows: rows, columns: columns, output: partialO, headDimension: d,
                         rowMaximum: m, rowSum: l)
                     let vBlock = fp32Rows(
-                        value, V, from: kvRow + keyStart, count: columns, widens: widensValues, into: valueTile)
+                        value, V, from: kvRow + keyStart, count: columns, widens: widensKeysAndValues, into: valueTile)
                     if rows == 1 {
                         BLAS.sgemv(
                             .transpose, rows: columns, columns: d, alpha: 1, a: vBlock, lda: d,
@@ -236,14 +236,12 @@ public struct FlashDecoding: BlockedAttentionKernel {
             ParallelFor.run(taskCount: slices, threadCount: workers) { slice, worker in
                 for row in 0..<rowsPerSlice {
                     let outputRow = O + (firstQueryRow(slice) + row) * output.rowBytes
-                    let merged =
-                        narrowsOutput
-                        ? mergedRows.buffer(worker: worker) : outputRow.assumingMemoryBound(to: Float.self)
+                    let merged = mergedRows?.buffer(worker: worker) ?? outputRow.assumingMemoryBound(to: Float.self)
                     SplitMerge.merge(
                         into: merged, headDimension: d, splits: splits,
                         partialOutput: { UnsafePointer(P_O + ((slice * splits + $0) * rowsPerSlice + row) * d) },
                         logSumExp: { P_L[(slice * splits + $0) * rowsPerSlice + row] })
-                    if narrowsOutput {
+                    if mergedRows != nil {
                         ElementConversion.narrow(merged, count: d, to: output.elementType, destination: outputRow)
                     }
                 }
